@@ -1,0 +1,119 @@
+"""The decoded module: plain data, produced by decode and read by every later stage.
+
+An *instruction* is a tuple ``(op, imm, offset)``: ``op`` from opcodes.py, ``imm`` as described
+there, ``offset`` the byte offset of the opcode in the module file. An *expression* (function
+body, constant expression) is a list of instructions that ends with its ``end``.
+"""
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FuncType:
+    params: tuple   # valtype codes
+    results: tuple
+
+
+@dataclass(frozen=True)
+class Limits:
+    min: int
+    max: int = None  # None: no maximum
+
+
+@dataclass(frozen=True)
+class TableType:
+    reftype: int     # FUNCREF or EXTERNREF
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class MemType:
+    limits: Limits   # in 64 KiB pages
+
+
+@dataclass(frozen=True)
+class GlobalType:
+    valtype: int
+    mutable: bool
+
+
+@dataclass
+class Import:
+    module: str
+    name: str
+    kind: str        # "func" | "table" | "memory" | "global"
+    desc: object     # type index (int) for func, else TableType | MemType | GlobalType
+
+
+@dataclass
+class Export:
+    name: str
+    kind: str        # "func" | "table" | "memory" | "global"
+    index: int
+
+
+@dataclass
+class Func:
+    """A function defined in this module (not imported)."""
+    type_idx: int
+    locals: list     # valtype codes of the declared locals, expanded (params not included)
+    body: list       # expression
+    offset: int      # byte offset of the body (its local declarations) in the module
+
+
+@dataclass
+class Global:
+    type: GlobalType
+    init: list       # constant expression
+
+
+@dataclass
+class Elem:
+    reftype: int
+    init: list       # list of constant expressions (a funcidx vector becomes [ref.func i, end])
+    mode: str        # "active" | "passive" | "declarative"
+    table: int = 0
+    offset: list = None  # constant expression when active
+
+
+@dataclass
+class Data:
+    init: bytes
+    mode: str        # "active" | "passive"
+    memory: int = 0
+    offset: list = None  # constant expression when active
+
+
+@dataclass
+class Module:
+    types: list = field(default_factory=list)
+    imports: list = field(default_factory=list)
+    funcs: list = field(default_factory=list)
+    tables: list = field(default_factory=list)     # TableType, defined ones only
+    mems: list = field(default_factory=list)       # MemType, defined ones only
+    globals: list = field(default_factory=list)    # Global, defined ones only
+    exports: list = field(default_factory=list)
+    start: int = None
+    elems: list = field(default_factory=list)
+    datas: list = field(default_factory=list)
+    datacount: int = None
+    customs: list = field(default_factory=list)    # (name, bytes) in order of appearance
+    func_names: dict = field(default_factory=dict)  # function index -> name (name section)
+    raw: bytes = b""                                # the module bytes (for hashing, offsets)
+
+    # index spaces: imports first, then definitions
+    def imported(self, kind):
+        return [imp for imp in self.imports if imp.kind == kind]
+
+    def func_types(self):
+        """FuncType of every function in the function index space."""
+        return ([self.types[imp.desc] for imp in self.imported("func")]
+                + [self.types[f.type_idx] for f in self.funcs])
+
+    def table_types(self):
+        return [imp.desc for imp in self.imported("table")] + list(self.tables)
+
+    def mem_types(self):
+        return [imp.desc for imp in self.imported("memory")] + list(self.mems)
+
+    def global_types(self):
+        return [imp.desc for imp in self.imported("global")] + [g.type for g in self.globals]
