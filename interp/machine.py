@@ -1,0 +1,627 @@
+"""Tier 0: the explicit-stack run loop.
+
+No Wasm call is a Python call: a call saves the caller's state as a tuple on ``self.frames`` and
+the loop goes on with the callee, so deep guest recursion never meets Python's recursion limit
+and the whole guest state is plain data a checkpoint can read:
+
+* ``self.frames``: saved callers, each ``(code, pc, locals, base, instance)``; ``pc`` is the
+  internal pc to continue at (after the call), ``base`` where the frame's operand values start;
+* ``self.stack``: one operand stack shared by all frames (a frame's values are
+  ``stack[base:next frame's base]``); locals are a list per frame;
+* the running frame lives in local variables of ``_run``.
+
+The loop dispatches on small-int internal opcodes (see lower.py) with an if/elif chain split by
+ranges, hottest first. Every ``check_every`` back-edges and calls it reaches a *safe point*:
+it calls ``self.poll`` (if set; a True result requests a stop) and, if ``self.interrupt`` is
+set, stops by raising ``Suspended`` with the captured frames. ``resume(frames)`` continues from
+such a capture, in the same or a fresh instance of the same module.
+"""
+import struct
+
+from .errors import Trap
+from .lower import lower_function
+from .values import f32_from_bits, f32_to_bits
+
+_U32 = struct.Struct("<I")
+_F64 = struct.Struct("<d")
+_MEM_ERRORS = (struct.error, IndexError, OverflowError)  # what an out-of-bounds access raises
+
+
+class Suspended(Exception):
+    """The machine stopped at a safe point; ``frames`` is the captured state (see capture)."""
+
+    def __init__(self, frames):
+        super().__init__("suspended at a safe point (%d frames)" % len(frames))
+        self.frames = frames
+
+
+def _env(inst):
+    """What the loop keeps in locals about the running frame's instance."""
+    mems = inst.mems
+    return (inst.module.lowered, inst.funcs, inst.globals,
+            mems[0].data if mems else None, inst.module)
+
+
+class Machine:
+    def __init__(self, max_call_depth=200_000, check_every=10_000):
+        self.max_call_depth = max_call_depth
+        self.check_every = check_every   # back-edges + calls between two safe points
+        self.frames = []                 # saved callers: (code, pc, locals, base, instance)
+        self.stack = []                  # the operand stack
+        self.interrupt = False           # set (by anyone) to stop at the next safe point
+        self.poll = None                 # optional callable, run at safe points; True = stop
+        self._floors = []                # per active run loop: len(frames) when it started
+        self._depth = 0                  # call depth below a nested run (set at host calls)
+        self._cur = None                 # the running frame, while at a safe point
+
+    # ---- entry points ----
+
+    def call(self, func, args):
+        """Run `func` (Function or HostFunc) on internal-form `args` to completion."""
+        if func.host:
+            return func.call_internal(list(args))
+        inst = func.instance
+        code = lower_function(inst.module, func.defined_index)
+        locals_ = list(args)
+        locals_ += code.zeros
+        return self._run(code, 0, locals_, len(self.stack), inst, ())
+
+    def capture(self):
+        """The guest state at the current safe point (call it from ``poll``, or read it from
+        ``Suspended.frames``): frames bottom first, each a dict with "func" (index in its
+        instance's function space), "instance", "pc" (Wasm bytecode offset of the next
+        instruction), "locals" and "stack" (its operand values)."""
+        if self._cur is None or len(self._floors) != 1:
+            raise RuntimeError("capture() needs the machine stopped at an outermost safe point")
+        saved = self.frames[self._floors[0]:] + [self._cur]
+        stack = self.stack
+        out = []
+        for i, (code, pc, locals_, base, inst) in enumerate(saved):
+            end = saved[i + 1][3] if i + 1 < len(saved) else len(stack)
+            out.append({"func": code.func_index, "instance": inst, "pc": code.offsets[pc],
+                        "locals": list(locals_), "stack": stack[base:end]})
+        return out
+
+    def resume(self, frames):
+        """Continue a captured state (list of frame dicts, bottom first) to completion; returns
+        the bottom frame's results. Each frame's instance may be a fresh instance of the same
+        module (its memory, globals and tables restored by the caller)."""
+        saved = []
+        base = len(self.stack)
+        for d in frames:
+            inst = d["instance"]
+            func = inst.funcs[d["func"]]
+            if func.host:
+                raise ValueError("frame of a host function cannot be resumed")
+            code = lower_function(inst.module, func.defined_index)
+            pc = code.pc_at.get(d["pc"])
+            if pc is None:
+                raise ValueError("offset %d is not a resume point of function %d"
+                                 % (d["pc"], d["func"]))
+            saved.append((code, pc, list(d["locals"]), base, inst))
+            base += len(d["stack"])
+        for d in frames:
+            self.stack.extend(d["stack"])
+        top = saved.pop()
+        return self._run(*top, saved)
+
+    def _safe_point(self, code, pc, locals_, base, inst):
+        """Reached every check_every back-edges/calls: poll, maybe stop. Returns the next
+        countdown. Only the outermost run loop stops (a nested one runs inside a host call)."""
+        if len(self._floors) != 1:  # nested: poll and stop once back in the outer loop
+            return self.check_every
+        self._cur = (code, pc, locals_, base, inst)
+        try:
+            if self.poll is not None and self.poll():
+                self.interrupt = True
+            if self.interrupt:
+                self.interrupt = False
+                raise Suspended(self.capture())
+        finally:
+            self._cur = None
+        return self.check_every
+
+    # ---- the run loop ----
+
+    def _run(self, code, pc, L, base, inst, saved):
+        """Run from the given frame (with `saved` callers below it) until the bottom frame
+        returns; return its results. On any exception the stacks are cut back to the entry."""
+        frames = self.frames
+        stack = self.stack
+        floor = len(frames)
+        entry_base = saved[0][3] if saved else base
+        # depth counts frames, a frame with many locals as several (Code.cost): the limit
+        # bounds memory too, not just the number of frames
+        depth = self._depth + code.cost + sum(fr[0].cost for fr in saved)
+        maxdepth = self.max_call_depth
+        if depth > maxdepth:
+            raise Trap("call stack exhausted")
+        frames.extend(saved)
+        self._floors.append(floor)
+        push = stack.append
+        pop = stack.pop
+        unpack_I = _U32.unpack_from
+        pack_I = _U32.pack_into
+        pack_d = _F64.pack_into
+        ops = code.ops
+        lowered, funcs, G, mem, module = _env(inst)
+        tick = self.check_every
+        try:
+            while True:
+                op, a, b = ops[pc]
+                pc += 1
+                if op < 16:
+                    if op == 0:  # LGET
+                        push(L[a])
+                    elif op == 1:  # CONST
+                        push(a)
+                    elif op == 2:  # LSET
+                        L[a] = pop()
+                    elif op == 3:  # LTEE
+                        L[a] = stack[-1]
+                    elif op == 4:  # I32_ADD
+                        b = pop()
+                        stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                    elif op == 5:  # BR_IF (forward)
+                        if pop():
+                            pc = a
+                    elif op == 6:  # JUMP (forward)
+                        pc = a
+                    elif op == 7:  # LOOP_JUMP (back-edge)
+                        pc = a
+                        tick -= 1
+                        if not tick:
+                            tick = self._safe_point(code, pc, L, base, inst)
+                    elif op == 8:  # BR_IF_LOOP
+                        if pop():
+                            pc = a
+                            tick -= 1
+                            if not tick:
+                                tick = self._safe_point(code, pc, L, base, inst)
+                    elif op == 9:  # BR_IFZ
+                        if not pop():
+                            pc = a
+                    elif op == 10:  # CALL a function of this module (b: its defined index)
+                        try:
+                            c = lowered[b]
+                        except KeyError:
+                            c = lower_function(module, b)
+                        s = len(stack) - c.nparams
+                        L2 = stack[s:]
+                        del stack[s:]
+                        L2 += c.zeros
+                        frames.append((code, pc, L, base, inst))
+                        depth += c.cost
+                        if depth > maxdepth:
+                            raise Trap("call stack exhausted")
+                        code = c
+                        ops = c.ops
+                        pc = 0
+                        L = L2
+                        base = s
+                        tick -= 1
+                        if not tick:
+                            tick = self._safe_point(code, pc, L, base, inst)
+                    elif op == 11:  # RETURN (the results are exactly stack[base:])
+                        if len(frames) == floor:
+                            break
+                        depth -= code.cost
+                        code, pc, L, base, i2 = frames.pop()
+                        ops = code.ops
+                        if i2 is not inst:
+                            inst = i2
+                            lowered, funcs, G, mem, module = _env(inst)
+                    elif op == 12:  # ADD_C
+                        stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
+                    elif op == 13:  # LGET2
+                        push(L[a])
+                        push(L[b])
+                    elif op == 14:  # GGET
+                        push(G[a].v)
+                    else:  # 15 GSET
+                        G[a].v = pop()
+                elif op < 26:
+                    if op == 16:  # LC_ADD
+                        push((L[a] + b) & 0xFFFFFFFF)
+                    elif op == 17:  # L_ADD
+                        stack[-1] = (stack[-1] + L[a]) & 0xFFFFFFFF
+                    elif op == 18:  # LC_BR_CMP
+                        x, y, k, flip = b
+                        x = L[x] ^ flip
+                        if k == 0:
+                            t = x < y
+                        elif k == 1:
+                            t = x != y
+                        elif k == 2:
+                            t = x == y
+                        elif k == 3:
+                            t = x >= y
+                        elif k == 4:
+                            t = x > y
+                        else:
+                            t = x <= y
+                        if t:
+                            if a < pc:
+                                tick -= 1
+                                if not tick:
+                                    tick = self._safe_point(code, a, L, base, inst)
+                            pc = a
+                    elif op == 19:  # BR_CMP
+                        k, flip, src, y = b
+                        if src is None:
+                            y = pop() ^ flip
+                        elif src:
+                            y = L[y] ^ flip
+                        x = pop() ^ flip
+                        if k == 0:
+                            t = x < y
+                        elif k == 1:
+                            t = x != y
+                        elif k == 2:
+                            t = x == y
+                        elif k == 3:
+                            t = x >= y
+                        elif k == 4:
+                            t = x > y
+                        else:
+                            t = x <= y
+                        if t:
+                            if a < pc:
+                                tick -= 1
+                                if not tick:
+                                    tick = self._safe_point(code, a, L, base, inst)
+                            pc = a
+                    elif op == 20:  # L_BR_IF
+                        if L[b]:
+                            if a < pc:
+                                tick -= 1
+                                if not tick:
+                                    tick = self._safe_point(code, a, L, base, inst)
+                            pc = a
+                    elif op == 21:  # SET_GET
+                        L[a] = stack[-1]
+                        stack[-1] = L[b]
+                    elif op == 22:  # TEE_SET
+                        L[a] = L[b] = pop()
+                    elif op == 23:  # TEE_GET
+                        L[a] = stack[-1]
+                        push(L[b])
+                    elif op == 24:  # LC_CMP
+                        y, k, flip = b
+                        x = L[a] ^ flip
+                        if k == 0:
+                            push(1 if x < y else 0)
+                        elif k == 1:
+                            push(1 if x != y else 0)
+                        elif k == 2:
+                            push(1 if x == y else 0)
+                        elif k == 3:
+                            push(1 if x >= y else 0)
+                        elif k == 4:
+                            push(1 if x > y else 0)
+                        else:
+                            push(1 if x <= y else 0)
+                    else:  # 25 L_BR_IFZ (forward)
+                        if not L[b]:
+                            pc = a
+                elif op < 48:
+                    if op < 34:  # right operand: stack, constant a or local a (see lower.py)
+                        if b is None:
+                            y = pop()
+                        elif b:
+                            y = L[a]
+                        else:
+                            y = a
+                        x = stack[-1]
+                        if op == 26:  # I32_SUB
+                            stack[-1] = (x - y) & 0xFFFFFFFF
+                        elif op == 27:  # I32_MUL
+                            stack[-1] = (x * y) & 0xFFFFFFFF
+                        elif op == 28:  # I32_AND
+                            stack[-1] = x & y
+                        elif op == 29:  # I32_OR
+                            stack[-1] = x | y
+                        elif op == 30:  # I32_XOR
+                            stack[-1] = x ^ y
+                        elif op == 31:  # I32_SHL
+                            stack[-1] = (x << (y & 31)) & 0xFFFFFFFF
+                        elif op == 32:  # I32_SHR_U
+                            stack[-1] = x >> (y & 31)
+                        else:  # 33 I32_SHR_S
+                            stack[-1] = (((x ^ 0x80000000) - 0x80000000) >> (y & 31)) & 0xFFFFFFFF
+                    elif op == 34:  # I32_EQZ
+                        stack[-1] = 0 if stack[-1] else 1
+                    elif op < 45:  # i32 compares
+                        if b is None:
+                            y = pop()
+                        elif b:
+                            y = L[a]
+                        else:
+                            y = a
+                        x = stack[-1]
+                        if op == 35:  # I32_EQ
+                            stack[-1] = 1 if x == y else 0
+                        elif op == 36:  # I32_NE
+                            stack[-1] = 1 if x != y else 0
+                        elif op == 37:  # I32_LT_S
+                            stack[-1] = 1 if x ^ 0x80000000 < y ^ 0x80000000 else 0
+                        elif op == 38:  # I32_LT_U
+                            stack[-1] = 1 if x < y else 0
+                        elif op == 39:  # I32_GT_S
+                            stack[-1] = 1 if x ^ 0x80000000 > y ^ 0x80000000 else 0
+                        elif op == 40:  # I32_GT_U
+                            stack[-1] = 1 if x > y else 0
+                        elif op == 41:  # I32_LE_S
+                            stack[-1] = 1 if x ^ 0x80000000 <= y ^ 0x80000000 else 0
+                        elif op == 42:  # I32_LE_U
+                            stack[-1] = 1 if x <= y else 0
+                        elif op == 43:  # I32_GE_S
+                            stack[-1] = 1 if x ^ 0x80000000 >= y ^ 0x80000000 else 0
+                        else:  # 44 I32_GE_U
+                            stack[-1] = 1 if x >= y else 0
+                    elif op == 45:  # I32_LOAD
+                        stack[-1] = unpack_I(mem, stack[-1] + a)[0]
+                    elif op == 46:  # I32_STORE
+                        y = pop()
+                        pack_I(mem, pop() + a, y)
+                    else:  # 47 LOAD8_U
+                        stack[-1] = mem[stack[-1] + a]
+                elif op < 100:
+                    if op < 56:
+                        if op == 48:  # STORE8 (b: None, or the constant to store)
+                            y = pop() if b is None else b
+                            mem[pop() + a] = y & 0xFF
+                        elif op == 49:  # LOAD (unsigned int or f64: b = unpack_from)
+                            stack[-1] = b(mem, stack[-1] + a)[0]
+                        elif op == 50:  # LOAD_S (b = (unpack_from, mask))
+                            stack[-1] = b[0](mem, stack[-1] + a)[0] & b[1]
+                        elif op == 51:  # STORE (b = (pack_into, mask))
+                            y = pop()
+                            b[0](mem, pop() + a, y & b[1])
+                        elif op == 52:  # DROP
+                            pop()
+                        elif op == 53:  # SELECT
+                            t = pop()
+                            y = pop()
+                            if not t:
+                                stack[-1] = y
+                        elif op == 54:  # BINOP (a = numerics function)
+                            y = pop()
+                            stack[-1] = a(stack[-1], y)
+                        else:  # 55 UNOP
+                            stack[-1] = a(stack[-1])
+                    elif op < 64:
+                        if b is None:
+                            y = pop()
+                        elif b:
+                            y = L[a]
+                        else:
+                            y = a
+                        x = stack[-1]
+                        if op == 56:  # I64_ADD
+                            stack[-1] = (x + y) & 0xFFFFFFFFFFFFFFFF
+                        elif op == 57:  # I64_SUB
+                            stack[-1] = (x - y) & 0xFFFFFFFFFFFFFFFF
+                        elif op == 58:  # I64_MUL
+                            stack[-1] = (x * y) & 0xFFFFFFFFFFFFFFFF
+                        elif op == 59:  # I64_AND
+                            stack[-1] = x & y
+                        elif op == 60:  # I64_OR
+                            stack[-1] = x | y
+                        elif op == 61:  # I64_XOR
+                            stack[-1] = x ^ y
+                        elif op == 62:  # I64_SHL
+                            stack[-1] = (x << (y & 63)) & 0xFFFFFFFFFFFFFFFF
+                        else:  # 63 I64_SHR_U
+                            stack[-1] = x >> (y & 63)
+                    elif op == 64:  # I64_EQZ
+                        stack[-1] = 0 if stack[-1] else 1
+                    elif op == 65:  # I64_EQ
+                        y = pop()
+                        stack[-1] = 1 if stack[-1] == y else 0
+                    elif op == 66:  # I64_NE
+                        y = pop()
+                        stack[-1] = 1 if stack[-1] != y else 0
+                    elif op == 67:  # F64_ADD
+                        y = pop()
+                        stack[-1] += y
+                    elif op == 68:  # F64_SUB
+                        y = pop()
+                        stack[-1] -= y
+                    elif op == 69:  # F64_MUL
+                        y = pop()
+                        stack[-1] *= y
+                    elif op == 70:  # LOAD_F32 (through the bits: a signalling NaN stays one)
+                        stack[-1] = f32_from_bits(unpack_I(mem, stack[-1] + a)[0])
+                    elif op == 71:  # STORE_F32
+                        y = pop()
+                        pack_I(mem, pop() + a, f32_to_bits(y))
+                    elif op == 72:  # STORE_F64
+                        y = pop()
+                        pack_d(mem, pop() + a, y)
+                    elif op == 73 or op == 74:  # BR_CUT, BR_IF_CUT: b = (keep, height, back)
+                        if op == 73 or pop():
+                            keep, h, back = b
+                            h += base
+                            if keep:
+                                stack[h:] = stack[len(stack) - keep:]
+                            else:
+                                del stack[h:]
+                            pc = a
+                            if back:
+                                tick -= 1
+                                if not tick:
+                                    tick = self._safe_point(code, pc, L, base, inst)
+                    elif op == 76:  # L_LOAD
+                        push(unpack_I(mem, L[a] + b)[0])
+                    elif op == 77:  # TEE_BR_IF
+                        L[b] = t = pop()
+                        if t:
+                            if a < pc:
+                                tick -= 1
+                                if not tick:
+                                    tick = self._safe_point(code, a, L, base, inst)
+                            pc = a
+                    else:  # 75 BR_TABLE: a = entries [target, keep, height, back], last default
+                        i = pop()
+                        n = len(a) - 1
+                        pc, keep, h, back = a[i] if i < n else a[n]
+                        h += base
+                        if len(stack) - keep != h:
+                            if keep:
+                                stack[h:] = stack[len(stack) - keep:]
+                            else:
+                                del stack[h:]
+                        if back:
+                            tick -= 1
+                            if not tick:
+                                tick = self._safe_point(code, pc, L, base, inst)
+                else:  # cold: calls through objects, memory/table management, traps
+                    if op == 100:  # CALL_IMPORT a
+                        f = funcs[a]
+                    elif op == 101:  # CALL_INDIRECT a = expected FuncType, b = table index
+                        i = pop()
+                        elems = inst.tables[b].elements
+                        if i >= len(elems):
+                            raise Trap("undefined element %d" % i)
+                        f = elems[i]
+                        if f is None:
+                            raise Trap("uninitialized element %d" % i)
+                        if f.type is not a and f.type != a:
+                            raise Trap("indirect call type mismatch")
+                    elif op == 104:  # MEM_GROW
+                        r = inst.mems[0].grow(stack[-1])
+                        stack[-1] = r & 0xFFFFFFFF
+                        mem = inst.mems[0].data
+                        continue
+                    else:
+                        _cold(op, a, b, inst, stack, mem)
+                        continue
+                    # a call through a function object: host, or Wasm (maybe another instance)
+                    if f.host:
+                        s = len(stack) - len(f.type.params)
+                        args = stack[s:]
+                        del stack[s:]
+                        self._depth = depth  # a nested run (host calls Wasm) starts here
+                        stack += f.call_internal(args)
+                        continue
+                    i2 = f.instance
+                    c = lower_function(i2.module, f.defined_index)
+                    s = len(stack) - c.nparams
+                    L2 = stack[s:]
+                    del stack[s:]
+                    L2 += c.zeros
+                    frames.append((code, pc, L, base, inst))
+                    depth += c.cost
+                    if depth > maxdepth:
+                        raise Trap("call stack exhausted")
+                    code = c
+                    ops = c.ops
+                    pc = 0
+                    L = L2
+                    base = s
+                    if i2 is not inst:
+                        inst = i2
+                        lowered, funcs, G, mem, module = _env(inst)
+                    tick -= 1
+                    if not tick:
+                        tick = self._safe_point(code, pc, L, base, inst)
+        except BaseException as e:
+            del frames[floor:]
+            del stack[entry_base:]
+            if isinstance(e, _MEM_ERRORS):
+                raise Trap("out of bounds memory access") from None
+            raise
+        finally:
+            self._floors.pop()
+            if not self._floors:
+                self._depth = 0
+        results = stack[base:]
+        del stack[base:]
+        return results
+
+
+def _cold(op, a, b, inst, stack, mem):
+    """Rare instructions that neither call nor change the frame: run outside the hot loop."""
+    pop = stack.pop
+    if op == 102:  # UNREACHABLE
+        raise Trap("unreachable")
+    if op == 103:  # MEM_SIZE
+        stack.append(len(mem) >> 16)
+    elif op == 105:  # MEM_FILL
+        n = pop()
+        v = pop()
+        d = pop()
+        if d + n > len(mem):
+            raise Trap("out of bounds memory access")
+        mem[d:d + n] = bytes((v & 0xFF,)) * n
+    elif op == 106:  # MEM_COPY
+        n = pop()
+        s = pop()
+        d = pop()
+        if s + n > len(mem) or d + n > len(mem):
+            raise Trap("out of bounds memory access")
+        mem[d:d + n] = mem[s:s + n]
+    elif op == 107:  # MEM_INIT a = data index
+        n = pop()
+        s = pop()
+        d = pop()
+        data = inst.datas[a]
+        if s + n > len(data) or d + n > len(mem):
+            raise Trap("out of bounds memory access")
+        mem[d:d + n] = data[s:s + n]
+    elif op == 108:  # DATA_DROP
+        inst.datas[a] = b""
+    elif op == 109:  # TABLE_GET
+        elems = inst.tables[a].elements
+        i = stack[-1]
+        if i >= len(elems):
+            raise Trap("out of bounds table access")
+        stack[-1] = elems[i]
+    elif op == 110:  # TABLE_SET
+        v = pop()
+        i = pop()
+        elems = inst.tables[a].elements
+        if i >= len(elems):
+            raise Trap("out of bounds table access")
+        elems[i] = v
+    elif op == 111:  # TABLE_SIZE
+        stack.append(len(inst.tables[a].elements))
+    elif op == 112:  # TABLE_GROW
+        n = pop()
+        v = pop()
+        stack.append(inst.tables[a].grow(n, v) & 0xFFFFFFFF)
+    elif op == 113:  # TABLE_FILL
+        n = pop()
+        v = pop()
+        i = pop()
+        elems = inst.tables[a].elements
+        if i + n > len(elems):
+            raise Trap("out of bounds table access")
+        elems[i:i + n] = [v] * n
+    elif op == 114:  # TABLE_COPY a = (dst table, src table)
+        n = pop()
+        s = pop()
+        d = pop()
+        dst = inst.tables[a[0]].elements
+        src = inst.tables[a[1]].elements
+        if s + n > len(src) or d + n > len(dst):
+            raise Trap("out of bounds table access")
+        dst[d:d + n] = src[s:s + n]
+    elif op == 115:  # TABLE_INIT a = (elem index, table index)
+        n = pop()
+        s = pop()
+        d = pop()
+        seg = inst.elems[a[0]]
+        elems = inst.tables[a[1]].elements
+        if s + n > len(seg) or d + n > len(elems):
+            raise Trap("out of bounds table access")
+        elems[d:d + n] = seg[s:s + n]
+    elif op == 116:  # ELEM_DROP
+        inst.elems[a] = []
+    elif op == 117:  # REF_FUNC
+        stack.append(inst.funcs[a])
+    elif op == 118:  # REF_IS_NULL
+        stack[-1] = 1 if stack[-1] is None else 0
+    else:
+        raise AssertionError("unknown internal opcode %d" % op)
