@@ -9,6 +9,10 @@ Embedding API (see docs/architecture.md)::
 from .errors import Exit, InvalidError, LinkError, MalformedError, ModuleError, Trap, WasmError
 from .module import FuncType, GlobalType, Limits, MemType, Module, TableType
 from .runtime import Function, Global, HostFunc, Instance, Memory, Table, instantiate
+# Import the stages before defining decode(): importing the submodule interp.decode sets the
+# package attribute "decode", which the function below must then replace for good.
+from .decode import decode_module
+from .validate import validate_module
 
 __version__ = "0.1.0"
 
@@ -21,9 +25,6 @@ __all__ = [
 
 def decode(data):
     """Decode and validate module bytes; raises MalformedError or InvalidError."""
-    from .decode import decode_module
-    from .validate import validate_module
-
     module = decode_module(bytes(data))
     module.heights = validate_module(module)
     return module

@@ -270,9 +270,10 @@ def eval_const(expr, instance):
     return stack[-1]
 
 
-def instantiate(module, imports=None, machine=None, max_call_depth=None):
+def instantiate(module, imports=None, machine=None, max_call_depth=None, run_start=True):
     """Link ``module`` against ``imports`` ({module: {name: extern}}), allocate and initialise
-    it in the Wasm 2.0 order, run its start function, and return the Instance."""
+    it in the Wasm 2.0 order, run its start function (unless ``run_start`` is False, as when a
+    snapshot is restored into the instance), and return the Instance."""
     from .machine import Machine  # the run loop; imported here to keep this module light
 
     if machine is None:
@@ -317,6 +318,6 @@ def instantiate(module, imports=None, machine=None, max_call_depth=None):
                 raise Trap("out of bounds memory access")
             mem.data[offset:offset + len(seg.init)] = seg.init
             inst.datas[i] = b""
-    if module.start is not None:
+    if run_start and module.start is not None:
         machine.call(inst.funcs[module.start], [])
     return inst
