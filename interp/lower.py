@@ -28,14 +28,15 @@ import struct
 from . import numerics
 from . import opcodes as W
 
-# ---- internal opcodes. The run loop tests them in this order, so the hot ones come first. ----
+# ---- internal opcodes: small ints, grouped in ranges the run loop splits on (machine.py tests
+# them as literals, in this order: hot ones first; test_machine checks the two files agree). ----
 LGET, CONST, LSET, LTEE, I32_ADD, BR_IF, JUMP, LOOP_JUMP = 0, 1, 2, 3, 4, 5, 6, 7
 BR_IF_LOOP, BR_IFZ, CALL, RETURN, ADD_C, LGET2, GGET, GSET = 8, 9, 10, 11, 12, 13, 14, 15
 # fused: L = a local, C = a constant
 LC_ADD = 16        # local.get a; i32.const b; i32.add        -> push (L[a] + b) & M32
 L_ADD = 17         # local.get a; i32.add                     -> top = (top + L[a]) & M32
-LC_BR_CMP = 18     # local.get; i32.const; <i32 cmp>; br_if   -> a = target, b = (local,) + LC_CMP's b
-BR_CMP = 19        # <i32 cmp>; br_if                         -> a = target, b = (kind, flip, src, y)
+LC_BR_CMP = 18     # local.get; i32.const; <i32 cmp>; br_if   -> a = target, b = (local, *LC_CMP b)
+BR_CMP = 19        # <i32 cmp>; br_if                 -> a = target, b = (kind, flip, src, y)
 L_BR_IF = 20       # local.get b; br_if a
 SET_GET = 21       # local.set a; local.get b
 TEE_SET = 22       # local.tee a; local.set b
@@ -94,7 +95,7 @@ def _s(fmt):
 
 
 # memory access: Wasm op -> (internal op, b)
-_U32, _U8 = _s("I"), _s("B")
+_U32 = _s("I")
 _LOADS = {
     W.I32_LOAD: (I32_LOAD, None), W.I32_LOAD8_U: (LOAD8_U, None), W.I64_LOAD8_U: (LOAD8_U, None),
     W.I64_LOAD: (LOAD, _s("Q").unpack_from), W.F64_LOAD: (LOAD, _s("d").unpack_from),

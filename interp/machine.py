@@ -14,7 +14,15 @@ The loop dispatches on small-int internal opcodes (see lower.py) with an if/elif
 ranges, hottest first. Every ``check_every`` back-edges and calls it reaches a *safe point*:
 it calls ``self.poll`` (if set; a True result requests a stop) and, if ``self.interrupt`` is
 set, stops by raising ``Suspended`` with the captured frames. ``resume(frames)`` continues from
-such a capture, in the same or a fresh instance of the same module.
+such a capture, in the same or a fresh instance of the same module. Safe points are function
+entries and loop headers (the targets of back-edges), so a captured pc always maps back exactly;
+only the outermost run loop stops (one nested inside a host function defers the stop).
+
+Call depth: each frame counts ``Code.cost`` (1, more for functions with many locals) toward
+``max_call_depth``; beyond it the call traps with "call stack exhausted".
+Memory accesses rely on bytearray/struct bounds checks; their IndexError / struct.error /
+OverflowError become Trap("out of bounds memory access"). Addresses are unsigned, so
+``base + offset`` is never negative and may exceed 2**32 (out of bounds, not wrapped).
 """
 import struct
 
@@ -86,6 +94,8 @@ class Machine:
         """Continue a captured state (list of frame dicts, bottom first) to completion; returns
         the bottom frame's results. Each frame's instance may be a fresh instance of the same
         module (its memory, globals and tables restored by the caller)."""
+        if not frames:
+            raise ValueError("nothing to resume: no frames")
         saved = []
         base = len(self.stack)
         for d in frames:
@@ -151,27 +161,28 @@ class Machine:
                 op, a, b = ops[pc]
                 pc += 1
                 if op < 16:
-                    if op == 0:  # LGET
-                        push(L[a])
-                    elif op == 1:  # CONST
-                        push(a)
-                    elif op == 2:  # LSET
-                        L[a] = pop()
-                    elif op == 3:  # LTEE
-                        L[a] = stack[-1]
-                    elif op == 4:  # I32_ADD
-                        b = pop()
-                        stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
-                    elif op == 5:  # BR_IF (forward)
-                        if pop():
+                    if op < 8:
+                        if op == 0:  # LGET
+                            push(L[a])
+                        elif op == 1:  # CONST
+                            push(a)
+                        elif op == 2:  # LSET
+                            L[a] = pop()
+                        elif op == 3:  # LTEE
+                            L[a] = stack[-1]
+                        elif op == 4:  # I32_ADD
+                            b = pop()
+                            stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                        elif op == 5:  # BR_IF (forward)
+                            if pop():
+                                pc = a
+                        elif op == 6:  # JUMP (forward)
                             pc = a
-                    elif op == 6:  # JUMP (forward)
-                        pc = a
-                    elif op == 7:  # LOOP_JUMP (back-edge)
-                        pc = a
-                        tick -= 1
-                        if not tick:
-                            tick = self._safe_point(code, pc, L, base, inst)
+                        elif op == 7:  # LOOP_JUMP (back-edge)
+                            pc = a
+                            tick -= 1
+                            if not tick:
+                                tick = self._safe_point(code, pc, L, base, inst)
                     elif op == 8:  # BR_IF_LOOP
                         if pop():
                             pc = a
