@@ -125,7 +125,7 @@ _ZERO = {W.I32: 0, W.I64: 0, W.F32: 0.0, W.F64: 0.0, W.FUNCREF: None, W.EXTERNRE
 class Code:
     """The lowered form of one defined function (shared by every instance of its module)."""
     __slots__ = ("ops", "offsets", "pc_at", "func_index", "defined_index", "nparams",
-                 "nresults", "zeros", "type", "cost")
+                 "nresults", "zeros", "type", "cost", "heat", "t1")
 
     def __init__(self, ops, offsets, pc_at, func_index, defined_index, functype, zeros):
         self.ops = ops                    # list of (op, a, b)
@@ -139,6 +139,8 @@ class Code:
         self.zeros = zeros                # initial values of the declared locals
         # what a frame counts toward Machine.max_call_depth: 1, more for many locals
         self.cost = 1 + (self.nparams + len(zeros)) // 32
+        self.heat = 0    # tier-0 calls + back-edges seen (the machine's tiering policy)
+        self.t1 = None   # codegen.Compiled once compiled for tier 1, False: stays in tier 0
 
     def dump(self):
         """Readable listing, for debugging."""
@@ -251,7 +253,7 @@ class _Emitter:
                 fused = (TEE_SET, p[1], a)
             elif op == I32_LOAD and po == LGET:
                 fused = (L_LOAD, p[1], a)
-            elif op in _CMP_OPS and po == CONST and n > 1 and ops[-2][0] == LGET:
+            elif op in _CMP_OPS and b is None and po == CONST and n > 1 and ops[-2][0] == LGET:
                 self._pop()
                 kind, flip = _CMP_OPS[op]
                 fused = (LC_CMP, ops[-1][1], (p[1] ^ flip, kind, flip))
