@@ -1,0 +1,284 @@
+"""The selfhost command line: run a WASI command, or invoke one exported function.
+
+    selfhost [OPTIONS] APP.wasm [APP_ARGS...]
+    python -m interp [OPTIONS] APP.wasm [APP_ARGS...]
+
+Options come before APP.wasm; everything after it belongs to the app. A ``--`` may end the
+options (``selfhost --dir . -- app.wasm -x``), and one ``--`` right after APP.wasm is dropped
+(``selfhost app.wasm -- -x`` gives the app ``-x``), so both spellings work.
+
+Running a command: the module is instantiated with the WASI preview1 imports and ``_start`` is
+called. The app's argv[0] is APP.wasm as given. The exit code is the proc_exit code, or 0 when
+``_start`` returns.
+
+``--invoke NAME``: call the export NAME with APP_ARGS parsed per its parameter types (i32/i64:
+decimal or 0x hex, may be negative; f32/f64: Python float syntax, "nan", "inf"); the results are
+printed one per line, integers as signed decimals, floats as Python repr. WASI imports are
+provided too, and a reactor's ``_initialize`` is run first.
+
+Directories: the app sees exactly the ``--dir HOST[::GUEST]`` directories (GUEST defaults to
+HOST), as fds 3, 4, ... in order; HOST is a path as this Python process sees it (inside
+selfhost.wasm: relative to the preopens selfhost itself got from its host). Without ``--dir`` the
+app gets no directory at all, like ``wasmtime run`` without ``--dir``: selfhost.wasm cannot
+enumerate its own preopens, and exposing something implicitly would widen the sandbox. The host
+launchers pass ``--dir`` explicitly.
+
+Exit codes: the app's own code; 1 with one line "selfhost: error: ..." on stderr for a bad
+module, a link error, a missing file, or a module without ``_start`` when no --invoke is given;
+2 for a bad command line; 134 for a trap ("selfhost: error: wasm trap: MESSAGE"), as wasmtime
+does on Unix (128 + SIGABRT). A bug inside selfhost is reported as one "internal error" line
+(exit 1); SELFHOST_DEBUG=1 shows its traceback instead.
+"""
+import argparse
+import sys
+
+from . import errors
+from .opcodes import F32, F64, I32, I64, VALTYPE_NAMES
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_TRAP = 134
+
+_VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--max-call-depth")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def build_parser():
+    parser = _Parser(
+        prog="selfhost", allow_abbrev=False,
+        usage="selfhost [OPTIONS] APP.wasm [APP_ARGS...]",
+        description="Run a WebAssembly module (a WASI command, or one exported function) "
+                    "in selfhost's Python interpreter.")
+    parser.add_argument("--invoke", metavar="NAME",
+                        help="call the exported function NAME with APP_ARGS as its arguments "
+                             "and print its results, one per line")
+    parser.add_argument("--env", metavar="K=V", action="append", default=[],
+                        help="set an environment variable for the app (repeatable)")
+    parser.add_argument("--dir", metavar="HOST[::GUEST]", action="append", default=[],
+                        help="give the app the directory HOST, named GUEST (default: HOST) "
+                             "(repeatable)")
+    parser.add_argument("--max-call-depth", metavar="N", type=int, default=None,
+                        help="trap with 'call stack exhausted' beyond N nested calls")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("app", metavar="APP.wasm", nargs="?", help="the module to run")
+    parser.add_argument("app_args", metavar="APP_ARGS", nargs="*",
+                        help="arguments for the app (or for --invoke)")
+    return parser
+
+
+def split_argv(argv):
+    """Split argv into (option tokens, app path or None, app args): the first token that is
+    neither an option nor an option's value is the app; a "--" ends the options."""
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok == "--":
+            i += 1
+            break
+        if not tok.startswith("-") or tok == "-":
+            break
+        if tok in _VALUE_OPTIONS:
+            i += 1           # the value (argparse reports it missing if there is none)
+        i += 1
+    options = argv[:min(i, len(argv))]
+    if options and options[-1] == "--":
+        options = options[:-1]
+    if i >= len(argv):
+        return options, None, []
+    rest = argv[i + 1:]
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    return options, argv[i], rest
+
+
+def parse_value(valtype, text):
+    if valtype in (I32, I64):
+        bits = 32 if valtype == I32 else 64
+        try:
+            v = int(text, 0)
+        except ValueError:
+            raise UsageError("bad %s argument %r" % (VALTYPE_NAMES[valtype], text)) from None
+        if not -(1 << (bits - 1)) <= v < (1 << bits):
+            raise UsageError("%s argument out of range: %r" % (VALTYPE_NAMES[valtype], text))
+        return v
+    if valtype in (F32, F64):
+        try:
+            return float(text)
+        except ValueError:
+            raise UsageError("bad %s argument %r" % (VALTYPE_NAMES[valtype], text)) from None
+    raise UsageError("cannot pass a %s argument from the command line"
+                     % VALTYPE_NAMES.get(valtype, hex(valtype)))
+
+
+def format_value(valtype, value):
+    if valtype in (F32, F64):
+        return repr(value)
+    if valtype in (I32, I64):
+        return str(value)
+    return repr(value)
+
+
+def parse_dirs(specs):
+    preopens = []
+    for spec in specs:
+        host, sep, guest = spec.partition("::")
+        if not host:
+            raise UsageError("bad --dir %r: HOST is empty" % spec)
+        preopens.append((host, guest if sep and guest else host))
+    return preopens
+
+
+def parse_env(specs):
+    env = {}
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if not sep or not key:
+            raise UsageError("bad --env %r: expected K=V" % spec)
+        env[key] = value
+    return env
+
+
+def _flush(stream):
+    try:
+        if stream is not None:
+            stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _err(message):
+    _flush(sys.stdout)
+    if sys.stderr is not None:
+        sys.stderr.write("selfhost: error: %s\n" % message)
+        _flush(sys.stderr)
+
+
+def main(argv=None):
+    """Run selfhost with ``argv`` (without the program name); return the exit code."""
+    if argv is None:
+        argv = sys.argv[1:]
+    return _run(argv)
+
+
+def _run(argv):
+    try:
+        return _main(list(argv))
+    except UsageError as e:
+        _err("%s (see --help)" % e)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    finally:
+        _flush(sys.stdout)
+
+
+def _main(argv):
+    import os
+    import interp
+    from .wasi import WASI
+
+    options, app, app_args = split_argv(argv)
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(options)
+    except SystemExit as e:           # --help
+        return e.code or 0
+    if ns.version:
+        print("selfhost %s" % interp.__version__)
+        return 0
+    if app is None:
+        raise UsageError("missing APP.wasm")
+    if ns.max_call_depth is not None and ns.max_call_depth < 1:
+        raise UsageError("--max-call-depth must be at least 1")
+    preopens = parse_dirs(ns.dir)
+    env = parse_env(ns.env)
+    for host, _guest in preopens:
+        if not os.path.isdir(host):
+            _err("--dir %s: not a directory" % host)
+            return EXIT_ERROR
+
+    try:
+        with open(app, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        _err("cannot read %s: %s" % (app, e.strerror or e))
+        return EXIT_ERROR
+
+    wasi = WASI([app] + app_args, env, preopens)
+    try:
+        try:
+            module = interp.decode(data)
+        except errors.ModuleError as e:
+            _err("%s: invalid module: %s" % (app, e))
+            return EXIT_ERROR
+        exports = {exp.name: exp.kind for exp in module.exports}
+        if ns.invoke is None and exports.get("_start") != "func":
+            _err("%s: no exported function _start (a WASI command); use --invoke NAME to call "
+                 "a function" % app)
+            return EXIT_ERROR
+        if ns.invoke is not None and exports.get(ns.invoke) != "func":
+            _err("%s: no exported function %r" % (app, ns.invoke))
+            return EXIT_ERROR
+        try:
+            instance = interp.instantiate(module, wasi.imports(),
+                                          max_call_depth=ns.max_call_depth)
+        except errors.LinkError as e:
+            _err("%s: link error: %s" % (app, e))
+            return EXIT_ERROR
+        if "memory" in instance.exports:
+            wasi.bind(instance)
+        if ns.invoke is None:
+            instance.invoke("_start")
+            return 0
+        func = instance.exports[ns.invoke]
+        params = func.type.params
+        if len(app_args) != len(params):
+            raise UsageError("%s expects %d argument(s), got %d"
+                             % (ns.invoke, len(params), len(app_args)))
+        args = [parse_value(t, a) for t, a in zip(params, app_args)]
+        if exports.get("_initialize") == "func":
+            instance.invoke("_initialize")
+        results = instance.invoke(ns.invoke, *args)
+        wasi.flush()
+        if sys.stdout is not None:
+            for t, v in zip(func.type.results, results):
+                print(format_value(t, v))
+        return 0
+    except errors.Exit as e:
+        return e.code
+    except errors.Trap as e:
+        wasi.flush()
+        _err("wasm trap: %s" % e.message)
+        return EXIT_TRAP
+    except errors.WasmError as e:
+        _err(str(e))
+        return EXIT_ERROR
+    except RecursionError:
+        _err("internal error: Python recursion limit reached")
+        return EXIT_ERROR
+    except MemoryError:
+        _err("out of memory")
+        return EXIT_ERROR
+    except UsageError:
+        raise
+    except Exception as e:  # a bug in selfhost itself: still one line, unless debugging
+        if os.environ.get("SELFHOST_DEBUG"):
+            raise
+        _err("internal error: %s: %s (set SELFHOST_DEBUG=1 for a traceback)"
+             % (type(e).__name__, e))
+        return EXIT_ERROR
+    finally:
+        wasi.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

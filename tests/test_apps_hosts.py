@@ -1,0 +1,213 @@
+"""The C test apps (tests/apps/*.c) under selfhost, compared with a reference run.
+
+Reference: the app run directly by wasmtime-py's own WASI (``host.launch.run_app_direct`` when
+host/launch.py exists, else the local equivalent ``run_reference`` below). Ours: selfhost running
+the app through ``host.launch.run`` on each runtime: "native" (selfhost's Python on this CPython)
+and "wasmtime", "wasmer", "node" (build/selfhost.wasm under that host); without host/launch.py
+only "native", as ``python -m interp``. stdout, the
+exit code and the files left in the app's directory must be identical; stderr is compared for
+the apps whose stderr is their own output (not a host's trap report).
+
+The non-native runtimes are skipped when build/selfhost.wasm or host/launch.py is missing, unless
+SELFHOST_REQUIRE_BUILD=1 (then they fail).
+"""
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.apps.build import build_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SELFHOST_WASM = ROOT / "build" / "selfhost.wasm"
+GUEST_DIR = "/sandbox"
+TRAP_EXIT = 134
+
+try:
+    from host import launch as _launch
+except ImportError:
+    _launch = None
+
+
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_reference(app_wasm, args, dirs=(), env=None, stdin=b""):
+    """The app under wasmtime-py's own WASI (the contract of host.launch.run_app_direct)."""
+    if _launch is not None and hasattr(_launch, "run_app_direct"):
+        return _launch.run_app_direct(app_wasm, args, dirs=dirs, env=env, stdin=stdin)
+    import wasmtime
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = wasmtime.WasiConfig()
+        cfg.argv = [str(app_wasm)] + list(args)
+        cfg.env = list((env or {}).items())
+        for host, guest in dirs:
+            cfg.preopen_dir(str(host), guest)
+        Path(tmp, "in").write_bytes(stdin)
+        cfg.stdin_file = os.path.join(tmp, "in")
+        cfg.stdout_file = os.path.join(tmp, "out")
+        cfg.stderr_file = os.path.join(tmp, "err")
+        store.set_wasi(cfg)
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(app_wasm)))
+        try:
+            instance.exports(store)["_start"](store)
+            code = 0
+        except wasmtime.ExitTrap as e:
+            code = e.code
+        except wasmtime.Trap:
+            code = TRAP_EXIT
+        return Result(code, Path(tmp, "out").read_bytes(), Path(tmp, "err").read_bytes())
+
+
+def run_native(app_wasm, args, dirs=(), env=None, stdin=b""):
+    argv = [sys.executable, "-m", "interp"]
+    for host, guest in dirs:
+        argv += ["--dir", "%s::%s" % (host, guest)]
+    for key, value in (env or {}).items():
+        argv += ["--env", "%s=%s" % (key, value)]
+    argv += [str(app_wasm), *args]
+    proc = subprocess.run(argv, input=stdin, capture_output=True, cwd=ROOT, timeout=300)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+APPS_GUEST_DIR = "/selfhost-apps"
+
+
+def run_selfhost(runtime, app_wasm, args, dirs=(), env=None, stdin=b""):
+    """selfhost running the app on ``runtime``: through host.launch.run when it exists (the app's
+    directory is a private preopen of selfhost, the app's env goes through --env), else (native
+    only) ``python -m interp`` directly."""
+    if _launch is None or not hasattr(_launch, "run"):
+        assert runtime == "native"
+        return run_native(app_wasm, args, dirs, env, stdin)
+    argv = []
+    for key, value in (env or {}).items():
+        argv += ["--env", "%s=%s" % (key, value)]
+    argv += ["%s/%s" % (APPS_GUEST_DIR, Path(app_wasm).name), *args]
+    return _launch.run(runtime, argv, dirs=dirs, stdin=stdin, timeout=600,
+                       private_dirs=[(str(Path(app_wasm).parent), APPS_GUEST_DIR)])
+
+
+RUNTIMES = ["native", "wasmtime", "wasmer", "node"]
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request):
+    name = request.param
+    if name != "native":
+        missing = None
+        if not SELFHOST_WASM.is_file():
+            missing = "build/selfhost.wasm is missing (build it first)"
+        elif _launch is None or not hasattr(_launch, "run"):
+            missing = "host/launch.py (host.launch.run) is missing"
+        if missing:
+            if os.environ.get("SELFHOST_REQUIRE_BUILD") == "1":
+                pytest.fail(missing + " and SELFHOST_REQUIRE_BUILD=1")
+            pytest.skip(missing)
+    return name
+
+
+# --- the cases ------------------------------------------------------------------------------
+
+def setup_files(root):
+    box = root / "box"
+    box.mkdir()
+    (box / "input.txt").write_text("line one\nline two\n")
+    (box / "keep").mkdir()
+    (box / "inside.txt").write_text("inside\n")
+    (root / "secret.txt").write_text("secret\n")
+
+
+def setup_escape(root):
+    setup_files(root)
+    (root / "box" / "sub").mkdir()
+
+
+STDIN_TEXT = b"hello\nworld\n" + b"".join(b"line %d of the stdin test\n" % i for i in range(60)) + b"no newline"
+
+CASES = {
+    # name: (args, env, stdin, setup, compare stderr)
+    "hello": ([], None, b"", None, True),
+    "args_env": (["one", "two words", "", "\u00fcnicode", "--flag"],
+                 {"GREETING": "hi there", "EMPTY": "", "UNICODE": "\u00e9t\u00e9"}, b"", None, True),
+    "echo": ([], None, STDIN_TEXT, None, True),
+    "clock": ([], None, b"", None, True),
+    "random": ([], None, b"", None, True),
+    "exit3": ([], None, b"", None, True),
+    "trap": ([], None, b"", None, False),
+    "files": ([GUEST_DIR], None, b"", setup_files, True),
+    "escape": ([GUEST_DIR], None, b"", setup_escape, True),
+}
+
+
+def snapshot_tree(root):
+    """Every file under root: relative path -> ("d",) | ("f", bytes) | ("l", target)."""
+    tree = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            rel = str(path.relative_to(root))
+            if path.is_symlink():
+                tree[rel] = ("l", os.readlink(path))
+            elif path.is_dir():
+                tree[rel] = ("d",)
+            else:
+                tree[rel] = ("f", path.read_bytes())
+    return tree
+
+
+def run_case(runner, name, tmp_path, label):
+    args, env, stdin, setup, _ = CASES[name]
+    root = tmp_path / label
+    root.mkdir()
+    dirs = ()
+    if setup is not None:
+        setup(root)
+        dirs = ((str(root / "box"), GUEST_DIR),)
+    result = runner(build_app(name), args, dirs=dirs, env=env, stdin=stdin)
+    return result, snapshot_tree(root)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_app_matches_reference(name, runtime, tmp_path):
+    ref, ref_tree = run_case(run_reference, name, tmp_path, "ref")
+    ours, our_tree = run_case(lambda *a, **k: run_selfhost(runtime, *a, **k), name, tmp_path,
+                              "ours")
+    assert ours.stdout == ref.stdout, ours.stderr
+    assert ours.returncode == ref.returncode, ours.stderr
+    assert our_tree == ref_tree
+    if CASES[name][4]:
+        assert ours.stderr == ref.stderr
+
+
+def test_reference_outputs_are_meaningful(tmp_path):
+    """Guards the comparison itself: the reference runs do what the apps are meant to show."""
+    ref, tree = run_case(run_reference, "escape", tmp_path, "escape")
+    assert b"openat ../secret.txt: errno=63" in ref.stdout
+    assert b"open via out_rel: errno=63" in ref.stdout
+    assert b"in_rel content=[inside" in ref.stdout
+    assert "secret.txt" in tree and "stolen.txt" not in tree and "evil" not in tree
+    ref, tree = run_case(run_reference, "files", tmp_path, "files")
+    assert ref.returncode == 0
+    assert tree["box/made/result.txt"] == ("f", b"written by the app\n")
+    assert tree["box/link"] == ("l", "out.txt")
+    assert "box/sub" not in tree
+    assert run_case(run_reference, "exit3", tmp_path, "exit3")[0].returncode == 3
+    assert run_case(run_reference, "trap", tmp_path, "trap")[0].returncode == TRAP_EXIT
+
+
+def test_trap_is_reported_on_one_line(tmp_path):
+    result, _ = run_case(run_native, "trap", tmp_path, "trap")
+    assert result.returncode == TRAP_EXIT
+    assert result.stdout == b"before trap\n"
+    lines = result.stderr.decode().splitlines()
+    assert lines == ["selfhost: error: wasm trap: unreachable"]
