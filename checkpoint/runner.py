@@ -135,12 +135,14 @@ def _write_stats(policy, stats):
             json.dump(stats, f, indent=1, sort_keys=True)
 
 
-def run_command(module, wasi, policy, max_call_depth=None):
-    """Instantiate a WASI command, run ``_start`` under ``policy``; return the exit code."""
+def run_command(module, wasi, policy, max_call_depth=None, instance=None):
+    """Run a WASI command's ``_start`` under ``policy``; return the exit code. ``instance``:
+    one already made of ``module`` with ``wasi``'s imports (and bound), else one is made."""
     stats = {"phase": "run", "started_at": time.time()}
-    instance = instantiate(module, wasi.imports(), max_call_depth=max_call_depth)
-    if "memory" in instance.exports:
-        wasi.bind(instance)
+    if instance is None:
+        instance = instantiate(module, wasi.imports(), max_call_depth=max_call_depth)
+        if "memory" in instance.exports:
+            wasi.bind(instance)
     controller = _Controller(policy, wasi, instance, stats)
     try:
         return _drive(controller, lambda: instance.invoke("_start"))

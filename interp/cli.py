@@ -38,8 +38,10 @@ from .opcodes import F32, F64, I32, I64, VALTYPE_NAMES
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_TRAP = 134
+EXIT_CHECKPOINTED = 75   # = checkpoint.runner.EXIT_CHECKPOINTED (not imported: keep --help light)
 
-_VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--max-call-depth")
+_VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--max-call-depth", "--snapshot",
+                  "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats")
 
 
 class UsageError(Exception):
@@ -67,6 +69,21 @@ def build_parser():
                              "(repeatable)")
     parser.add_argument("--max-call-depth", metavar="N", type=int, default=None,
                         help="trap with 'call stack exhausted' beyond N nested calls")
+    group = parser.add_argument_group(
+        "checkpoint / restore", "see docs/checkpoint-cli.md; exit code %d = checkpointed and "
+        "stopped" % EXIT_CHECKPOINTED)
+    group.add_argument("--snapshot", metavar="PATH", default="selfhost.snap",
+                       help="where snapshots are written (default: %(default)s)")
+    group.add_argument("--checkpoint-trigger", metavar="PATH",
+                       help="checkpoint when the file PATH appears (then delete it)")
+    group.add_argument("--checkpoint-after", metavar="SECONDS", type=float,
+                       help="checkpoint once after SECONDS of running")
+    group.add_argument("--checkpoint-continue", action="store_true",
+                       help="keep running after a checkpoint instead of stopping")
+    group.add_argument("--restore", metavar="SNAP",
+                       help="resume the snapshot SNAP of APP.wasm instead of starting it")
+    group.add_argument("--stats", metavar="PATH",
+                       help="write JSON timings of the run (checkpoint/restore phases) to PATH")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("app", metavar="APP.wasm", nargs="?", help="the module to run")
     parser.add_argument("app_args", metavar="APP_ARGS", nargs="*",
@@ -161,6 +178,13 @@ def _err(message):
         _flush(sys.stderr)
 
 
+def _in_wasm():
+    """Are we selfhost.wasm? py2wasm (Nuitka) compiles this module and may fold sys.platform
+    to the build machine's value, so its ``__compiled__`` marker counts too: py2wasm is only
+    ever used to build selfhost.wasm."""
+    return sys.platform == "wasi" or "__compiled__" in globals()
+
+
 def main(argv=None):
     """Run selfhost with ``argv`` (without the program name); return the exit code."""
     if argv is None:
@@ -184,6 +208,8 @@ def _run(argv):
 def _main(argv):
     import os
     import interp
+    import checkpoint
+    from checkpoint import runner
     from .wasi import WASI
 
     options, app, app_args = split_argv(argv)
@@ -221,13 +247,29 @@ def _main(argv):
             _err("%s: invalid module: %s" % (app, e))
             return EXIT_ERROR
         exports = {exp.name: exp.kind for exp in module.exports}
-        if ns.invoke is None and exports.get("_start") != "func":
+        if ns.invoke is None and ns.restore is None and exports.get("_start") != "func":
             _err("%s: no exported function _start (a WASI command); use --invoke NAME to call "
                  "a function" % app)
             return EXIT_ERROR
         if ns.invoke is not None and exports.get(ns.invoke) != "func":
             _err("%s: no exported function %r" % (app, ns.invoke))
             return EXIT_ERROR
+        policy = runner.Policy(ns.snapshot, ns.checkpoint_trigger, ns.checkpoint_after,
+                               ns.checkpoint_continue, ns.stats,
+                               created_by="selfhost %s" % interp.__version__)
+        if ns.restore is not None:
+            if ns.invoke is not None:
+                raise UsageError("--restore resumes a WASI command; it cannot go with --invoke")
+            try:
+                snap = runner.load_snapshot(ns.restore, module)
+                return runner.restore_command(module, snap, wasi, policy, preopens,
+                                              ns.max_call_depth)
+            except checkpoint.SnapshotError as e:
+                _err(str(e))
+                return EXIT_ERROR
+            except ValueError as e:
+                _err(str(e))
+                return EXIT_ERROR
         try:
             instance = interp.instantiate(module, wasi.imports(),
                                           max_call_depth=ns.max_call_depth)
@@ -237,8 +279,7 @@ def _main(argv):
         if "memory" in instance.exports:
             wasi.bind(instance)
         if ns.invoke is None:
-            instance.invoke("_start")
-            return 0
+            return runner.run_command(module, wasi, policy, ns.max_call_depth, instance)
         func = instance.exports[ns.invoke]
         params = func.type.params
         if len(app_args) != len(params):

