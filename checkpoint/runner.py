@@ -114,6 +114,7 @@ def _drive(controller, start):
     """Run ``start()`` (a call or a resume) to the end, checkpointing when asked."""
     machine = controller.instance.machine
     machine.poll = controller.poll
+    controller.wasi.on_checkpoint_request = lambda: setattr(machine, "safe_point_soon", True)
     machine.check_every = min(machine.check_every, SAFE_POINT_EVERY)
     run = start
     while True:

@@ -19,8 +19,10 @@ provided too, and a reactor's ``_initialize`` is run first.
 Directories: the app sees exactly the ``--dir HOST[::GUEST]`` directories (GUEST defaults to
 HOST), as fds 3, 4, ... in order; HOST is a path as this Python process sees it (inside
 selfhost.wasm: relative to the preopens selfhost itself got from its host). Without ``--dir`` the
-app gets no directory at all, like ``wasmtime run`` without ``--dir``: selfhost.wasm cannot
-enumerate its own preopens, and exposing something implicitly would widen the sandbox. The host
+app gets no directory at all, like ``wasmtime run`` without ``--dir``, with one exception:
+inside selfhost.wasm (which cannot enumerate its own preopens) a "." that its host preopened is
+handed on as ".", so ``wasmtime run --dir . selfhost.wasm -- app.wasm`` gives the app ".".
+Natively nothing is implicit (that would widen the sandbox to the working directory). The host
 launchers pass ``--dir`` explicitly.
 
 Exit codes: the app's own code; 1 with one line "selfhost: error: ..." on stderr for a bad
@@ -226,6 +228,10 @@ def _main(argv):
     if ns.max_call_depth is not None and ns.max_call_depth < 1:
         raise UsageError("--max-call-depth must be at least 1")
     preopens = parse_dirs(ns.dir)
+    if not preopens and _in_wasm() and os.path.isdir("."):
+        # `wasmtime run --dir . selfhost.wasm -- app.wasm`: selfhost cannot list the preopens
+        # its host gave it, but "." is the one the user's contract names: hand it on.
+        preopens = [(".", ".")]
     env = parse_env(ns.env)
     for host, _guest in preopens:
         if not os.path.isdir(host):

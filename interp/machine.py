@@ -73,6 +73,8 @@ class Machine:
         self.frames = []                 # saved callers: (code, pc, locals, base, instance)
         self.stack = []                  # the operand stack
         self.interrupt = False           # set (by anyone) to stop at the next safe point
+        self.safe_point_soon = False     # set by a host function: safe point at the next call
+                                         # or back-edge instead of after the countdown
         self.poll = None                 # optional callable, run at safe points; True = stop
         self._floors = []                # per active run loop: len(frames) when it started
         self._depth = 0                  # call depth below a nested run (set at host calls)
@@ -604,6 +606,9 @@ class Machine:
                             del stack[s:]
                             self._depth = depth  # a nested run (host calls Wasm) starts here
                             stack += f.call_internal(args)
+                            if self.safe_point_soon:  # e.g. the guest asked for a checkpoint
+                                self.safe_point_soon = False
+                                tick = 1
                             continue
                         i2 = f.instance
                         c = lower_function(i2.module, f.defined_index)
@@ -726,6 +731,9 @@ class Machine:
                 self._depth = depth  # a nested run (host calls Wasm) starts here
                 r = f.call_internal(list(args))
                 v = (r[0] if len(r) == 1 else tuple(r)) if r else None
+                if self.safe_point_soon:
+                    self.safe_point_soon = False
+                    tick = 1
                 continue
             i2 = f.instance
             c = lower_function(i2.module, f.defined_index)

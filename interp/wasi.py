@@ -258,6 +258,7 @@ class WASI:
         self.written = {1: 0, 2: 0}
         self.stdin_read = 0
         self.checkpoint_requested = False
+        self.on_checkpoint_request = None   # called at once (the runner hurries the machine)
         self.fds = {}
         for i in range(3):
             self.fds[i] = Fd("stdio", stdio=i, guest_path="<%s>" % ("stdin", "stdout", "stderr")[i],
@@ -573,6 +574,8 @@ class WASI:
         data = b"".join(self._read(buf, n) for buf, n in iovecs)
         if entry.kind == "magic":
             self.checkpoint_requested = True
+            if self.on_checkpoint_request is not None:
+                self.on_checkpoint_request()
             return len(data)
         if entry.kind == "stdio":
             if entry.stdio == 0:
