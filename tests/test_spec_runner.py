@@ -270,6 +270,23 @@ def test_runner_timeout(tmp_path):
     assert res.failed == 2 and res.passed == 0 and "timed out" in res.failures[0]
 
 
+def test_api_checks_and_call_depth():
+    import types
+    calls = []
+    mod = types.SimpleNamespace(
+        decode=lambda data: data, instantiate=lambda m, i, **kw: calls.append(kw),
+        HostFunc=object, Memory=object, Table=object, Global=object)
+    spec.Api(mod).instantiate("m", {})
+    spec.Api(mod, max_call_depth=50).instantiate("m", {})
+    assert calls == [{}, {"max_call_depth": 50}]
+    shadowed = types.SimpleNamespace(**dict(vars(mod), decode=types.ModuleType("interp.decode")))
+    with pytest.raises(spec.UsageError, match="not callable"):
+        spec.Api(shadowed)
+    partial = types.SimpleNamespace(decode=mod.decode)
+    with pytest.raises(spec.UsageError, match="does not provide instantiate, HostFunc"):
+        spec.Api(partial)
+
+
 def test_main_bad_path(capsys):
     assert spec.main(["/nonexistent/dir"]) == 2
     assert "no such file or directory" in capsys.readouterr().err
