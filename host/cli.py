@@ -3,12 +3,15 @@
     selfhost run [--runtime wasmtime|wasmer|node|native] [--dir HOST[::GUEST]]...
                  [--env K=V]... [SELFHOST OPTIONS, e.g. --invoke NAME] APP.wasm [--] [APP_ARGS...]
     selfhost build [--force]
+    selfhost checkpoint | restore | migrate | inspect ...   (host/checkpoint_cmds.py)
     selfhost --version
 
 `run` follows the wasmtime/wasmer CLI conventions: options come before APP.wasm, everything
 after it (after an optional `--`) belongs to the app. Options that `selfhost run` does not know
 itself (--invoke, --max-call-depth, ...) are handed to selfhost.wasm unchanged; they are checked
-here first against selfhost's own parser so that a typo fails at once.
+here first against selfhost's own parser so that a typo fails at once. The checkpoint options
+(--snapshot, --checkpoint-trigger, --restore, --stats) take HOST paths here: their directories
+are preopened privately for selfhost.wasm and the paths translated (host/checkpoint_cmds.py).
 
 Exit codes: the app's own; 1 for a missing APP.wasm; 2 for a bad command line or a missing
 build (run ./build.sh); 130 when interrupted.
@@ -42,8 +45,7 @@ def _err(message):
 
 def _selfhost_value_options():
     """The options of selfhost.wasm (interp.cli) that take a value."""
-    from interp.cli import _VALUE_OPTIONS
-    return tuple(o for o in _VALUE_OPTIONS if o not in _RUN_VALUE_OPTIONS)
+    return tuple(o for o in launch._value_options() if o not in _RUN_VALUE_OPTIONS)
 
 
 def split_run_args(tokens):
@@ -107,6 +109,9 @@ def build_parser():
     sub.add_parser("run", help="run APP.wasm (see `selfhost run --help`)", add_help=False)
     build = sub.add_parser("build", help="build build/selfhost.wasm with build.sh")
     build.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    from .checkpoint_cmds import COMMANDS
+    for name, (_fn, text) in COMMANDS.items():
+        sub.add_parser(name, help="%s (see `selfhost %s --help`)" % (text, name), add_help=False)
     return parser
 
 
@@ -165,6 +170,9 @@ def cmd_run(tokens):
             _err("%s: no such file" % app)
             return EXIT_ERROR
         guest_app, private_dirs = _map_app(app, dirs)
+    from .checkpoint_cmds import translate_run_options
+    argv, private_dirs = translate_run_options(argv, ns.runtime, dirs, private_dirs)
+    if app:
         argv += ["--", guest_app] + app_args
     elif app is None:
         raise UsageError("missing APP.wasm")
@@ -189,6 +197,9 @@ def main(argv=None):
                 build_run_parser().print_help()
                 return 0
             return cmd_run(argv[1:])
+        from . import checkpoint_cmds
+        if argv and argv[0] in checkpoint_cmds.COMMANDS:
+            return checkpoint_cmds.main(argv[0], argv[1:])
         parser = build_parser()
         try:
             ns = parser.parse_args(argv)
@@ -213,4 +224,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m host.cli`: run the one host.cli module that host.checkpoint_cmds imports too
+    # (this file as __main__ would be a second copy with its own UsageError).
+    from host.cli import main as _main
+    sys.exit(_main())

@@ -16,8 +16,9 @@
 ["--invoke", "fib", "k.wasm", "20"]. ``dirs`` are (host_path, guest_path) pairs: each is
 preopened for selfhost.wasm as guest_path and handed on to the app with ``--dir``, so the app
 sees guest_path too; what the guest writes there ends up in host_path with every runtime. Paths
-in ``argv`` are guest paths; the launcher rewrites the APP.wasm argument where a runtime sees it
-elsewhere (native: the host path; wasmer: the copy under /workspace). ``private_dirs`` are
+in ``argv`` are guest paths; the launcher rewrites the APP.wasm argument and the values of the
+checkpoint path options (PATH_OPTIONS: --snapshot, --checkpoint-trigger, --restore, --stats) where a
+runtime sees them elsewhere (native: the host path; wasmer: the copy under /workspace). ``private_dirs`` are
 preopened for selfhost.wasm only (the CLI puts APP.wasm's directory there).
 
 ``capture=False`` streams the guest's stdout/stderr to this process's own (``stdin=None`` then
@@ -114,25 +115,62 @@ def _rebase(path, mapping):
     return None if best is None else best[1]
 
 
+# selfhost.wasm options whose value is a file path (guest paths, rewritten like APP.wasm).
+PATH_OPTIONS = ("--snapshot", "--checkpoint-trigger", "--restore", "--stats")
+# Value options of the checkpoint contract (docs/checkpoint-cli.md), known here even before
+# interp.cli knows them, so that the APP.wasm token is found either way.
+_CKPT_VALUE_OPTIONS = PATH_OPTIONS + ("--checkpoint-after",)
+
+
+def _value_options():
+    from interp.cli import _VALUE_OPTIONS
+    return tuple(_VALUE_OPTIONS) + tuple(o for o in _CKPT_VALUE_OPTIONS
+                                         if o not in _VALUE_OPTIONS)
+
+
 def _app_index(argv):
     """Index of the APP.wasm token in selfhost's argv, or None (e.g. ``--version``)."""
-    from interp.cli import split_argv
-    options, app, _rest = split_argv(list(argv))
-    if app is None:
-        return None
-    i = len(options)          # split_argv drops a "--" that ends the options
-    if argv[i] == "--" and i + 1 < len(argv) and argv[i + 1] == app:
-        i += 1
-    return i
+    values = _value_options()
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok == "--":
+            i += 1
+            break
+        if not tok.startswith("-") or tok == "-":
+            break
+        i += 2 if tok in values else 1
+    return i if i < len(argv) else None
 
 
 def _rewrite_app(argv, mapping):
+    """Rebase the APP.wasm token and the values of PATH_OPTIONS (guest paths) onto mapping."""
     argv = list(argv)
-    i = _app_index(argv)
-    if i is not None:
-        new = _rebase(argv[i], mapping)
+    end = _app_index(argv)
+    end = len(argv) if end is None else end
+    i = 0
+    while i < end:
+        tok = argv[i]
+        if tok == "--":
+            break
+        name, eq, value = tok.partition("=")
+        if name in PATH_OPTIONS:
+            if eq:
+                new = _rebase(value, mapping)
+                if new is not None:
+                    argv[i] = name + "=" + new
+            elif i + 1 < end:
+                new = _rebase(argv[i + 1], mapping)
+                if new is not None:
+                    argv[i + 1] = new
+                i += 1
+        elif tok in _value_options():
+            i += 1
+        i += 1
+    if end < len(argv):
+        new = _rebase(argv[end], mapping)
         if new is not None:
-            argv[i] = new
+            argv[end] = new
     return argv
 
 

@@ -1,0 +1,393 @@
+"""Checkpoint, restore and live migration across host runtimes (host/checkpoint_cmds.py).
+
+The app is tests/ckpt_apps/stateful.c, compiled here (tests/.cache/ckpt/) with zig: each step
+mixes a 1 MiB array, updates float state, appends to an output file kept open, prints a line; it
+recurses 3000 deep every 5th step and grows memory every 7th. With CKPT_DIR it asks selfhost for
+a checkpoint after every step (magic path), so each phase of a chain runs exactly one step.
+
+The reference is the same app run uninterrupted by wasmtime itself (launch.run_app_direct): the
+stdout and the output file of every interrupted run must be byte-identical to it.
+
+Cases on Wasm runtimes are skipped when build/selfhost.wasm is missing, unless
+SELFHOST_REQUIRE_BUILD=1 (then they fail).
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from host import launch
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "tests" / "ckpt_apps" / "stateful.c"
+CACHE = ROOT / "tests" / ".cache" / "ckpt"
+WASM_HOSTS = ("wasmtime", "wasmer", "node")
+EXIT_CHECKPOINTED = 75
+HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def selfhost(*args, timeout=180):
+    """`python -m host.cli ARGS` as the console script runs it; -> CompletedProcess (bytes)."""
+    return subprocess.run([sys.executable, "-m", "host.cli"] + [str(a) for a in args],
+                          capture_output=True, env=_env(), cwd=ROOT, timeout=timeout)
+
+
+def selfhost_popen(*args):
+    return subprocess.Popen([sys.executable, "-m", "host.cli"] + [str(a) for a in args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=ROOT)
+
+
+def clean_error(proc, code=1):
+    err = proc.stderr.decode()
+    assert proc.returncode == code, err
+    assert "Traceback" not in err, err
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("selfhost: error: "), err
+    return lines[0]
+
+
+def _compile(out, strip):
+    if subprocess.run([sys.executable, "-m", "ziglang", "version"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("ziglang is not installed (pip install ziglang): cannot build stateful.c")
+    if out.is_file() and out.stat().st_mtime >= SOURCE.stat().st_mtime:
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp.wasm")
+    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-wasi", "-O2",
+           "-fno-sanitize=undefined", str(SOURCE), "-o", str(tmp)] + (["-s"] if strip else [])
+    subprocess.run(cmd, check=True, capture_output=True)
+    os.replace(tmp, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def app():
+    return _compile(CACHE / "stateful.wasm", strip=True)
+
+
+@pytest.fixture(scope="module")
+def named_app():
+    """The same app with its name section (for inspect), hence another module hash."""
+    return _compile(CACHE / "stateful-names.wasm", strip=False)
+
+
+@pytest.fixture
+def need_build():
+    module = launch.selfhost_wasm()
+    if not module.is_file():
+        if os.environ.get("SELFHOST_REQUIRE_BUILD") == "1":
+            pytest.fail("%s is missing and SELFHOST_REQUIRE_BUILD=1" % module)
+        pytest.skip("%s not built (run ./build.sh): the Wasm-runtime cases need it" % module)
+
+
+_refs = {}
+
+
+def reference(app, args):
+    """(stdout, output file) of an uninterrupted run under wasmtime itself. args are the app's
+    args with the output file as /data/out.txt and CKPT_DIR (if any) /data."""
+    key = (str(app), tuple(args))
+    if key not in _refs:
+        d = CACHE / ("ref-%s" % hashlib.sha1(repr(key).encode()).hexdigest()[:12])
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        res = launch.run_app_direct(app, args, dirs=[(str(d), "/data")], timeout=120)
+        assert res.returncode == 0, res.stderr
+        _refs[key] = (res.stdout, (d / "out.txt").read_bytes())
+        shutil.rmtree(d, ignore_errors=True)
+    return _refs[key]
+
+
+def data_dir(tmp_path, name="data"):
+    d = tmp_path / name
+    d.mkdir()
+    return d
+
+
+# --- (a) one migration between every ordered pair of Wasm hosts -------------------------------
+
+@pytest.mark.parametrize("source, target", [(a, b) for a in WASM_HOSTS for b in WASM_HOSTS
+                                            if a != b])
+def test_migrate_between_hosts(need_build, app, tmp_path, source, target):
+    args = ["/data/out.txt", "3", "/data"]       # the app asks after step 0 (and later again)
+    ref_out, ref_file = reference(app, args)
+    d = data_dir(tmp_path)
+    keep = tmp_path / "kept.snap"
+    proc = selfhost("migrate", "--from", source, "--to", target, "--keep-snapshot", keep,
+                    "--dir", "%s::/data" % d, app, "--", *args)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert proc.stdout == ref_out
+    assert (d / "out.txt").read_bytes() == ref_file
+    assert not (d / ".selfhost-checkpoint").exists()     # the magic path is never created
+    m = re.search(r"migrate %s -> %s: downtime ([0-9.]+) s .*snapshot (\d+) bytes"
+                  % (source, target), err)
+    assert m, err
+    assert 0 < float(m.group(1)) < 60
+    assert int(m.group(2)) == keep.stat().st_size > 0
+
+
+# --- (b) a chain of 20 migrations, round-robin over the three hosts --------------------------
+
+def test_chain_of_twenty_migrations(need_build, app, tmp_path):
+    steps = 20
+    args = ["/data/out.txt", str(steps), "/data"]
+    ref_out, ref_file = reference(app, args)
+    d = data_dir(tmp_path)
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    dir_opt = "%s::/data" % d
+    out = []
+    proc = selfhost("run", "--runtime", WASM_HOSTS[0], "--dir", dir_opt,
+                    "--snapshot", snaps / "s0.snap", app, *args)
+    assert proc.returncode == EXIT_CHECKPOINTED, proc.stderr.decode()
+    out.append(proc.stdout)
+    hosts_used = []
+    for k in range(1, steps + 1):
+        host = WASM_HOSTS[k % 3]
+        hosts_used.append(host)
+        proc = selfhost("restore", "--runtime", host, "--dir", dir_opt,
+                        "--snapshot", snaps / ("s%d.snap" % k), snaps / ("s%d.snap" % (k - 1)),
+                        app)
+        expected = 0 if k == steps else EXIT_CHECKPOINTED      # the last phase just finishes
+        assert proc.returncode == expected, (k, host, proc.stderr.decode())
+        assert proc.stdout.count(b"\n") == 1, (k, host, proc.stdout)   # exactly one step each
+        out.append(proc.stdout)
+    assert len(hosts_used) == 20 and set(hosts_used) == set(WASM_HOSTS)
+    assert b"".join(out) == ref_out
+    assert (d / "out.txt").read_bytes() == ref_file
+
+
+# --- (c) --after: checkpoint by time, native -> wasmtime --------------------------------------
+
+def test_migrate_after_seconds_native_to_wasmtime(need_build, app, tmp_path):
+    args = ["/data/out.txt", "40"]              # no CKPT_DIR: only --after stops it
+    ref_out, ref_file = reference(app, args)
+    d = data_dir(tmp_path)
+    proc = selfhost("migrate", "--from", "native", "--to", "wasmtime", "--after", "0.5",
+                    "--dir", "%s::/data" % d, app, "--", *args)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert "migrate native -> wasmtime: downtime" in err, err
+    assert proc.stdout == ref_out
+    assert (d / "out.txt").read_bytes() == ref_file
+
+
+def test_migrate_reports_an_app_that_finishes_first(app, tmp_path):
+    d = data_dir(tmp_path)
+    proc = selfhost("migrate", "--from", "native", "--to", "native",
+                    "--dir", "%s::/data" % d, app, "--", "/data/out.txt", "1")
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"finished on native (exit code 0" in proc.stderr
+    assert proc.stdout.endswith(b"\n") and b"done h=" in proc.stdout
+
+
+# --- (d) `selfhost checkpoint` with a trigger file against a running app ----------------------
+
+@pytest.mark.parametrize("runtime", ["native", "wasmtime"])
+def test_checkpoint_command_with_trigger(request, app, tmp_path, runtime):
+    if runtime != "native":
+        request.getfixturevalue("need_build")
+    args = ["/data/out.txt", "10"]
+    ref_out, ref_file = reference(app, args)
+    d = data_dir(tmp_path)
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    trigger, snap = ctl / "trigger", ctl / "app.snap"
+    run = selfhost_popen("run", "--runtime", runtime, "--dir", "%s::/data" % d,
+                         "--checkpoint-trigger", trigger, "--snapshot", snap, app, *args)
+    try:
+        first = run.stdout.readline()            # it is running: step 0 is out
+        assert first.startswith(b"step 0 "), first + run.stderr.read()
+        proc = selfhost("checkpoint", trigger, "--snapshot", snap, "--timeout", "60")
+        assert proc.returncode == 0, proc.stderr.decode()
+        assert re.match(rb"checkpoint written to .*app\.snap \(\d+ bytes\) in [0-9.]+ s\n$",
+                        proc.stdout), proc.stdout
+        rest, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    assert run.returncode == EXIT_CHECKPOINTED, err.decode()
+    assert not trigger.exists()
+    assert not rest.startswith(b"done"), "the checkpoint came too late to test anything"
+    # Resume it (on the other one of the two) to the end: the output is the uninterrupted run's.
+    other = "wasmtime" if runtime == "native" else "native"
+    if other != "native":
+        request.getfixturevalue("need_build")
+    proc = selfhost("restore", "--runtime", other, "--dir", "%s::/data" % d, snap, app)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert first + rest + proc.stdout == ref_out
+    assert (d / "out.txt").read_bytes() == ref_file
+
+
+def test_checkpoint_command_times_out_cleanly(tmp_path):
+    trigger = tmp_path / "trigger"
+    start = time.monotonic()
+    proc = selfhost("checkpoint", trigger, "--snapshot", tmp_path / "x.snap", "--timeout", "0.3")
+    line = clean_error(proc)
+    assert "no checkpoint within 0.3 s" in line
+    assert time.monotonic() - start < 30
+    assert not trigger.exists()                  # the request is withdrawn
+
+
+def test_trigger_is_refused_on_wasmer(app, tmp_path):
+    proc = selfhost("run", "--runtime", "wasmer", "--checkpoint-trigger", tmp_path / "t",
+                    app, "x")
+    line = clean_error(proc, 2)
+    assert "--checkpoint-trigger does not work with --runtime wasmer" in line
+
+
+# --- a snapshot taken natively, for inspect and the refusals ----------------------------------
+
+@pytest.fixture(scope="module")
+def named_snapshot(named_app, tmp_path_factory):
+    """A snapshot of stateful-names.wasm after step 0 (native run, magic-path request)."""
+    base = tmp_path_factory.mktemp("named")
+    d = base / "data"
+    d.mkdir()
+    snap = base / "app.snap"
+    stats = base / "stats.json"
+    proc = selfhost("run", "--runtime", "native", "--dir", "%s::/data" % d, "--snapshot", snap,
+                    "--stats", stats, named_app, "/data/out.txt", "3", "/data")
+    assert proc.returncode == EXIT_CHECKPOINTED, proc.stderr.decode()
+    assert proc.stdout.startswith(b"step 0 ") and proc.stdout.count(b"\n") == 1
+    return snap, d, stats
+
+
+def test_inspect_text_and_json(named_app, app, named_snapshot):
+    snap, _d, _stats = named_snapshot
+    proc = selfhost("inspect", "--module", named_app, snap)
+    text = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "checksum ok" in text
+    assert "module sha256 %s" % launch.file_sha256(named_app) in text
+    assert re.search(r"#0 _start pc=0x[0-9a-f]+", text), text      # from the name section
+    assert "func[" not in text.split("globals:")[0], text            # every frame is named
+    assert "module %s: matches" % named_app in text
+
+    proc = selfhost("inspect", "--json", "--module", named_app, snap)
+    assert proc.returncode == 0, proc.stderr.decode()
+    view = json.loads(proc.stdout)
+    assert view["ok"] and view["checksum_ok"] and view["module_matches"]
+    assert view["size"] == snap.stat().st_size
+    assert view["frames"] and any(f["name"] for f in view["frames"])
+    assert view["memories"][0]["bytes"] >= (1 << 20)         # the 1 MiB static array
+    assert view["wasi"]["preopens"] and view["wasi"]["preopens"][0][1] == "/data"
+
+    # Another module: reported, non-zero; without --module: no names, still fine.
+    proc = selfhost("inspect", "--module", app, snap)
+    assert proc.returncode == 1
+    assert b"MISMATCH" in proc.stdout
+    proc = selfhost("inspect", snap)
+    assert proc.returncode == 0 and b"checksum ok" in proc.stdout
+    assert b"#0 func[" in proc.stdout                    # no module given: no names
+
+
+def test_stats_json_of_a_checkpoint(named_snapshot):
+    from host.checkpoint_cmds import read_stats, written_at
+    _snap, _d, stats = named_snapshot
+    s = read_stats(stats)
+    assert s, "no --stats JSON written"
+    assert written_at(s) is not None and abs(written_at(s) - time.time()) < 600, s
+
+
+# --- (f) refusals: corrupt snapshot, snapshot of another module, missing --dir ----------------
+
+def test_restore_refuses_a_corrupt_snapshot(named_app, named_snapshot, tmp_path):
+    snap, d, _stats = named_snapshot
+    bad = tmp_path / "bad.snap"
+    data = bytearray(snap.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    bad.write_bytes(bytes(data))
+    proc = selfhost("restore", "--runtime", "native", "--dir", "%s::/data" % d, bad, named_app)
+    line = clean_error(proc)
+    assert "corrupt" in line and len(set(HEX64.findall(line))) == 2, line
+
+    proc = selfhost("inspect", bad)
+    assert proc.returncode == 1 and b"checksum BAD" in proc.stdout
+
+
+def test_restore_refuses_a_snapshot_of_another_module(app, named_app, named_snapshot):
+    snap, d, _stats = named_snapshot
+    proc = selfhost("restore", "--runtime", "native", "--dir", "%s::/data" % d, snap, app)
+    line = clean_error(proc)
+    hashes = HEX64.findall(line)
+    assert "another module" in line
+    assert hashes == [launch.file_sha256(named_app), launch.file_sha256(app)], line
+
+
+@pytest.mark.parametrize("runtime", ["native", "wasmtime"])
+def test_restore_refusals_come_before_any_runtime(app, named_app, named_snapshot, tmp_path,
+                                                  runtime):
+    snap, d, _stats = named_snapshot
+    proc = selfhost("restore", "--runtime", runtime, snap, named_app)     # /data not given
+    assert "--dir HOST::/data" in clean_error(proc)
+    proc = selfhost("restore", "--runtime", runtime, tmp_path / "none.snap", named_app)
+    assert "no such file" in clean_error(proc)
+    not_snap = tmp_path / "x.snap"
+    not_snap.write_bytes(b"hello")
+    proc = selfhost("restore", "--runtime", runtime, not_snap, named_app)
+    assert "bad magic" in clean_error(proc)
+    proc = selfhost("restore", "--runtime", runtime, "--frobnicate", snap, named_app)
+    assert "unrecognized arguments: --frobnicate" in clean_error(proc, 2)
+
+
+def test_restore_native_finishes_the_run(named_app, named_snapshot, tmp_path):
+    snap, d, _stats = named_snapshot
+    ref_out, ref_file = reference(named_app, ["/data/out.txt", "3", "/data"])
+    # Work on copies: the fixture's snapshot and output file are shared.
+    d2 = tmp_path / "data"
+    shutil.copytree(d, d2)
+    s2 = tmp_path / "s.snap"
+    shutil.copyfile(snap, s2)
+    outs = [ref_out.split(b"\n", 1)[0] + b"\n"]
+    for _ in range(3):
+        proc = selfhost("restore", "--runtime", "native", "--dir", "%s::/data" % d2, s2,
+                        named_app)        # the next checkpoint overwrites s2 (the default)
+        outs.append(proc.stdout)
+        if proc.returncode != EXIT_CHECKPOINTED:
+            break
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"".join(outs) == ref_out
+    assert (d2 / "out.txt").read_bytes() == ref_file
+
+
+# --- path translation (no runs) ---------------------------------------------------------------
+
+def test_checkpoint_paths_are_translated(tmp_path):
+    from host.checkpoint_cmds import PathMap, translate_options
+    data = tmp_path / "data"
+    data.mkdir()
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    pm = PathMap([(str(data), "/data")], [(str(tmp_path), "/.selfhost-app")])
+    tokens = translate_options(["--snapshot", str(ctl / "a.snap"), "--stats=%s" % (data / "s"),
+                                "--restore", str(tmp_path / "r.snap"), "--invoke", "f"],
+                               pm, "wasmtime")
+    assert tokens == ["--snapshot", "/.selfhost-ckpt/a.snap", "--stats", "/data/s",
+                      "--restore", "/.selfhost-app/r.snap", "--invoke", "f"]
+    assert pm.private_dirs[-1] == (str(ctl.resolve()), "/.selfhost-ckpt")
+    # The launcher maps them back for the native runtime, and onto the copy for wasmer.
+    assert launch._rewrite_app(tokens + ["--", "/.selfhost-app/a.wasm"],
+                               [(g, h) for h, g in pm.private_dirs]) == \
+        ["--snapshot", str(ctl.resolve() / "a.snap"), "--stats", "/data/s",
+         "--restore", str(tmp_path / "r.snap"), "--invoke", "f", "--", str(tmp_path / "a.wasm")]
+    with pytest.raises(Exception, match="does not exist"):
+        pm.guest(str(tmp_path / "nope" / "a.snap"), "--snapshot")
