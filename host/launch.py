@@ -254,7 +254,10 @@ def run(runtime, argv, dirs=(), env=None, stdin=b"", timeout=None, *,
     node = shutil.which("node")
     if node is None:
         raise LaunchError("node not found on PATH (Node 20 or newer is needed for --runtime node)")
-    cmd = [node, "--no-warnings", str(NODE_LAUNCHER), json.dumps(config)]
+    # --no-turbo-fast-api-calls: Node 20's fast path into node:wasi keeps a stale pointer to
+    # the guest memory after memory.grow and segfaults (nodejs/node#53087 and kin).
+    cmd = [node, "--no-warnings", "--no-turbo-fast-api-calls", str(NODE_LAUNCHER),
+           json.dumps(config)]
     return _run_process(cmd, stdin, timeout, capture)
 
 
