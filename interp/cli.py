@@ -43,7 +43,8 @@ EXIT_TRAP = 134
 EXIT_CHECKPOINTED = 75   # = checkpoint.runner.EXIT_CHECKPOINTED (not imported: keep --help light)
 
 _VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--max-call-depth", "--snapshot",
-                  "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats")
+                  "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats",
+                  "--trace", "--offload", "--offload-threshold")
 
 
 class UsageError(Exception):
@@ -86,6 +87,19 @@ def build_parser():
                        help="resume the snapshot SNAP of APP.wasm instead of starting it")
     group.add_argument("--stats", metavar="PATH",
                        help="write JSON timings of the run (checkpoint/restore phases) to PATH")
+    group = parser.add_argument_group("profiling and offload", "see interp/profile.py and "
+                                      "interp/offload.py")
+    group.add_argument("--profile", action="store_true",
+                       help="print the hottest functions (and what was offloaded) to stderr at "
+                            "exit")
+    group.add_argument("--trace", metavar="PATH",
+                       help="write call/loop/return events as JSON lines to PATH (slow: tier 1 "
+                            "off)")
+    group.add_argument("--offload", choices=("auto", "off"), default="auto",
+                       help="run hot import-free functions natively in the host engine "
+                            "(auto: when the host offers a native side; default: %(default)s)")
+    group.add_argument("--offload-threshold", metavar="N", type=int, default=None,
+                       help="offload a function once its calls + back-edges pass N")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("app", metavar="APP.wasm", nargs="?", help="the module to run")
     parser.add_argument("app_args", metavar="APP_ARGS", nargs="*",
@@ -252,6 +266,87 @@ def _main(argv):
         except errors.ModuleError as e:
             _err("%s: invalid module: %s" % (app, e))
             return EXIT_ERROR
+        if ns.offload_threshold is not None and ns.offload_threshold < 0:
+            raise UsageError("--offload-threshold must be at least 0")
+        if ns.trace is not None and ns.restore is not None:
+            raise UsageError("--trace cannot go with --restore")
+        if ns.offload == "auto" and ns.trace is None:
+            _attach_offload(module, ns.offload_threshold)
+        tracer = None
+        if ns.trace is not None:
+            from .profile import Tracer
+            try:
+                tracer = Tracer(module, ns.trace).attach()
+            except OSError as e:
+                _err("cannot write %s: %s" % (ns.trace, e.strerror or e))
+                return EXIT_ERROR
+        elif ns.profile:
+            from .profile import Profile
+            Profile(module).attach()
+        try:
+            return _run_module(ns, module, app, app_args, wasi, preopens)
+        finally:
+            if tracer is not None:
+                tracer.close()
+            elif ns.profile and sys.stderr is not None:
+                module.profile.report(sys.stderr)
+                _flush(sys.stderr)
+    except errors.Exit as e:
+        return e.code
+    except errors.Trap as e:
+        wasi.flush()
+        _err("wasm trap: %s" % e.message)
+        return EXIT_TRAP
+    except errors.WasmError as e:
+        _err(str(e))
+        return EXIT_ERROR
+    except RecursionError:
+        _err("internal error: Python recursion limit reached")
+        return EXIT_ERROR
+    except MemoryError:
+        _err("out of memory")
+        return EXIT_ERROR
+    except UsageError:
+        raise
+    except Exception as e:  # a bug in selfhost itself: still one line, unless debugging
+        if os.environ.get("SELFHOST_DEBUG"):
+            raise
+        _err("internal error: %s: %s (set SELFHOST_DEBUG=1 for a traceback)"
+             % (type(e).__name__, e))
+        return EXIT_ERROR
+    finally:
+        wasi.close()
+
+
+def _attach_offload(module, threshold):
+    """Offload auto: attach an Offloader when a native side is available: selfhost running on
+    CPython with wasmtime-py importable, or selfhost.wasm under a launcher that answers the
+    fd_advise doorbell (host/wasmtime_runner.py); else None (everything is interpreted)."""
+    if _in_wasm():
+        from .offload import DEFAULT_THRESHOLD, DoorbellNative, Offloader
+        native = DoorbellNative.connect(module)
+        if native is None:
+            return None
+        return Offloader(module, native,
+                         DEFAULT_THRESHOLD if threshold is None else threshold).attach()
+    # Imported by a name known only at run time: py2wasm (Nuitka) follows imports whose name
+    # it can compute at compile time (even importlib.import_module("a" + ".b")), and would
+    # compile host/ and the whole wasmtime package into selfhost.wasm (a 20-minute link).
+    import importlib
+    import os
+    try:
+        native_side = importlib.import_module(
+            os.environ.get("SELFHOST_OFFLOAD_NATIVE_MODULE") or "host.offload_native")
+    except ImportError:
+        return None
+    return native_side.make_offloader(module, threshold)
+
+
+def _run_module(ns, module, app, app_args, wasi, preopens):
+    import interp
+    import checkpoint
+    from checkpoint import runner
+    if True:  # (the body of _main's try, unchanged)
         exports = {exp.name: exp.kind for exp in module.exports}
         if ns.invoke is None and ns.restore is None and exports.get("_start") != "func":
             _err("%s: no exported function _start (a WASI command); use --invoke NAME to call "
@@ -284,6 +379,9 @@ def _main(argv):
             return EXIT_ERROR
         if "memory" in instance.exports:
             wasi.bind(instance)
+        if ns.trace is not None:  # every call and back-edge a safe point, all in tier 0
+            instance.machine.check_every = 1
+            instance.machine.tier1_threshold = None
         if ns.invoke is None:
             return runner.run_command(module, wasi, policy, ns.max_call_depth, instance)
         func = instance.exports[ns.invoke]
@@ -300,31 +398,6 @@ def _main(argv):
             for t, v in zip(func.type.results, results):
                 print(format_value(t, v))
         return 0
-    except errors.Exit as e:
-        return e.code
-    except errors.Trap as e:
-        wasi.flush()
-        _err("wasm trap: %s" % e.message)
-        return EXIT_TRAP
-    except errors.WasmError as e:
-        _err(str(e))
-        return EXIT_ERROR
-    except RecursionError:
-        _err("internal error: Python recursion limit reached")
-        return EXIT_ERROR
-    except MemoryError:
-        _err("out of memory")
-        return EXIT_ERROR
-    except UsageError:
-        raise
-    except Exception as e:  # a bug in selfhost itself: still one line, unless debugging
-        if os.environ.get("SELFHOST_DEBUG"):
-            raise
-        _err("internal error: %s: %s (set SELFHOST_DEBUG=1 for a traceback)"
-             % (type(e).__name__, e))
-        return EXIT_ERROR
-    finally:
-        wasi.close()
 
 
 if __name__ == "__main__":
