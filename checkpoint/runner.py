@@ -18,6 +18,7 @@ import time
 
 from interp.errors import Exit
 from interp.machine import Suspended
+from interp.profile import profile_stats
 from interp.runtime import instantiate
 
 from .capture import capture, module_sha256, restore
@@ -88,8 +89,11 @@ class _Controller:
     def checkpoint(self, frames):
         t0 = time.monotonic()
         self.wasi.flush()
-        snap = capture(frames, self.instance, wasi=_json_wasi(self.wasi.state()),
-                       stats={"checkpoints": self.checkpoints + 1},
+        stats = {"checkpoints": self.checkpoints + 1}
+        profile = profile_stats(self.instance.module)
+        if profile is not None:
+            stats["profile"] = profile
+        snap = capture(frames, self.instance, wasi=_json_wasi(self.wasi.state()), stats=stats,
                        created_by=self.policy.created_by)
         t1 = time.monotonic()
         size = write_snapshot(self.policy.snapshot_path, snap)

@@ -13,6 +13,168 @@ function fail(message) {
   process.exit(2);
 }
 
+// ---- hot-function offload: the host side of interp/offload.py's doorbell protocol ----
+// Mailbox at `offset` in selfhost.wasm's memory: u32 magic, op, status, n, then the payload
+// (u64 words, or bytes). The guest's memory is a CPython bytearray read/written in place
+// (wasm32 PyByteArrayObject: ob_size at +8, ob_start at +20).
+const MAGIC_FD = 0x5E1F0FF;
+const MAILBOX_MAGIC = 0x464F4853;
+const [OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES] = [0, 1, 2, 3, 4];
+const [ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO] = [0, 1, 2, 3, 0x600D];
+const NULL_REF = 0xFFFFFFFFFFFFFFFFn;
+const [I32, I64, F32, F64] = [0x7F, 0x7E, 0x7D, 0x7C];
+const PREFIX = '__selfhost_offload_';
+const scratch = new DataView(new ArrayBuffer(8));
+
+function toJs(vt, b) {   // a raw u64 (BigInt) -> a JS value of type vt
+  if (vt === I32) return Number(BigInt.asIntN(32, b));
+  if (vt === I64) return BigInt.asIntN(64, b);
+  if (vt === F32) { scratch.setUint32(0, Number(b & 0xFFFFFFFFn), true); return scratch.getFloat32(0, true); }
+  scratch.setBigUint64(0, b, true); return scratch.getFloat64(0, true);
+}
+function toRaw(vt, v) {
+  if (vt === I32) return BigInt.asUintN(32, BigInt(v));
+  if (vt === I64) return BigInt.asUintN(64, BigInt(v));
+  if (vt === F32) { scratch.setFloat32(0, v, true); return BigInt(scratch.getUint32(0, true)); }
+  scratch.setFloat64(0, v, true); return scratch.getBigUint64(0, true);
+}
+const TRAPS = [['call stack', 'call stack exhausted'], ['out of bounds', 'out of bounds memory access'],
+  ['divide by zero', 'integer divide by zero'], ['overflow', 'integer overflow'],
+  ['conversion', 'invalid conversion to integer'], ['unreachable', 'unreachable'],
+  ['null', 'uninitialized element'], ['signature', 'indirect call type mismatch']];
+
+const offload = {
+  native: null, types: null, mutable: null, pending: null,
+  handle(instance, box, len) {
+    const buf = instance.exports.memory.buffer;
+    const dv = new DataView(buf);
+    const reply = (status, payload = new Uint8Array(0)) => {
+      const p = payload.subarray(0, Math.max(0, len - 16));
+      dv.setUint32(box + 8, status, true);
+      dv.setUint32(box + 12, p.length, true);
+      new Uint8Array(buf, box + 16, p.length).set(p);
+      return 0;
+    };
+    const words = (list) => {
+      const out = new DataView(new ArrayBuffer(8 * list.length));
+      list.forEach((w, i) => out.setBigUint64(8 * i, BigInt(w), true));
+      return new Uint8Array(out.buffer);
+    };
+    try {
+      if (dv.getUint32(box, true) !== MAILBOX_MAGIC) throw new Error('bad mailbox');
+      const op = dv.getUint32(box + 4, true);
+      const n = dv.getUint32(box + 12, true);
+      const payload = box + 16;
+      const w = (i) => dv.getBigUint64(payload + 8 * i, true);
+      const bytearray = (obj, size) => {
+        if (dv.getUint32(obj + 8, true) !== size) throw new Error('unexpected bytearray layout');
+        return dv.getUint32(obj + 20, true);
+      };
+      if (op === OP_HELLO) {
+        const size = Number(w(1));
+        const ptr = bytearray(Number(w(0)), size);
+        const a = new Uint8Array(buf, ptr, size), b = new Uint8Array(buf, payload + 16, size);
+        if (!a.every((x, i) => x === b[i])) throw new Error('unexpected bytearray layout');
+        return reply(ST_HELLO);
+      }
+      if (op === OP_LOAD) {
+        const rawLen = Number(w(0)), wasmLen = Number(w(1)), ninfo = Number(w(2));
+        const start = payload + 24 + rawLen;
+        const wasm = new Uint8Array(buf.slice(start, start + wasmLen));
+        const info = [];
+        const at = start + wasmLen;
+        for (let i = 0; i < ninfo; i++) info.push(Number(dv.getBigUint64(at + 8 * i, true)));
+        let k = 0;
+        const nf = info[k++];
+        this.types = [];
+        for (let f = 0; f < nf; f++) {
+          const np = info[k++]; const params = info.slice(k, k + np); k += np;
+          const nr = info[k++]; const results = info.slice(k, k + nr); k += nr;
+          this.types.push({ params, results });
+        }
+        const nm = info[k++];
+        this.mutableTypes = info.slice(k, k + nm);
+        const mod = new WebAssembly.Module(wasm);
+        const imports = {};
+        for (const imp of WebAssembly.Module.imports(mod)) {
+          imports[imp.module] = imports[imp.module] || {};
+          imports[imp.module][imp.name] = () => { throw new Error(`offloaded code called ${imp.name}`); };
+        }
+        const inst = new WebAssembly.Instance(mod, imports);
+        const ex = inst.exports;
+        this.native = ex;
+        this.memory = ex[PREFIX + 'm0'] || null;
+        this.mutableGlobals = [];
+        for (let i = 0; ex[PREFIX + 'g' + i]; i++) {
+          const g = ex[PREFIX + 'g' + i];
+          try { const v = g.value; g.value = v; this.mutableGlobals.push(g); } catch (e) { /* immutable */ }
+        }
+        return reply(ST_OK);
+      }
+      const ex = this.native;
+      if (op === OP_TABLES) {
+        let pos = 1;
+        for (let t = 0; t < Number(w(0)); t++) {
+          const size = Number(w(pos));
+          const table = ex[PREFIX + 't' + t];
+          if (table.length < size) table.grow(size - table.length);
+          for (let j = 0; j < size; j++) {
+            const idx = w(pos + 1 + j);
+            table.set(j, idx === NULL_REF ? null : ex[PREFIX + 'f' + idx]);
+          }
+          pos += 1 + size;
+        }
+        return reply(ST_OK);
+      }
+      if (op === OP_CALL) {
+        const func = Number(w(0)), obj = Number(w(1)), size = Number(w(2)), nargs = Number(w(3));
+        const ft = this.types[func];
+        const args = ft.params.map((vt, i) => toJs(vt, w(4 + i)));
+        const nglob = Number(w(4 + nargs));
+        if (this.memory) {
+          const have = this.memory.buffer.byteLength;
+          if (have < size) this.memory.grow((size - have) >> 16);
+          new Uint8Array(this.memory.buffer, 0, size).set(new Uint8Array(buf, bytearray(obj, size), size));
+        }
+        for (let i = 0; i < nglob; i++) {
+          this.mutableGlobals[i].value = toJs(this.mutableTypes[i], w(5 + nargs + i));
+        }
+        let out;
+        try {
+          let r = ex[PREFIX + 'f' + func](...args);
+          r = ft.results.length === 0 ? [] : (ft.results.length === 1 ? [r] : r);
+          out = [ST_OK, ft.results.map((vt, i) => toRaw(vt, r[i]))];
+        } catch (err) {
+          if (!(err instanceof WebAssembly.RuntimeError) && !(err instanceof RangeError)) throw err;
+          const m = String(err.message).toLowerCase();
+          const hit = TRAPS.find(([key]) => m.includes(key));
+          out = [ST_TRAP, new TextEncoder().encode(hit ? hit[1] : err.message)];
+        }
+        const globs = this.mutableGlobals.map((g, i) => toRaw(this.mutableTypes[i], g.value));
+        this.pending = [out, globs];
+        const newSize = this.memory ? this.memory.buffer.byteLength : 0;
+        if (newSize > size) return reply(ST_GROW, words([newSize]));
+        return this.finish(buf, reply, words, obj, size);
+      }
+      if (op === OP_FINISH) return this.finish(buf, reply, words, Number(w(0)), Number(w(1)));
+      throw new Error(`unknown request ${op}`);
+    } catch (err) {
+      return reply(ST_ERROR, new TextEncoder().encode(String(err && err.message)));
+    }
+  },
+  finish(buf, reply, words, obj, size) {
+    const dv = new DataView(buf);
+    if (this.memory) {
+      const ptr = dv.getUint32(obj + 20, true);
+      new Uint8Array(buf, ptr, size).set(new Uint8Array(this.memory.buffer, 0, size));
+    }
+    const [[status, res], globs] = this.pending;
+    this.pending = null;
+    if (status !== ST_OK) return reply(status, res);
+    return reply(ST_OK, words([res.length, ...res, ...globs]));
+  },
+};
+
 async function main() {
   if (process.argv.length !== 3) {
     fail('usage: node node_launcher.mjs CONFIG_JSON');
@@ -39,7 +201,16 @@ async function main() {
   let instance;
   try {
     const module = await WebAssembly.compile(bytes);
-    instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+    const imports = wasi.getImportObject();
+    if (config.offload !== false) {
+      // hot-function offload: answer selfhost.wasm's fd_advise doorbell (see offload below)
+      const w = imports.wasi_snapshot_preview1;
+      const original = w.fd_advise;
+      w.fd_advise = (fd, offset, len, advice) => (fd === MAGIC_FD
+        ? offload.handle(instance, Number(offset), Number(len))
+        : original(fd, offset, len, advice));
+    }
+    instance = await WebAssembly.instantiate(module, imports);
   } catch (err) {
     fail(`cannot load ${config.module}: ${err.message}`);
   }

@@ -133,6 +133,10 @@ def main(argv=None):
     store.set_wasi(wasi)
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    if config.get("offload", True):
+        # hot-function offload: answer selfhost.wasm's fd_advise doorbell (host/offload_native.py)
+        from host.offload_native import DoorbellHost
+        DoorbellHost().install(linker, store)
     try:
         instance = linker.instantiate(store, module)
         start = instance.exports(store).get("_start")

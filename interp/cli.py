@@ -195,10 +195,9 @@ def _err(message):
 
 
 def _in_wasm():
-    """Are we selfhost.wasm? py2wasm (Nuitka) compiles this module and may fold sys.platform
-    to the build machine's value, so its ``__compiled__`` marker counts too: py2wasm is only
-    ever used to build selfhost.wasm."""
-    return sys.platform == "wasi" or "__compiled__" in globals()
+    """Are we selfhost.wasm? Read at run time: py2wasm (Nuitka) folds a plain ``sys.platform``
+    to the build machine's value."""
+    return vars(sys).get("platform") == "wasi"
 
 
 def main(argv=None):

@@ -110,9 +110,29 @@ class Machine:
         if gen is None:
             code = lower_function(inst.module, k)
             code.heat += 1
-            if code.heat > self.tier1_threshold and code.t1 is not False:
-                gen = codegen.promote(inst, k, self.check_every)
+            if code.heat > self._threshold(inst.module) and code.t1 is not False:
+                gen = self._promote(inst, k)
         return gen
+
+    def _threshold(self, module):
+        """The heat at which a function is handed to _promote: tier 1's threshold, or the
+        offload threshold when that is lower (interp/offload.py)."""
+        off = getattr(module, "offload", None)
+        if off is None or off.threshold >= self.tier1_threshold:
+            return self.tier1_threshold
+        return off.threshold
+
+    def _promote(self, inst, k):
+        """A hot defined function k: offloaded (when the module has an Offloader that takes
+        it), else compiled to tier 1 once past tier 1's threshold. Returns its generator
+        function or None (stays in tier 0 for now)."""
+        off = getattr(inst.module, "offload", None)
+        if off is not None:
+            heat = lower_function(inst.module, k).heat
+            gen = off.take(inst, k, heat)
+            if gen is not None or heat <= self.tier1_threshold:
+                return gen
+        return codegen.promote(inst, k, self.check_every)
 
     def capture(self):
         """The guest state at the current safe point (call it from ``poll``, or read it from
@@ -126,7 +146,13 @@ class Machine:
         stack = self.stack
         out = []
         for i, (code, pc, locals_, base, inst) in enumerate(saved):
-            if pc < 0:  # tier 1: locals_ is the generator (pc -2: not started yet)
+            if pc == -2:  # a generator not started yet: at function entry, parameters set
+                fl = locals_.gi_frame.f_locals
+                out.append({"func": code.func_index, "instance": inst, "pc": code.offsets[0],
+                            "locals": [fl["l%d" % j] for j in range(code.nparams)]
+                            + list(code.zeros), "stack": [], "tier": "tier1"})
+                continue
+            if pc < 0:  # tier 1: locals_ is the generator
                 wpc, locals_, values = code.t1.frame_state(locals_, code, pc == -1)
                 out.append({"func": code.func_index, "instance": inst, "pc": wpc,
                             "locals": locals_, "stack": values, "tier": "tier1"})
@@ -168,6 +194,9 @@ class Machine:
         counted this way, sampled, not one by one (pc < 0: a tier-1 frame, see _t1)."""
         if pc >= 0:
             code.heat += self.check_every
+        prof = getattr(inst.module, "profile", None)  # interp/profile.py, when asked for
+        if prof is not None:
+            prof.at_safe_point(self, code, pc)
         if len(self._floors) != 1:  # nested: poll and stop once back in the outer loop
             return self.check_every
         self._cur = (code, pc, locals_, base, inst)
@@ -205,7 +234,7 @@ class Machine:
         pack_d = _F64.pack_into
         lowered, funcs, G, mem, module, gens = self._env(inst)
         tick = self.check_every
-        thr = self.tier1_threshold
+        thr = self.tier1_threshold if self.tier1_threshold is None else self._threshold(module)
         try:
             if pc < 0:  # a tier-1 frame on top: the driver runs it first
                 code, pc, L, base, i2, depth, tick = self._t1(
@@ -260,7 +289,7 @@ class Machine:
                                 if g1 is None:
                                     c.heat += 1
                                     if c.heat > thr and c.t1 is not False:
-                                        g1 = codegen.promote(inst, b, self.check_every)
+                                        g1 = self._promote(inst, b)
                                 if g1 is not None:
                                     s = len(stack) - c.nparams
                                     args = stack[s:]
