@@ -204,7 +204,16 @@ def main(argv=None):
     """Run selfhost with ``argv`` (without the program name); return the exit code."""
     if argv is None:
         argv = sys.argv[1:]
-    return _run(argv)
+    code = _run(argv)
+    if code == EXIT_TRAP and _in_wasm():
+        # Inside selfhost.wasm a WASI exit status >= 126 is refused by wasmtime and Wasmer:
+        # trap the host instead (wasi-libc's abort() is a Wasm `unreachable`), so the host
+        # reports a trap exactly as for the app run directly (wasmtime: exit code 134).
+        import os
+        _flush(sys.stdout)
+        _flush(sys.stderr)
+        os.abort()
+    return code
 
 
 def _run(argv):
