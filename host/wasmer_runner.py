@@ -153,16 +153,30 @@ async def run(config):
             feeder = asyncio.ensure_future(_feed_stdin(proc, queue))
             await asyncio.gather(_pump_out(proc.stdout, sys.stdout.buffer),
                                  _pump_out(proc.stderr, sys.stderr.buffer))
-            output = await proc.wait()
+            try:
+                output = await proc.wait()
+            except wasmer_sdk.WasmerError as e:
+                # A Wasm trap ends the command with "RuntimeError: ..." instead of an exit
+                # code: report it like wasmtime does (exit 134), after syncing files back.
+                if "RuntimeError:" not in str(e):
+                    raise
+                sys.stderr.write("selfhost wasmer runner: wasm trap: %s\n"
+                                 % str(e).strip().splitlines()[0])
+                output = None
             feeder.cancel()
             await sync_back(sandbox.fs, mounts, files)
         finally:
             await sandbox.close()
+    if output is None:
+        return TRAP_EXIT_CODE
     if output.exit_code is None:
         sys.stderr.write("selfhost wasmer runner: the guest ended without an exit code (%s)\n"
                          % output.reason)
         return 1
     return output.exit_code
+
+
+TRAP_EXIT_CODE = 134  # as wasmtime's CLI on Unix (128 + SIGABRT)
 
 
 def main(argv=None):

@@ -177,8 +177,21 @@ def run_case(runner, name, tmp_path, label):
     return result, snapshot_tree(root)
 
 
+# Differences that come from the host runtime under selfhost.wasm, not from selfhost: strict
+# xfails, so a host that starts to behave makes the test fail until the entry is removed.
+HOST_LIMITS = {
+    ("wasmer", "files"): "wasmer-sdk's virtual FS: a symlink the app creates cannot be copied "
+                         "back to the host dir ('fd not a file')",
+    ("wasmer", "escape"): "wasmer-sdk's virtual FS: symlinks cannot be copied in or back",
+    ("node", "escape"): "Node's uvwasi refuses to create a symlink whose target leaves the "
+                        "preopen, which wasmtime (the reference) allows and then refuses to follow",
+}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_app_matches_reference(name, runtime, tmp_path):
+def test_app_matches_reference(name, runtime, tmp_path, request):
+    if (runtime, name) in HOST_LIMITS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=HOST_LIMITS[runtime, name]))
     ref, ref_tree = run_case(run_reference, name, tmp_path, "ref")
     ours, our_tree = run_case(lambda *a, **k: run_selfhost(runtime, *a, **k), name, tmp_path,
                               "ours")
