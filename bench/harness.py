@@ -3,9 +3,10 @@ write results.json, results.md and results.png.
 
 Runtimes:
 - interp              selfhost's interpreter on this CPython (embedding API, in a child process)
+- interp-ckpt         the same with checkpoint trigger polling on (the cost of checkpointability)
 - selfhost-wasmtime   build/selfhost.wasm on wasmtime  } through host.launch.run, running the
-- selfhost-wasmer     build/selfhost.wasm on Wasmer    } kernel's WASI command build; the time
-- selfhost-node       build/selfhost.wasm on Node      } of a size-0 run (startup) is subtracted
+- selfhost-wasmer     build/selfhost.wasm on Wasmer    } kernel's WASI command build, which
+- selfhost-node       build/selfhost.wasm on Node      } times each of its calls itself
 - pywasm              pywasm 1.2.3, pure Python
 - wasm3               wasm3 (PyPI pywasm3)
 - wasmtime            native wasmtime (wasmtime-py)
@@ -27,9 +28,9 @@ from . import report
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
-IN_PROCESS = ("interp", "pywasm", "wasm3", "wasmtime")
+IN_PROCESS = ("interp", "interp-ckpt", "pywasm", "wasm3", "wasmtime")
 HOSTED = ("selfhost-wasmtime", "selfhost-wasmer", "selfhost-node")
-RUNTIMES = ("interp",) + HOSTED + ("pywasm", "wasm3", "wasmtime")
+RUNTIMES = ("interp", "interp-ckpt") + HOSTED + ("pywasm", "wasm3", "wasmtime")
 
 # Full sizes follow the design notes' table (fib(20), sieve(100000), matmul(32), mix 100000
 # rounds); vm and nbody are sized to a similar 3-4 million Wasm instructions.
@@ -38,7 +39,7 @@ SIZES = {"fib": 20, "sieve": 100000, "matmul": 32, "mix64": 100000, "vm": 300, "
 QUICK_SIZES = {"fib": 15, "sieve": 10000, "matmul": 16, "mix64": 10000, "vm": 30, "nbody": 200}
 
 # Seconds per measurement (one child process, or one selfhost launch) before giving up.
-TIMEOUTS = {"interp": 300, "pywasm": 300, "wasm3": 60, "wasmtime": 60,
+TIMEOUTS = {"interp": 300, "interp-ckpt": 300, "pywasm": 300, "wasm3": 60, "wasmtime": 60,
             "selfhost-wasmtime": 600, "selfhost-wasmer": 600, "selfhost-node": 600}
 
 GUEST_DIR = "/kernels"
@@ -101,10 +102,12 @@ def shutil_which(name):
     return shutil.which(name)
 
 
-def _launch_once(runtime, command_wasm, size, timeout):
+def _launch_once(runtime, command_wasm, size, calls, timeout):
+    """One launch of the kernel's WASI command: (seconds, per-call seconds, checksum)."""
     from host import launch
     host = runtime.split("-", 1)[1]
-    argv = [GUEST_DIR + "/" + command_wasm.name, str(size)]
+    # --offload off: this table measures the interpreter (offload has its own benchmark)
+    argv = ["--offload", "off", GUEST_DIR + "/" + command_wasm.name, str(size), str(calls)]
     t0 = time.perf_counter()
     result = launch.run(host, argv, dirs=[(str(command_wasm.parent), GUEST_DIR)],
                         timeout=timeout)
@@ -112,29 +115,29 @@ def _launch_once(runtime, command_wasm, size, timeout):
     if result.returncode != 0:
         err = result.stderr.decode(errors="replace").strip().splitlines() or [""]
         raise RuntimeError("exit code %d: %s" % (result.returncode, err[-1][:200]))
-    return elapsed, int(result.stdout.decode().split()[-1])
+    lines = result.stdout.decode().split("\n")
+    per_call = [int(line.split()[1]) / 1e9 for line in lines if line.startswith("ns ")]
+    return elapsed, per_call, int(lines[-2] if lines[-1] == "" else lines[-1])
 
 
 def run_hosted(runtime, command_wasm, size, reps, timeout):
-    """selfhost.wasm running the kernel's WASI command under one host: the best of `reps`
-    launches at `size` minus the best of `reps` launches at size 0 (startup: the host's load of
-    selfhost.wasm, Python's start-up inside it, decoding the kernel, libc start-up)."""
+    """selfhost.wasm running the kernel's WASI command under one host. The command calls the
+    kernel ``reps`` times and times each call with the WASI monotonic clock (through selfhost
+    and the host): "seconds" is the best call, as for the in-process runtimes, "times" all of
+    them (the first pays for warm-up: lowering, tier-1 compilation). "startup_seconds" is a
+    whole launch at size 0 (the host's load of selfhost.wasm, Python's start-up inside it,
+    decoding the kernel, libc start-up), "total_seconds" the whole launch at the size."""
     try:
-        startup = min(_launch_once(runtime, command_wasm, 0, timeout)[0] for _ in range(reps))
-        totals = []
-        checksum = None
-        for _ in range(reps):
-            elapsed, checksum = _launch_once(runtime, command_wasm, size, timeout)
-            totals.append(elapsed)
+        startup = min(_launch_once(runtime, command_wasm, 0, 1, timeout)[0] for _ in range(2))
+        total, times, checksum = _launch_once(runtime, command_wasm, size, max(reps, 2), timeout)
     except subprocess.TimeoutExpired:
         return {"error": "timeout after %d s" % timeout}
     except Exception as e:
         return {"error": "%s: %s" % (type(e).__name__, e)}
-    total = min(totals)
-    # launches vary by a fair fraction of the startup time: below that the difference is noise
-    noisy = total - startup < 0.25 * startup
-    return {"seconds": max(total - startup, 0.0), "total_seconds": total, "noisy": noisy,
-            "startup_seconds": startup, "times": totals, "checksum": peers.signed64(checksum)}
+    if not times:
+        return {"error": "the command printed no call times (stale kernel build?)"}
+    return {"seconds": min(times), "first_call_seconds": times[0], "total_seconds": total,
+            "startup_seconds": startup, "times": times, "checksum": peers.signed64(checksum)}
 
 
 def count_instructions(wasm, name, size):
@@ -183,12 +186,24 @@ def main(argv=None):
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="results directory")
     parser.add_argument("--cache", default=str(kbuild.DEFAULT_CACHE),
                         help="where the kernels are built")
+    parser.add_argument("--readme", metavar="README.md", default=None,
+                        help="also rewrite the generated Performance section of this README")
+    parser.add_argument("--from-json", metavar="RESULTS.json", default=None,
+                        help="measure nothing: rewrite the reports from an earlier results.json")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds per measurement for every runtime (default: per runtime)")
     args = parser.parse_args(argv)
 
+    if args.from_json:
+        try:
+            results = json.loads(Path(args.from_json).read_text())
+        except (OSError, ValueError) as e:
+            print("bench: cannot read %s: %s" % (args.from_json, e), file=sys.stderr)
+            return 1
+        return write_reports(results, Path(args.out), args.readme)
+
     sizes = QUICK_SIZES if args.quick else SIZES
-    min_time, max_reps, hosted_reps = (0.3, 3, 2) if args.quick else (2.0, 5, 2)
+    min_time, max_reps, hosted_reps = (0.3, 3, 2) if args.quick else (2.0, 5, 3)
     try:
         built = kbuild.build(args.kernels, args.cache)
     except kbuild.BuildError as e:
@@ -230,7 +245,11 @@ def main(argv=None):
     results["machine"]["loadavg_end"] = machine_info().get("loadavg")
     results["mismatches"] = check_agreement(results)
 
-    out = Path(args.out)
+    return write_reports(results, Path(args.out), args.readme)
+
+
+def write_reports(results, out, readme=None):
+    """results.json/.md/.png in ``out``, and the README section when asked."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (out / "results.md").write_text(report.markdown(results))
@@ -239,6 +258,9 @@ def main(argv=None):
                                          ("results.json", "results.md", "results.png")))
     if plot_note:
         print("bench: %s" % plot_note)
+    if readme:
+        report.update_readme(readme, results)
+        print("bench: updated the Performance section of %s" % readme)
     for problem in results["mismatches"]:
         print("bench: MISMATCH %s" % problem, file=sys.stderr)
     return 1 if results["mismatches"] else 0

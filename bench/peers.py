@@ -2,6 +2,9 @@
 
 Runtimes (each loads a freestanding NAME.wasm and calls `NAME(size)`):
 - interp    selfhost's interpreter on this CPython, through the embedding API
+- interp-ckpt  the same under checkpoint control: the checkpoint runner's poll hook installed
+            and safe points as often as `--checkpoint-trigger` makes them (a trigger file that
+            never appears), so interp-ckpt / interp is the cost of staying checkpointable
 - pywasm    pywasm 1.2.3, a pure-Python interpreter (the peer of the design notes)
 - wasm3     the wasm3 interpreter in C (PyPI pywasm3)
 - wasmtime  native wasmtime (Cranelift) through wasmtime-py
@@ -16,7 +19,7 @@ import json
 import sys
 import time
 
-RUNTIMES = ("interp", "pywasm", "wasm3", "wasmtime")
+RUNTIMES = ("interp", "interp-ckpt", "pywasm", "wasm3", "wasmtime")
 MASK64 = (1 << 64) - 1
 
 
@@ -57,6 +60,23 @@ def load_interp(path, name):
     return lambda size: inst.invoke(name, size)[0]
 
 
+def load_interp_ckpt(path, name):
+    """interp with the checkpoint runner's trigger polling on (checkpoint/runner.py)."""
+    import os
+    import tempfile
+    import types
+    from checkpoint import runner
+    inst = interp_instance(path)
+    trigger = os.path.join(tempfile.gettempdir(), "selfhost-bench-never-%d" % os.getpid())
+    policy = runner.Policy(trigger_path=trigger)
+    controller = runner._Controller(policy, types.SimpleNamespace(checkpoint_requested=False),
+                                    inst, {})
+    machine = inst.machine
+    machine.poll = controller.poll
+    machine.check_every = min(machine.check_every, runner.SAFE_POINT_EVERY)
+    return lambda size: inst.invoke(name, size)[0]
+
+
 def load_pywasm(path, name):
     try:
         import pywasm
@@ -92,7 +112,7 @@ def load_wasmtime(path, name):
     return lambda size: func(store, size)
 
 
-LOADERS = {"interp": load_interp, "pywasm": load_pywasm, "wasm3": load_wasm3,
+LOADERS = {"interp": load_interp, "interp-ckpt": load_interp_ckpt, "pywasm": load_pywasm, "wasm3": load_wasm3,
            "wasmtime": load_wasmtime}
 
 

@@ -1,9 +1,11 @@
-"""Turn the harness's results dict into results.md (markdown tables) and results.png."""
+"""Turn the harness's results dict into results.md (markdown tables), results.png and the
+README's "Performance" section (``readme_section``, written between README_START/README_END)."""
+import math
 
 PEER = "pywasm"
 NATIVE = "wasmtime"
 # fixed colours, so a runtime looks the same in every plot
-COLOURS = {"interp": "C0", "selfhost-wasmtime": "C1", "selfhost-wasmer": "C2",
+COLOURS = {"interp": "C0", "interp-ckpt": "C9", "selfhost-wasmtime": "C1", "selfhost-wasmer": "C2",
            "selfhost-node": "C3", "pywasm": "C4", "wasm3": "C5", "wasmtime": "C7"}
 
 
@@ -56,13 +58,12 @@ def markdown(results):
         out.append("Quick mode: every kernel runs at about a tenth of the full size "
                    "(the sizes column); the full run uses fib(20), sieve(100000), matmul(32), "
                    "mix64(100000), vm(300), nbody(2000).\n")
-    out.append("Times are seconds per kernel call, best of several calls (in-process runtimes: "
-               "module load not included). selfhost-HOST runs build/selfhost.wasm under HOST "
-               "with the kernel's WASI command build; its time is a launch at the size minus a "
-               "launch at size 0 (startup, listed below), each the best of 2 launches; when "
-               "that difference is under a quarter of the startup time it is shown in "
-               "parentheses and left out of the ratios. Wasm instructions are counted with "
-               "wasmtime's fuel meter (nop/drop/block/loop/end/else not counted).\n")
+    out.append("Times are seconds per kernel call, the best of several calls in one process "
+               "(module load not included; the first call, which pays for warm-up, is listed "
+               "below for our runtimes). selfhost-HOST runs build/selfhost.wasm under HOST with "
+               "the kernel's WASI command build, which times each of its calls with the WASI "
+               "monotonic clock; whole launches are listed below. Wasm instructions are counted "
+               "with wasmtime's fuel meter (nop/drop/block/loop/end/else not counted).\n")
 
     out.append("## Seconds\n")
     rows = []
@@ -97,6 +98,11 @@ def markdown(results):
                 t = _time(results, k, rt)
                 row.append("–" if base is None or t is None else _ratio(t / base if invert else base / t))
             rows.append(row)
+        row = ["**geomean**"]
+        for rt in runtimes:
+            g = geomean_ratio(results, rt, ref)
+            row.append("–" if g is None else "**%s**" % _ratio(1 / g if invert else g))
+        rows.append(row)
         out.append(_table(["kernel"] + runtimes, rows))
 
     out.append("## Million Wasm instructions per second\n")
@@ -110,24 +116,25 @@ def markdown(results):
         rows.append(row)
     out.append(_table(["kernel"] + runtimes, rows))
 
-    if "interp" in runtimes:
-        out.append("## interp: first call and best call, seconds\n\nThe best call may run "
-                   "warmed-up code (lowered functions, any higher tier); the first call pays "
-                   "for that warm-up.\n")
+    ours = [rt for rt in runtimes if rt.startswith("interp") or rt.startswith("selfhost-")]
+    if ours:
+        out.append("## Our runtimes: first call / best call, seconds\n\nThe best call runs "
+                   "warmed-up code (lowered functions, tier 1); the first call pays for that "
+                   "warm-up.\n")
         rows = []
         for k in kernels:
-            cell = _cell(results, k, "interp")
-            if cell and cell.get("times"):
-                rows.append([k, _seconds(cell["times"][0]), _seconds(min(cell["times"])),
-                             str(len(cell["times"])), _seconds(cell.get("load_seconds", 0))])
-            else:
-                rows.append([k, "–", "–", "–", "–"])
-        out.append(_table(["kernel", "first call", "best call", "calls", "decode+instantiate"],
-                          rows))
+            row = [k]
+            for rt in ours:
+                cell = _cell(results, k, rt)
+                row.append("%s / %s" % (_seconds(cell["times"][0]), _seconds(min(cell["times"])))
+                           if cell and cell.get("times") else "–")
+            rows.append(row)
+        out.append(_table(["kernel"] + ours, rows))
 
     hosted = [rt for rt in runtimes if rt.startswith("selfhost-")]
     if hosted:
-        out.append("## selfhost.wasm launches: startup (size 0) and total, seconds\n")
+        out.append("## selfhost.wasm launches: startup (a launch at size 0) / the whole timed "
+                   "launch, seconds\n")
         rows = []
         for k in kernels:
             row = [k]
@@ -150,6 +157,126 @@ def markdown(results):
         notes.append("- All runtimes that ran agree on every checksum.")
     out.append("## Notes\n\n" + "\n".join(notes) + "\n")
     return "\n".join(out)
+
+
+def ratios(results, rt, ref):
+    """{kernel: ref time / rt time} for the kernels where both have a clean time."""
+    out = {}
+    for k in results["kernels"]:
+        t, base = _time(results, k, rt), _time(results, k, ref)
+        if t is not None and base is not None:
+            out[k] = base / t
+    return out
+
+
+def geomean_ratio(results, rt, ref):
+    """Geometric mean of ref time / rt time over every kernel, or None when a kernel is missing
+    (a mean over a subset would flatter)."""
+    r = ratios(results, rt, ref)
+    if not r or len(r) < len(results["kernels"]):
+        return None
+    return math.exp(sum(math.log(x) for x in r.values()) / len(r))
+
+
+def startup(results, rt):
+    """Median startup (a launch at size 0) of a selfhost-HOST runtime over the kernels."""
+    values = sorted(row[rt]["startup_seconds"] for row in results["cells"].values()
+                    if "startup_seconds" in row.get(rt, {}))
+    return values[len(values) // 2] if values else None
+
+
+README_START = "<!-- performance: generated by `python -m bench --readme README.md` -->"
+README_END = "<!-- end of generated performance section -->"
+
+TARGETS = (  # (runtime, reference, minimum geomean ratio, minimum per kernel, what it means)
+    ("interp", PEER, 50, 20, "native CPython vs pywasm"),
+    ("selfhost-wasmtime", PEER, 20, None, "inside selfhost.wasm on wasmtime vs pywasm native"),
+)
+
+
+def readme_section(results):
+    """The README's Performance section (markdown, between the README markers)."""
+    runtimes = [rt for rt in results["runtimes"] if rt not in results["unavailable"]]
+    m = results["machine"]
+    out = [README_START, "## Performance\n",
+           "Measured %s by `python -m bench` (%s mode) on this project's development machine: "
+           "%s CPUs, %s, Python %s, load average %s (shared and noisy: all numbers below come "
+           "from one run, side by side). Full tables and a plot: "
+           "[bench/results/results.md](bench/results/results.md).\n"
+           % (results["date"], results["mode"], m["cpus"], m["platform"], m["python"],
+              m.get("loadavg"))]
+    header = ["kernel (size)", "Wasm instr"]
+    cols = [rt for rt in runtimes if rt != PEER]
+    header += ["%s ×pywasm" % rt for rt in cols]
+    rows = []
+    for k in results["kernels"]:
+        row = ["%s(%s)" % (k, results["sizes"][k]), _count(results["instructions"].get(k))]
+        for rt in cols:
+            r = ratios(results, rt, PEER).get(k)
+            row.append("–" if r is None else _ratio(r))
+        rows.append(row)
+    row = ["**geomean**", ""]
+    for rt in cols:
+        g = geomean_ratio(results, rt, PEER)
+        row.append("–" if g is None else "**%s**" % _ratio(g))
+    rows.append(row)
+    out.append("Speed-up over pywasm 1.2.3 (pure Python, native CPython), per kernel call:\n")
+    out.append(_table(header, rows))
+    rows = []
+    for rt in [rt for rt in runtimes if rt.startswith("interp") or rt.startswith("selfhost-")]:
+        rates = [results["instructions"][k] / _time(results, k, rt) / 1e6
+                 for k in results["kernels"]
+                 if _time(results, k, rt) and results["instructions"].get(k)]
+        if rates:
+            g = math.exp(sum(math.log(x) for x in rates) / len(rates))
+            rows.append([rt, "%.1f" % g, "%.1f–%.1f" % (min(rates), max(rates))])
+    if rows:
+        out.append("Million Wasm instructions per second (geomean, range over the kernels):\n")
+        out.append(_table(["runtime", "geomean", "range"], rows))
+    lines = []
+    for rt in runtimes:
+        s = startup(results, rt) if rt.startswith("selfhost-") else None
+        if s is not None:
+            lines.append("- Startup of selfhost.wasm on %s (launch to exit of an app doing "
+                         "nothing, median): %.2f s" % (rt.split("-", 1)[1], s))
+    if "interp-ckpt" in runtimes and "interp" in runtimes:
+        r = ratios(results, "interp-ckpt", "interp")
+        if r:
+            cost = [100 * (1 / x - 1) for x in r.values()]
+            lines.append("- Cost of staying checkpointable (trigger polling at safe points, "
+                         "interp-ckpt vs interp): %+.1f%% mean, from %+.1f%% to %+.1f%% "
+                         "per kernel (noise included)" % (sum(cost) / len(cost), min(cost),
+                                                         max(cost)))
+    for rt, ref, geo, each, what in TARGETS:
+        g = geomean_ratio(results, rt, ref)
+        if g is None:
+            lines.append("- Target %s ≥ %d× geomean: not measured in this run" % (what, geo))
+            continue
+        text = "- Target %s ≥ %d× geomean: %s (%s)" % (what, geo, _ratio(g),
+                                                       "met" if g >= geo else "NOT met")
+        if each is not None:
+            worst = min(ratios(results, rt, ref).values())
+            text += "; ≥ %d× on each kernel: lowest %s (%s)" % (
+                each, _ratio(worst), "met" if worst >= each else "NOT met")
+        lines.append(text)
+    out.append("\n".join(lines) + "\n")
+    out.append(README_END)
+    return "\n".join(out) + "\n"
+
+
+def update_readme(path, results):
+    """Replace the generated section of the README at ``path`` (appended when missing)."""
+    from pathlib import Path
+    p = Path(path)
+    text = p.read_text()
+    section = readme_section(results)
+    if README_START in text and README_END in text:
+        head, rest = text.split(README_START, 1)
+        tail = rest.split(README_END, 1)[1]
+        text = head + section.rstrip("\n") + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    p.write_text(text)
 
 
 def plot(results, path):
