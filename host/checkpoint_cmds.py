@@ -31,6 +31,7 @@ import time
 
 from . import cli
 from . import launch
+from interp.cli import split_argv
 
 EXIT_CHECKPOINTED = 75          # EX_TEMPFAIL: selfhost.wasm stopped after a checkpoint
 PRIVATE_GUEST = "/.selfhost-ckpt"
@@ -295,26 +296,7 @@ def build_migrate_parser():
 def split_migrate_args(tokens):
     """-> (option tokens, APP.wasm or None, app args), wasmtime-style: options, then APP.wasm,
     then everything for the app (an optional `--` before APP.wasm or right after it)."""
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok == "--":
-            i += 1
-            break
-        if not tok.startswith("-") or tok == "-":
-            break
-        if tok in _MIGRATE_VALUES:
-            i += 1
-        i += 1
-    options = [t for t in tokens[:min(i, len(tokens))]]
-    if options and options[-1] == "--":
-        options.pop()
-    if i >= len(tokens):
-        return options, None, []
-    rest = tokens[i + 1:]
-    if rest and rest[0] == "--":
-        rest = rest[1:]
-    return options, tokens[i], rest
+    return split_argv(tokens, _MIGRATE_VALUES)
 
 
 def build_inspect_parser():

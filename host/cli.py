@@ -23,6 +23,7 @@ import sys
 
 from . import __version__
 from . import launch
+from interp.cli import split_argv
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -50,32 +51,20 @@ def _selfhost_value_options():
 
 def split_run_args(tokens):
     """Split the tokens after `run` into (own option tokens, selfhost.wasm option tokens,
-    app path or None, app args)."""
-    passthrough_values = _selfhost_value_options()
+    app path or None, app args): `run`'s own options stay here, the others pass through."""
+    values = _RUN_VALUE_OPTIONS + _selfhost_value_options()
+    options, app, app_args = split_argv(tokens, values)
     own, passthrough = [], []
     i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok == "--":
-            i += 1
-            break
-        if not tok.startswith("-") or tok == "-":
-            break
-        name = tok.split("=", 1)[0]
+    while i < len(options):
+        name = options[i].split("=", 1)[0]
+        takes_value = "=" not in options[i] and name in values
+        if takes_value and i + 1 >= len(options):
+            raise UsageError("%s needs a value" % name)
         target = own if name in _RUN_VALUE_OPTIONS + _RUN_FLAG_OPTIONS else passthrough
-        target.append(tok)
-        if "=" not in tok and name in _RUN_VALUE_OPTIONS + passthrough_values:
-            if i + 1 >= len(tokens):
-                raise UsageError("%s needs a value" % name)
-            target.append(tokens[i + 1])
-            i += 1
-        i += 1
-    if i >= len(tokens):
-        return own, passthrough, None, []
-    rest = tokens[i + 1:]
-    if rest and rest[0] == "--":
-        rest = rest[1:]
-    return own, passthrough, tokens[i], rest
+        target += options[i:i + 1 + takes_value]
+        i += 1 + takes_value
+    return own, passthrough, app, app_args
 
 
 class _Parser(argparse.ArgumentParser):

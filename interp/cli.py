@@ -107,9 +107,14 @@ def build_parser():
     return parser
 
 
-def split_argv(argv):
-    """Split argv into (option tokens, app path or None, app args): the first token that is
-    neither an option nor an option's value is the app; a "--" ends the options."""
+def split_argv(argv, value_options=None):
+    """Split argv the way the wasmtime and wasmer CLIs do: (option tokens, app path or None,
+    app args). The first token that is neither an option nor an option's value is the app; a
+    "--" ends the options, and one right after the app is dropped. ``value_options`` (default:
+    selfhost's own) are the options that take a value as the next token (``--opt=value`` is
+    one token). Shared by ``selfhost run`` and ``selfhost migrate`` (host/)."""
+    if value_options is None:
+        value_options = _VALUE_OPTIONS
     i = 0
     while i < len(argv):
         tok = argv[i]
@@ -118,7 +123,7 @@ def split_argv(argv):
             break
         if not tok.startswith("-") or tok == "-":
             break
-        if tok in _VALUE_OPTIONS:
+        if tok in value_options:
             i += 1           # the value (argparse reports it missing if there is none)
         i += 1
     options = argv[:min(i, len(argv))]
