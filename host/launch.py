@@ -8,8 +8,9 @@
   cached under cache_dir() (Module.serialize), keyed by the module's hash and wasmtime's version.
 - "wasmer": wasmer-sdk in a child process (host/wasmer_runner.py). Its sandbox file system is
   virtual (everything under /workspace): the launcher copies each preopened directory in and the
-  files back out when the guest has finished.
-- "node": node:wasi (host/node_launcher.mjs).
+  files back out when the guest has finished (symlinks as links, with host/wasmer_links.py).
+- "node": node:wasi (host/node_launcher.mjs), with path_symlink on preopens done as wasmtime
+  does it (uvwasi refuses relative targets that leave the preopen).
 - "native": selfhost_main.py on this CPython (no Wasm at all): the reference implementation.
 
 ``argv`` is selfhost's own command line (without the program name), e.g. ["app.wasm", "a"] or

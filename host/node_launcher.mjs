@@ -4,7 +4,9 @@
 //   CONFIG_JSON: {"module": path, "args": [argv0, ...], "env": {K: V},
 //                 "preopens": [[hostPath, guestPath], ...]}
 // stdin/stdout/stderr are this process's own. The exit code is the guest's.
+import { realpathSync, symlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import process from 'node:process';
 import { WASI } from 'node:wasi';
 
@@ -175,6 +177,76 @@ const offload = {
   },
 };
 
+// ---- path_symlink in a preopen, as wasmtime does it ----
+// uvwasi refuses a symlink whose target, resolved against the preopen's root, leaves the
+// preopen (ENOTCAPABLE): e.g. symlinkat("../secret.txt", d, "link"), or "../x" from "sub/link"
+// even when that stays inside. wasmtime (the reference) stores any relative target verbatim and
+// sandboxes only the *following* of the link, and refuses absolute targets with EPERM. For a
+// preopened dir fd this creates the link itself; only the link's own path is sandboxed (it must
+// resolve inside the preopen). Other fds go to uvwasi: selfhost.wasm makes every link through a
+// preopen (wasi-libc turns its absolute host paths into preopen fd + relative path).
+const ERRNO = { EACCES: 2, EEXIST: 20, EINVAL: 28, EIO: 29, ELOOP: 32, ENAMETOOLONG: 37,
+  ENOENT: 44, ENOSPC: 51, ENOTDIR: 54, EPERM: 63, EROFS: 69 };
+const ESUCCESS = 0;
+
+function isInside(root, p) {
+  const rel = path.relative(root, p);
+  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel));
+}
+
+function errnoOf(err) {
+  if (err && err.code === 'ERR_INVALID_ARG_VALUE') return ERRNO.EINVAL;   // e.g. a NUL byte
+  return ERRNO[err && err.code] ?? ERRNO.EIO;
+}
+
+function symlinkInPreopen(root, target, linkPath) {
+  if (target.length > 0 && target[0] === 0x2F) return ERRNO.EPERM;   // absolute target
+  if (linkPath.startsWith('/')) return ERRNO.EPERM;
+  try {
+    const realRoot = realpathSync(root);
+    const joined = path.join(realRoot, linkPath);
+    if (!isInside(realRoot, joined)) return ERRNO.EPERM;              // ".." climbs out
+    if (joined === realRoot) return ERRNO.EEXIST;                     // "" or "."
+    const parent = realpathSync(path.dirname(joined));
+    if (!isInside(realRoot, parent)) return ERRNO.EPERM;              // via a symlinked dir
+    const slash = linkPath.endsWith('/') ? '/' : '';               // the OS judges "name/"
+    symlinkSync(target, path.join(parent, path.basename(joined)) + slash);
+    return ESUCCESS;
+  } catch (err) {
+    return errnoOf(err);
+  }
+}
+
+// Shadow path_symlink for the preopened fds (3, 4, ... in the order node:wasi got them),
+// following fd_close/fd_renumber so that a reused fd number is not taken for a preopen.
+function shadowSymlink(w, preopens, memory) {
+  const dirs = new Map(Object.values(preopens).map((host, i) => [3 + i, host]));
+  const { path_symlink: symlink, fd_close: close, fd_renumber: renumber } = w;
+  w.path_symlink = (oldPtr, oldLen, fd, newPtr, newLen) => {
+    const root = dirs.get(fd);
+    const bytes = new Uint8Array(memory().buffer);
+    const linkPath = Buffer.from(bytes.subarray(newPtr, newPtr + newLen)).toString();
+    if (root === undefined || linkPath.includes('\uFFFD')) {   // not a preopen, or not UTF-8
+      return symlink(oldPtr, oldLen, fd, newPtr, newLen);
+    }
+    return symlinkInPreopen(root, Buffer.from(bytes.subarray(oldPtr, oldPtr + oldLen)), linkPath);
+  };
+  w.fd_close = (fd) => {
+    const r = close(fd);
+    if (r === ESUCCESS) dirs.delete(fd);
+    return r;
+  };
+  w.fd_renumber = (from, to) => {
+    const r = renumber(from, to);
+    if (r === ESUCCESS && from !== to) {
+      dirs.delete(to);
+      if (dirs.has(from)) dirs.set(to, dirs.get(from));
+      dirs.delete(from);
+    }
+    return r;
+  };
+}
+
 async function main() {
   if (process.argv.length !== 3) {
     fail('usage: node node_launcher.mjs CONFIG_JSON');
@@ -191,17 +263,19 @@ async function main() {
   } catch (err) {
     fail(`cannot read ${config.module}: ${err.message}`);
   }
+  const preopens = Object.fromEntries((config.preopens || []).map(([host, guest]) => [guest, host]));
   const wasi = new WASI({
     version: 'preview1',
     args: config.args || [],
     env: config.env || {},
-    preopens: Object.fromEntries((config.preopens || []).map(([host, guest]) => [guest, host])),
+    preopens,
     returnOnExit: true,
   });
   let instance;
   try {
     const module = await WebAssembly.compile(bytes);
     const imports = wasi.getImportObject();
+    shadowSymlink(imports.wasi_snapshot_preview1, preopens, () => instance.exports.memory);
     if (config.offload !== false) {
       // hot-function offload: answer selfhost.wasm's fd_advise doorbell (see offload below)
       const w = imports.wasi_snapshot_preview1;

@@ -8,15 +8,19 @@ CONFIG_JSON: {"module": path, "args": [argv0, ...], "env": {K: V},
 
 Wasmer's sandbox file system is virtual and lives under /workspace: each host_dir is copied in
 before the run, and afterwards every file the guest created or changed there is written back to
-host_dir (and files it removed are removed). stdout/stderr stream to this process's own, stdin is
-pumped from this process's own, and the exit code is the guest's. wasmer-sdk names argv[0] after
+host_dir (and what it removed is removed). Symlinks are copied as links, both ways, with
+host/wasmer_links.py (wasmer-sdk's file system API has no symlink calls). stdout/stderr stream
+to this process's own, stdin is pumped from this process's own, and the exit code is the guest's. wasmer-sdk names argv[0] after
 the package's command ("main"); the given argv[0] is dropped.
 """
 import asyncio
 import json
 import os
+import shutil
 import sys
 import threading
+
+from host.wasmer_links import SandboxLinks
 
 EXIT_LAUNCH = 2
 WORKSPACE = "/workspace"
@@ -28,24 +32,28 @@ def _fail(message):
 
 
 def collect_files(mounts):
-    """{sandbox_path: bytes} for every file under the mounted host dirs, plus the list of
-    sandbox directories (so that empty ones exist too)."""
-    files, dirs = {}, []
+    """What to copy into the sandbox: {sandbox_path: bytes} for every file under the mounted
+    host dirs, the sandbox directories (so that empty ones exist too) and the symlinks as
+    [(sandbox_path, target)] (recreated as links, not followed: see host/wasmer_links.py)."""
+    files, dirs, links = {}, [], []
     for host, target in mounts:
         dirs.append(target)
         for dirpath, dirnames, filenames in os.walk(host):
             rel = os.path.relpath(dirpath, host)
             base = target if rel == "." else target + "/" + rel.replace(os.sep, "/")
-            for d in dirnames:
-                dirs.append(base + "/" + d)
-            for name in filenames:
+            for name in dirnames + filenames:
                 path = os.path.join(dirpath, name)
-                try:
-                    with open(path, "rb") as f:
-                        files[base + "/" + name] = f.read()
-                except OSError:
-                    continue          # unreadable (socket, dangling link): not visible inside
-    return files, dirs
+                if os.path.islink(path):           # os.walk lists links to dirs in dirnames
+                    links.append((base + "/" + name, os.readlink(path)))
+                elif name in dirnames:
+                    dirs.append(base + "/" + name)
+                else:
+                    try:
+                        with open(path, "rb") as f:
+                            files[base + "/" + name] = f.read()
+                    except OSError:
+                        continue          # unreadable (a socket...): not visible inside
+    return files, dirs, links
 
 
 async def _walk_sandbox(fs, root):
@@ -56,37 +64,70 @@ async def _walk_sandbox(fs, root):
         for entry in await fs.read_dir(current):
             path = current + "/" + entry.name
             yield path, entry.kind
-            if entry.kind == "dir":
+            if entry.kind == "directory":
                 stack.append(path)
 
 
-async def sync_back(fs, mounts, copied_in):
-    """Write what the guest changed under each mount back to its host dir."""
+async def sync_back(fs, links, mounts, copied_in, dirs_in, links_in):
+    """Write what the guest changed under each mount back to its host dir: files, dirs and
+    symlinks (``links`` is the SandboxLinks of this sandbox); remove what it removed."""
+    import wasmer_sdk
+
     for host, target in mounts:
-        seen = set()
+        seen, unread = set(), {}
         async for path, kind in _walk_sandbox(fs, target):
             rel = path[len(target) + 1:]
             host_path = os.path.join(host, *rel.split("/"))
-            if kind == "dir":
+            if kind == "directory":
+                seen.add(path)
+                if os.path.islink(host_path) or os.path.isfile(host_path):
+                    os.remove(host_path)          # the guest replaced it by a directory
                 os.makedirs(host_path, exist_ok=True)
                 continue
             if kind != "file":
                 continue
             seen.add(path)
-            data = await fs.read(path)
+            try:
+                data = await fs.read(path)
+            except wasmer_sdk.WasmerError as e:   # a symlink reads as "fd not a file"
+                unread[path] = (host_path, e)
+                continue
             if copied_in.get(path) == data:
                 continue
             tmp = host_path + ".selfhost-sync.tmp"
             with open(tmp, "wb") as f:
                 f.write(data)
             os.replace(tmp, host_path)
-        for path in copied_in:
+        for path, link in (await links.read(list(unread))).items():
+            host_path, error = unread[path]
+            if not isinstance(link, str):
+                raise OSError("cannot copy %s back from the sandbox: %s" % (path, error))
+            _write_link(host_path, link)
+        for path in list(copied_in) + [p for p, _t in links_in]:
             if path.startswith(target + "/") and path not in seen:
                 rel = path[len(target) + 1:]
                 try:
                     os.remove(os.path.join(host, *rel.split("/")))
                 except OSError:
                     pass
+        for path in sorted(dirs_in, reverse=True):      # children before their parents
+            if path.startswith(target + "/") and path not in seen:
+                rel = path[len(target) + 1:]
+                try:
+                    os.rmdir(os.path.join(host, *rel.split("/")))
+                except OSError:
+                    pass                                # still holds what was not copied in
+
+
+def _write_link(host_path, target):
+    """Make host_path a symlink to target (as the guest left it), replacing what is there."""
+    if os.path.islink(host_path) and os.readlink(host_path) == target:
+        return
+    if os.path.isdir(host_path) and not os.path.islink(host_path):
+        shutil.rmtree(host_path)                  # the guest replaced a directory by a link
+    elif os.path.lexists(host_path):
+        os.remove(host_path)
+    os.symlink(target, host_path)
 
 
 def _start_stdin_pump(loop, queue):
@@ -136,7 +177,7 @@ async def run(config):
     with open(config["module"], "rb") as f:
         wasm = f.read()
     mounts = [(h, t) for h, t in config.get("mounts", [])]
-    files, dirs = collect_files(mounts)
+    files, dirs, links_in = collect_files(mounts)
     cache = config.get("cache")
     async with wasmer_sdk.Wasmer(cache_root=cache) as wasmer:
         package = await wasmer.packages.load(wasm)
@@ -144,6 +185,8 @@ async def run(config):
         try:
             for d in dirs:
                 await sandbox.fs.mkdir(d, recursive=True)
+            links = SandboxLinks(sandbox)
+            await links.create(links_in)
             command = sandbox.command(package, config.get("args", [])[1:],
                                       cwd=config.get("cwd") or WORKSPACE,
                                       env=config.get("env") or {})
@@ -164,7 +207,7 @@ async def run(config):
                                  % str(e).strip().splitlines()[0])
                 output = None
             feeder.cancel()
-            await sync_back(sandbox.fs, mounts, files)
+            await sync_back(sandbox.fs, links, mounts, files, dirs, links_in)
         finally:
             await sandbox.close()
     if output is None:
