@@ -101,6 +101,10 @@ def build_parser():
     group.add_argument("--offload-threshold", metavar="N", type=int, default=None,
                        help="offload a function once its calls + back-edges pass N")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--spec-json", action="store_true",
+                        help="APP.wasm and APP_ARGS are spec test scripts (wast2json's .json, "
+                             "their .wasm files beside them): run them and print the counts; "
+                             "checks this build on this host (see interp/spectest.py)")
     parser.add_argument("app", metavar="APP.wasm", nargs="?", help="the module to run")
     parser.add_argument("app_args", metavar="APP_ARGS", nargs="*",
                         help="arguments for the app (or for --invoke)")
@@ -252,6 +256,10 @@ def _main(argv):
         return 0
     if app is None:
         raise UsageError("missing APP.wasm")
+    if ns.spec_json:
+        from .spectest import run_scripts
+        total = run_scripts([app] + app_args, sys.stdout)
+        return 0 if total.failed == 0 else EXIT_ERROR
     if ns.max_call_depth is not None and ns.max_call_depth < 1:
         raise UsageError("--max-call-depth must be at least 1")
     preopens = parse_dirs(ns.dir)
