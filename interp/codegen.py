@@ -32,8 +32,17 @@ Safe points: function entry (the driver), after a call (the generator is suspend
 ``yield``), and loop back-edges (a local countdown ``t``; at zero the generator yields an int to
 the driver, which may stop the machine). A suspended generator is turned into tier 0's frame dict
 by ``frame_state``: the line it is suspended on names the safe point (``Compiled.sites``), its
-``gi_frame.f_locals`` hold the locals and live slots. Restored frames resume in tier 0 (there is
-no resume-point dispatch into generated code); a function re-enters tier 1 at its next call.
+``gi_frame.f_locals`` hold the locals and live slots.
+
+On-stack replacement (OSR): a tier-0 frame (a long first call, a restored frame) moves into tier
+1 at a loop header through an *OSR variant* (``osr_entry``): the same walk, generated lazily per
+(function, loop header), whose generator takes all locals and the live slots ``s0..`` (the
+operand values at the header) as parameters and starts with ``_osr = True``. Along the path of
+enclosing constructs to the target loop, what precedes the path's child at each level is
+wrapped in ``if not _osr:`` (skipped on entry, run on later iterations of outer loops), an
+``if`` on the path takes the branch holding the target (``_osr or cond`` / ``not _osr and
+cond``), and ``_osr = False`` is set just before the target's ``while True:``. Its safe points
+map exactly like the normal variant's; the normal variant has no trace of OSR (no extra cost).
 
 Debugging: ``SELFHOST_TIER1_DUMP=dir`` (or ``codegen.DUMP_DIR``) writes each generated source to
 ``dir/<module-hash>-f<index>.py``; ``Compiled.source`` keeps it in memory.
@@ -57,7 +66,7 @@ MAX_INDENT = 90           # and 100 indentation levels
 MAX_EXPR = 24             # operators in one folded expression
 MAX_TABLE_TARGETS = 64    # distinct targets of one br_table
 
-COMPILE_STATS = {"functions": 0, "seconds": 0.0, "skipped": 0}
+COMPILE_STATS = {"functions": 0, "seconds": 0.0, "skipped": 0, "osr": 0, "osr_skipped": 0}
 CODE_OF = {}              # generator code object -> lower.Code (the driver's map)
 
 _M = {32: "0xFFFFFFFF", 64: "0xFFFFFFFFFFFFFFFF"}
@@ -136,12 +145,18 @@ _AB = re.compile(r"\b[ab]\b")
 # ----------------------------------------------------------------------------- the result
 
 class Compiled:
-    """Tier 1 of one defined function (per module; ``bind`` makes it per instance)."""
+    """Tier 1 of one defined function (per module; ``bind`` makes it per instance). ``osr``:
+    its OSR variants by loop-header offset (each a Compiled, or False: not generated)."""
     __slots__ = ("factory", "source", "name", "sites", "nlocals", "local_masks", "entry",
-                 "bindings", "seconds")
+                 "bindings", "seconds", "gcode", "osr")
 
     def frame_state(self, gen, code, started=True):
         """(pc, locals, stack) of a generator suspended at a safe point, in tier 0's form."""
+        if gen.gi_code is not self.gcode:  # a frame running one of the OSR variants
+            for v in self.osr.values():
+                if v and v.gcode is gen.gi_code:
+                    return v.frame_state(gen, code, started)
+            raise AssertionError("generator of another function")
         fr = gen.gi_frame
         fl = fr.f_locals
         n = self.nlocals
@@ -156,11 +171,12 @@ class _Tables:
     """Per instance: ``gens[k]`` the bound tier-1 generator function of defined function k or
     None; ``T[k]`` what generated direct calls use (the generator function, or a stub
     returning a call request for the driver)."""
-    __slots__ = ("gens", "T")
+    __slots__ = ("gens", "T", "osr")
 
     def __init__(self, inst):
         first = len(inst.funcs) - len(inst.module.funcs)
         self.gens = [None] * len(inst.module.funcs)
+        self.osr = {}  # (defined index, loop-header offset) -> bound OSR variant or None
         self.T = [_stub(inst.funcs[first + k]) for k in range(len(inst.module.funcs))]
 
 
@@ -178,24 +194,57 @@ def tables(inst):
     return t
 
 
-def promote(inst, k, check_every):
-    """Compile (once per module) and bind (once per instance) defined function k; returns its
-    generator function, or None when it stays in tier 0."""
-    code = lower_function(inst.module, k)
+def compiled(module, k):
+    """The Compiled of defined function k (compiled once per module), or False."""
+    code = lower_function(module, k)
     comp = code.t1
     if comp is None:
         try:
-            comp = compile_function(inst.module, k)
+            comp = compile_function(module, k)
         except Unsupported:
             comp = False
             COMPILE_STATS["skipped"] += 1
         code.t1 = comp
+    return comp
+
+
+def promote(inst, k, check_every):
+    """Compile (once per module) and bind (once per instance) defined function k; returns its
+    generator function, or None when it stays in tier 0."""
+    comp = compiled(inst.module, k)
     if comp is False:
         return None
     gen = bind(comp, inst, check_every)
     t = tables(inst)
     t.gens[k] = gen
     t.T[k] = gen
+    return gen
+
+
+def osr_entry(inst, k, wpc, check_every):
+    """On-stack replacement: the generator function that continues a frame of defined function
+    k at its loop header at Wasm offset `wpc` (the OSR variant, generated once per module and
+    bound once per instance), called with the frame's locals then its operand values; None
+    when there is none (no tier 1 for k, not a loop header, or the variant is unsupported)."""
+    t = tables(inst)
+    key = (k, wpc)
+    gen = t.osr.get(key, False)
+    if gen is not False:
+        return gen
+    comp = compiled(inst.module, k)
+    if comp is not False:
+        var = comp.osr.get(wpc)
+        if var is None:
+            try:
+                var = compile_function(inst.module, k, osr=wpc)
+            except Unsupported:
+                var = False
+                COMPILE_STATS["osr_skipped"] += 1
+            comp.osr[wpc] = var
+        gen = bind(var, inst, check_every) if var else None
+    else:
+        gen = None
+    t.osr[key] = gen
     return gen
 
 
@@ -232,13 +281,15 @@ def bind(comp, inst, check_every):
     return comp.factory(**env)
 
 
-def compile_function(module, k):
-    """Generate, compile and return the Compiled of defined function k (raises Unsupported)."""
+def compile_function(module, k, osr=None):
+    """Generate, compile and return the Compiled of defined function k (raises Unsupported);
+    with `osr` (a loop-header offset), its OSR variant entered there."""
     t0 = time.perf_counter()
     code = lower_function(module, k)
-    gen = _Gen(module, k, code)
+    gen = _Gen(module, k, code, osr)
     source = gen.run()
-    name = "<tier1 f%d>" % code.func_index
+    name = "<tier1 f%d>" % code.func_index if osr is None else \
+        "<tier1 f%d osr@%d>" % (code.func_index, osr)
     ns = {}
     exec(compile(source, name, "exec"), ns)
     comp = Compiled()
@@ -252,14 +303,17 @@ def compile_function(module, k):
     # the generator's code object: the only constant code object of the factory
     inner = [c for c in comp.factory.__code__.co_consts if hasattr(c, "co_code")][0]
     CODE_OF[inner] = code
+    comp.gcode = inner
+    comp.osr = {}
     comp.seconds = time.perf_counter() - t0
-    COMPILE_STATS["functions"] += 1
+    COMPILE_STATS["functions" if osr is None else "osr"] += 1
     COMPILE_STATS["seconds"] += comp.seconds
     if DUMP_DIR:
         import hashlib
         os.makedirs(DUMP_DIR, exist_ok=True)
         tag = hashlib.sha256(module.raw).hexdigest()[:12]
-        with open(os.path.join(DUMP_DIR, "%s-f%d.py" % (tag, code.func_index)), "w") as fh:
+        fname = "%s-f%d%s.py" % (tag, code.func_index, "" if osr is None else "-osr%d" % osr)
+        with open(os.path.join(DUMP_DIR, fname), "w") as fh:
             fh.write(source)
     return comp
 
@@ -363,7 +417,7 @@ def _slot(i):
 
 
 class _Gen:
-    def __init__(self, module, k, code):
+    def __init__(self, module, k, code, osr=None):
         self.module = module
         self.k = k
         self.code = code
@@ -387,6 +441,55 @@ class _Gen:
         self.nloops = 0
         self.next_id = 1
         self.body_marks = []   # line count at each open Python block (to add `pass`)
+        self.osr = None        # OSR variant: the body index of the loop it is entered at
+        if osr is not None:
+            self.plan_osr(osr)
+
+    # ---- OSR variants: entered at a loop header (see the module docstring) ----
+
+    def plan_osr(self, wpc):
+        """Find the loop entered at (Wasm offset `wpc` of its header) and its path: for each
+        construct enclosing it (-1: the function), the child on the way to it."""
+        code = self.code
+        body = self.body
+        loops = [i for i in self.plan.loops
+                 if code.offsets[code.pc_at[body[i][2]]] == wpc]
+        if not loops:
+            raise Unsupported("no loop header at offset %d" % wpc)
+        self.osr = target = max(loops)  # nested loops with one header: the innermost
+        self.osr_else = set()  # ifs whose else-branch holds the target
+        open_ = [-1]
+        for i in range(target):
+            op = body[i][0]
+            if op in (W.BLOCK, W.LOOP, W.IF):
+                open_.append(i)
+            elif op == W.END:
+                self.osr_else.discard(open_.pop())
+            elif op == W.ELSE:
+                self.osr_else.add(open_[-1])
+        open_.append(target)
+        self.osr_child = dict(zip(open_, open_[1:]))
+        self.osr_height = self.heights[target]  # operand values live at the header
+        self.guard = None      # the path child at which the open `if not _osr:` closes
+
+    def osr_guard(self, start):
+        """Inside construct `start` of the path: skip what precedes the path child on entry."""
+        self.open("if not _osr:")
+        self.guard = self.osr_child[start]
+
+    def osr_arrive(self, i):
+        """At construct i (its stack flushed): close the guard when i is the path child, and
+        leave OSR mode when i is the target."""
+        if self.guard == i:
+            if self.body_marks[-1] == len(self.lines):  # nothing to skip: no guard
+                self.lines.pop()
+                self.body_marks.pop()
+                self.indent -= 1
+            else:
+                self.close()
+            self.guard = None
+        if i == self.osr:
+            self.emit("_osr = False")
 
     # ---- output ----
 
@@ -559,13 +662,20 @@ class _Gen:
         ft = self.ftype
         params = ", ".join("l%d" % i for i in range(len(ft.params)))
         self.ctl.append(self.new_ctl("func", -1, 0, code.nresults, code.nresults))
-        for i in range(len(ft.params), self.nlocals):
-            self.emit("l%d = %s" % (i, _ZERO_SRC[self.local_types[i]]))
+        if self.osr is None:
+            for i in range(len(ft.params), self.nlocals):
+                self.emit("l%d = %s" % (i, _ZERO_SRC[self.local_types[i]]))
+        else:  # all locals and the live operand values are parameters
+            params = ", ".join(["l%d" % i for i in range(self.nlocals)]
+                               + ["s%d" % i for i in range(self.osr_height)])
         self.bind("CE", ("CE", 0))
         self.emit("t = CE")
         self.emit("_br = 0")
         self.emit("if 0:")
         self.emit("    yield")
+        if self.osr is not None:
+            self.emit("_osr = True")
+            self.osr_guard(-1)
         body = self.body
         heights = self.heights
         for i, (op, imm, off) in enumerate(body):
@@ -587,12 +697,16 @@ class _Gen:
             if len(self.sym) != h:
                 raise AssertionError("stack height %d != %d at %d" % (len(self.sym), h, i))
             self.instr(i, op, imm, off, h)
+        if self.osr is not None and self.guard is not None:
+            raise Unsupported("OSR target not reached")  # (cannot happen: it is live)
         names = sorted(self.bindings)
+        fname = "f%d" % code.func_index if self.osr is None else \
+            "f%d_osr%d" % (code.func_index, self.osr)
         head = ["def _factory(%s):" % ", ".join(names),
-                "    def f%d(%s):" % (code.func_index, params)]
+                "    def %s(%s):" % (fname, params)]
         # sites were recorded as body line numbers; the body starts after the header
         self.sites = {line + len(head): v for line, v in self.sites.items()}
-        return "\n".join(head + self.lines + ["    return f%d" % code.func_index, ""])
+        return "\n".join(head + self.lines + ["    return " + fname, ""])
 
     def do_end(self, i, h):
         c = self.ctl.pop()
@@ -623,6 +737,8 @@ class _Gen:
         self.close()
         self.open("else:")
         self.sym = list(c.entry_sym)
+        if self.osr is not None and c.start in self.osr_else:
+            self.osr_guard(c.start)
 
     def open_loop(self, c):
         self.open("while True:")
@@ -695,18 +811,31 @@ class _Gen:
                 c = self.new_ctl("loop", i, h - np_, np_, nr)
                 c.resume = self.code.offsets[self.code.pc_at[off]]
             self.ctl.append(c)
+            if self.osr is not None:
+                self.osr_arrive(i)
             if c.wrapped:
                 self.open_loop(c)
+            if self.osr is not None and i in self.osr_child:
+                self.osr_guard(i)
         elif op == W.IF:
             np_, nr = self.block_arity(imm)
             cond = pop()
             self.flush()
             c = self.new_ctl("if", i, h - 1 - np_, nr, nr)
             self.ctl.append(c)
+            test = self.cond_of(cond)
+            if self.osr is not None:
+                self.osr_arrive(i)
+                if i in self.osr_else:  # on entry: to the else-branch
+                    test = "not _osr and (%s)" % test
+                elif i in self.osr_child:
+                    test = "_osr or (%s)" % test
             if c.wrapped:
                 self.open_loop(c)
-            self.open("if %s:" % self.cond_of(cond))
+            self.open("if %s:" % test)
             c.entry_sym = list(self.sym)
+            if self.osr is not None and i in self.osr_child and i not in self.osr_else:
+                self.osr_guard(i)
         elif op == W.BR:
             self.flush_impure()
             self.branch(imm)

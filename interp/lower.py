@@ -61,6 +61,7 @@ STORE_F64, BR_CUT, BR_IF_CUT, BR_TABLE = range(72, 76)
 CALL_IMPORT, CALL_INDIRECT, UNREACHABLE, MEM_SIZE, MEM_GROW, MEM_FILL, MEM_COPY = range(100, 107)
 MEM_INIT, DATA_DROP, TABLE_GET, TABLE_SET, TABLE_SIZE, TABLE_GROW, TABLE_FILL = range(107, 114)
 TABLE_COPY, TABLE_INIT, ELEM_DROP, REF_FUNC, REF_IS_NULL = range(114, 119)
+OSR_ENTER = 119    # never in a Code: the run loop's one-op program after on-stack replacement
 
 NAMES = {v: k for k, v in list(globals().items()) if k.isupper() and isinstance(v, int)}
 

@@ -18,6 +18,12 @@ such a capture, in the same or a fresh instance of the same module. Safe points 
 entries and loop headers (the targets of back-edges), so a captured pc always maps back exactly;
 only the outermost run loop stops (one nested inside a host function defers the stop).
 
+Tier 1 (codegen.py): hot functions run as generated Python generators driven by ``_t1``; their
+frames sit on ``self.frames`` as ``(code, -1, generator, base, instance)``. A tier-0 frame of a
+hot function moves into tier 1 at a loop header (on-stack replacement, ``_back_edge``): at the
+back-edge safe points, so a long first call or a restored frame does not stay in tier 0; a
+resumed top frame at a loop header goes straight in. The tier-0 fast path is unchanged.
+
 Call depth: each frame counts ``Code.cost`` (1, more for functions with many locals) toward
 ``max_call_depth``; beyond it the call traps with "call stack exhausted".
 Memory accesses rely on bytearray/struct bounds checks; their IndexError / struct.error /
@@ -29,7 +35,7 @@ import struct
 
 from . import codegen
 from .errors import Trap
-from .lower import lower_function
+from .lower import OSR_ENTER, lower_function
 from .values import f32_from_bits, f32_to_bits
 
 _U32 = struct.Struct("<I")
@@ -60,6 +66,8 @@ DEFAULT_TIER1_THRESHOLD = 1000
 # selfhost.wasm this file is compiled by Nuitka, whose own generators have another type.
 _GEN = type(eval("(lambda: (yield))()"))
 _UNSET = object()
+# what the run loop runs after on-stack replacement (see Machine._back_edge)
+_OSR_OPS = [(OSR_ENTER, None, None)]
 
 
 class Machine:
@@ -79,6 +87,12 @@ class Machine:
         self._floors = []                # per active run loop: len(frames) when it started
         self._depth = 0                  # call depth below a nested run (set at host calls)
         self._cur = None                 # the running frame, while at a safe point
+        # on-stack replacement (see _back_edge): frames moved from tier 0 into tier 1 so far;
+        # SELFHOST_OSR=always (for testing) moves every tier-0 frame at its first back-edge
+        self.osr_count = 0
+        self.osr_always = os.environ.get("SELFHOST_OSR", "").strip().lower() == "always"
+        if self.osr_always:
+            self.check_every = 1
 
     # ---- entry points ----
 
@@ -184,8 +198,14 @@ class Machine:
             base += len(d["stack"])
         for d in frames:
             self.stack.extend(d["stack"])
-        top = saved.pop()
-        return self._run(*top, saved)
+        code, pc, L, base, inst = saved.pop()
+        # the top frame is at a safe point: at a loop header it may go straight into tier 1
+        # (the others, at call sites, at a loop header when a back-edge safe point finds them)
+        code.heat += self.check_every
+        g = self._osr(code, pc, L, base, inst)
+        if g is not None:
+            return self._run(code, -1, g, base, inst, saved)
+        return self._run(code, pc, L, base, inst, saved)
 
     def _safe_point(self, code, pc, locals_, base, inst):
         """Reached every check_every back-edges/calls: poll, maybe stop. Returns the next
@@ -209,6 +229,33 @@ class Machine:
         finally:
             self._cur = None
         return self.check_every
+
+    def _back_edge(self, code, pc, L, base, inst):
+        """A safe point at loop header `pc` of a tier-0 frame: poll (_safe_point), then maybe
+        on-stack replacement. Returns the run loop's (ops, pc, L, tick): unchanged, or after
+        OSR _OSR_OPS, 0 and the frame's tier-1 generator (its OSR_ENTER starts the driver)."""
+        tick = self._safe_point(code, pc, L, base, inst)
+        g = self._osr(code, pc, L, base, inst)
+        if g is None:
+            return code.ops, pc, L, tick
+        return _OSR_OPS, 0, g, tick
+
+    def _osr(self, code, pc, L, base, inst):
+        """On-stack replacement of the top tier-0 frame, at its loop header `pc`, once the
+        function is hot: a generator of its tier-1 OSR variant entered at that header, which
+        takes the locals and the operand values (removed from the stack: tier-1 frames keep
+        them in Python locals). None when the frame stays in tier 0."""
+        thr = self.tier1_threshold
+        if thr is None or code.t1 is False or (code.heat <= thr and not self.osr_always):
+            return None
+        make = codegen.osr_entry(inst, code.defined_index, code.offsets[pc], self.check_every)
+        if make is None:
+            return None
+        stack = self.stack
+        g = make(*L, *stack[base:])
+        del stack[base:]
+        self.osr_count += 1
+        return g
 
     # ---- the run loop ----
 
@@ -269,13 +316,13 @@ class Machine:
                                 pc = a
                                 tick -= 1
                                 if not tick:
-                                    tick = self._safe_point(code, pc, L, base, inst)
+                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
                         elif op == 8:  # BR_IF_LOOP
                             if pop():
                                 pc = a
                                 tick -= 1
                                 if not tick:
-                                    tick = self._safe_point(code, pc, L, base, inst)
+                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
                         elif op == 9:  # BR_IFZ
                             if not pop():
                                 pc = a
@@ -375,7 +422,8 @@ class Machine:
                                 if a < pc:
                                     tick -= 1
                                     if not tick:
-                                        tick = self._safe_point(code, a, L, base, inst)
+                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                        continue
                                 pc = a
                         elif op == 19:  # BR_CMP
                             k, flip, src, y = b
@@ -400,14 +448,16 @@ class Machine:
                                 if a < pc:
                                     tick -= 1
                                     if not tick:
-                                        tick = self._safe_point(code, a, L, base, inst)
+                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                        continue
                                 pc = a
                         elif op == 20:  # L_BR_IF
                             if L[b]:
                                 if a < pc:
                                     tick -= 1
                                     if not tick:
-                                        tick = self._safe_point(code, a, L, base, inst)
+                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                        continue
                                 pc = a
                         elif op == 21:  # SET_GET
                             L[a] = stack[-1]
@@ -582,7 +632,7 @@ class Machine:
                                 if back:
                                     tick -= 1
                                     if not tick:
-                                        tick = self._safe_point(code, pc, L, base, inst)
+                                        ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
                         elif op == 76:  # L_LOAD
                             push(unpack_I(mem, L[a] + b)[0])
                         elif op == 77:  # TEE_BR_IF
@@ -591,7 +641,8 @@ class Machine:
                                 if a < pc:
                                     tick -= 1
                                     if not tick:
-                                        tick = self._safe_point(code, a, L, base, inst)
+                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                        continue
                                 pc = a
                         else:  # 75 BR_TABLE: a = entries [target, keep, height, back], last default
                             i = pop()
@@ -606,7 +657,7 @@ class Machine:
                             if back:
                                 tick -= 1
                                 if not tick:
-                                    tick = self._safe_point(code, pc, L, base, inst)
+                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
                     else:  # cold: calls through objects, memory/table management, traps
                         if op == 100:  # CALL_IMPORT a
                             f = funcs[a]
@@ -624,6 +675,16 @@ class Machine:
                             r = inst.mems[0].grow(stack[-1])
                             stack[-1] = r & 0xFFFFFFFF
                             mem = inst.mems[0].data
+                            continue
+                        elif op == 119:  # OSR_ENTER: the frame went to tier 1, L: its generator
+                            code, pc, L, base, i2, depth, tick = self._t1(
+                                L, code, inst, base, None, depth, tick, floor, False)
+                            if code is None:
+                                break
+                            ops = code.ops
+                            if i2 is not inst:
+                                inst = i2
+                                lowered, funcs, G, mem, module, gens = self._env(inst)
                             continue
                         else:
                             _cold(op, a, b, inst, stack, mem)

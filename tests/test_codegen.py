@@ -362,10 +362,10 @@ def test_mixed_tiers_host_and_cross_instance(tmp_path, thr_main, thr_other):
 def test_tier1_calls_a_function_that_stays_in_tier0(tmp_path, monkeypatch):
     real = codegen.compile_function
 
-    def refuse_inc(module, k):
+    def refuse_inc(module, k, osr=None):
         if module.funcs[k].body and k == 0:  # $inc (defined index 0) stays in tier 0
             raise codegen.Unsupported("test")
-        return real(module, k)
+        return real(module, k, osr)
     monkeypatch.setattr(codegen, "compile_function", refuse_inc)
     inst, _ = mixed(tmp_path, 0, 0)
     assert inst.invoke("mix", 10) == [sum(2 * (i + 4) for i in range(10))]
@@ -439,6 +439,229 @@ def test_traps_in_tier1(tmp_path):
     with pytest.raises(Trap, match="out of bounds"):
         inst.invoke("store_then_trap", 1 << 20)
     assert inst.invoke("peek") == [7]
+
+
+# ------------------------------------------------- on-stack replacement (tier 0 -> tier 1)
+
+OSR_WAT = r"""
+(module
+  (memory 1)
+  (func $h (param i32 i32) (result i32)
+    (i32.xor (i32.mul (local.get 0) (i32.const 40503)) (local.get 1)))
+  (func (export "nested") (param $n i32) (result i64) (local $i i32) (local $j i32) (local $s i64)
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (block $done
+        (loop $inner
+          (br_if $done (i32.ge_u (local.get $j) (local.get $i)))
+          (local.set $s (i64.add (i64.mul (local.get $s) (i64.const 31))
+                                 (i64.extend_i32_u (call $h (local.get $i) (local.get $j)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $inner)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $s))
+  ;; loops in both branches of an if/else, inside a loop with a parameter (live below them)
+  (func (export "ifelse") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+    (local.set $s (i32.const 3))
+    (i32.const 7)
+    (loop $outer (param i32) (result i32)
+      (local.set $j (i32.const 0))
+      (if (i32.and (local.get $i) (i32.const 1))
+        (then
+          (loop $inner
+            (local.set $s (i32.add (i32.rotl (local.get $s) (i32.const 3)) (local.get $j)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $inner (i32.lt_u (local.get $j) (i32.const 10)))))
+        (else
+          (local.set $s (i32.xor (local.get $s) (i32.const 5)))
+          (loop $inner2
+            (local.set $s (i32.add (local.get $s) (i32.const 3)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $inner2 (i32.lt_u (local.get $j) (i32.const 7))))))
+      (i32.add (i32.const 1))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+    (i32.add (local.get $s)))
+  ;; operand values live below the loop's label
+  (func (export "live") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (i32.const 7)
+    (i32.const 100)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (i32.sub)
+    (i32.add (local.get $s)))
+  ;; a loop with parameters (multi-value block type), a value live below them
+  (func (export "params") (param $n i32) (result i64) (local $i i32) (local $acc i64)
+    (i64.const 5)
+    (i32.const 0)
+    (i64.const 1)
+    (loop $l (param i32 i64) (result i32 i64)
+      (local.set $acc)
+      (local.set $i)
+      (i32.add (local.get $i) (i32.const 1))
+      (i64.add (i64.mul (local.get $acc) (i64.const 3)) (i64.extend_i32_u (local.get $i)))
+      (br_if $l (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $n))))
+    (local.set $acc)
+    (drop)
+    (i64.add (local.get $acc)))
+)
+"""
+OSR_CASES = [("nested", 70), ("ifelse", 1500), ("live", 20000), ("params", 20000)]
+
+
+def osr_expected(tmp_path, text, name, arg, internal=True):
+    """The result of an uninterrupted run in tier 0 (in internal form, as resume gives it)."""
+    inst = instantiate(wat(tmp_path, text, "ref"), {}, machine=Machine(tier1_threshold=None))
+    res = inst.invoke(name, arg)
+    if not internal:
+        return res
+    return [interp.runtime.to_internal(t, v)
+            for t, v in zip(inst.exports[name].type.results, res)]
+
+
+@needs_wat2wasm
+@pytest.mark.parametrize("name,arg", OSR_CASES)
+def test_osr_long_first_call_switches_to_tier1_mid_call(tmp_path, name, arg):
+    expected = osr_expected(tmp_path, OSR_WAT, name, arg, internal=False)
+    m = Machine(tier1_threshold=1000, check_every=200)
+    inst = instantiate(wat(tmp_path, OSR_WAT), {}, machine=m)
+    before = codegen.COMPILE_STATS["osr"]
+    assert inst.invoke(name, arg) == expected  # one call: it starts in tier 0
+    assert m.osr_count >= 1 and codegen.COMPILE_STATS["osr"] > before
+    assert not in_tier1(inst, name)  # not promoted by calls: OSR moved it
+    assert m.frames == [] and m.stack == []
+
+
+@needs_wat2wasm
+def test_osr_variant_sites_map_like_the_normal_variant(tmp_path):
+    """Every loop header of every function: the OSR variant compiles, and its safe points map
+    to the same (Wasm pc, stack height) pairs as the normal variant's."""
+    module = wat(tmp_path, OSR_WAT)
+    assert sum(osr_variants_agree(module, k) for k in range(len(module.funcs))) == 7
+    assert all("_osr" not in module.lowered[k].t1.source for k in range(len(module.funcs)))
+
+
+@needs_wat2wasm
+def test_osr_always_env_var(tmp_path, monkeypatch):
+    """SELFHOST_OSR=always (a test mode, e.g. for the spec suite): every tier-0 frame moves
+    into tier 1 at its first back-edge."""
+    expected = osr_expected(tmp_path, OSR_WAT, "ifelse", 5, internal=False)
+    monkeypatch.setenv("SELFHOST_OSR", "always")
+    m = Machine()
+    assert m.osr_always and m.check_every == 1
+    inst = instantiate(wat(tmp_path, OSR_WAT), {}, machine=m)
+    assert inst.invoke("ifelse", 5) == expected and m.osr_count == 1
+
+
+def osr_variants_agree(module, k):
+    """Compile every OSR variant of defined function k; their safe points must map like the
+    normal variant's. Returns how many."""
+    comp = codegen.compiled(module, k)
+    if comp is False:
+        return 0
+    code = module.lowered[k]
+    body = module.funcs[k].body
+    n = 0
+    for i in codegen._Plan(body, module.heights[k]).loops:
+        if module.heights[k][i] < 0:
+            continue
+        var = codegen.compile_function(module, k, osr=code.offsets[code.pc_at[body[i][2]]])
+        assert sorted(var.sites.values()) == sorted(comp.sites.values()), (k, i)
+        assert "_osr = False" in var.source
+        n += 1
+    return n
+
+
+@pytest.mark.skipif(not os.path.isdir(SUITE), reason="spec suite missing")
+@pytest.mark.skipif(not shutil.which("wast2json"), reason="wast2json missing")
+def test_osr_variants_of_every_spec_suite_loop():
+    """Generation check for all loops of the suite (SELFHOST_OSR=always runs the suite with
+    OSR at every first back-edge, but few spec loops iterate)."""
+    import glob
+    import json
+    from tests import spec
+    n = 0
+    for wast in sorted(glob.glob(os.path.join(SUITE, "*.wast"))):
+        if os.path.basename(wast).startswith("simd_"):
+            continue
+        json_path = spec.convert(wast)
+        for cmd in json.load(open(json_path))["commands"]:
+            if cmd["type"] != "module" or not cmd["filename"].endswith(".wasm"):
+                continue
+            data = open(os.path.join(os.path.dirname(json_path), cmd["filename"]), "rb").read()
+            try:
+                module = decode(data)
+            except Exception:
+                continue
+            for k in range(len(module.funcs)):
+                n += osr_variants_agree(module, k)
+    assert n > 50, n  # 63 in the suite of 2026-11
+
+
+@needs_wat2wasm
+@pytest.mark.parametrize("name,arg", OSR_CASES)
+@pytest.mark.parametrize("polls", [4, 9, 25])
+def test_checkpoint_in_osr_variant_restores_exactly(tmp_path, name, arg, polls):
+    module = wat(tmp_path, OSR_WAT)
+    expected = osr_expected(tmp_path, OSR_WAT, name, arg)
+    m = Machine(tier1_threshold=100)
+    inst = instantiate(module, {}, machine=m)
+    susp = run_with_stop(inst, name, (arg,), polls, check_every=40)
+    assert m.osr_count == 1
+    # the bottom frame is the only call of `name`: in tier 1 only through OSR
+    assert susp.frames[0]["tier"] == "tier1"
+    copies = [[dict(d) for d in susp.frames] for _ in range(2)]
+    _, res = snapshot_round_trip(module, inst, susp.frames)
+    assert res == expected
+    # the same frames resumed in tier 0, and in this machine
+    m0 = Machine(tier1_threshold=None)
+    inst0, frames0 = ckpt.restore(ckpt.capture(copies[0], inst), module, {}, machine=m0)
+    assert m0.resume(frames0) == expected
+    assert m.resume(copies[1]) == expected
+
+
+@needs_wat2wasm
+def test_checkpoint_in_osr_variant_after_memory_grow(tmp_path):
+    module = wat(tmp_path, MEMGROW)
+    expected = osr_expected(tmp_path, MEMGROW, "run", 3000, internal=False)
+    m = Machine(tier1_threshold=100)
+    inst = instantiate(module, {}, machine=m)
+    susp = run_with_stop(inst, "run", (3000,), 45, check_every=100)  # ~30 in each loop
+    assert m.osr_count == 2  # $fill, then $sum: each called once
+    assert susp.frames[-1]["func"] == 1 and susp.frames[-1]["tier"] == "tier1"
+    inst2, res = snapshot_round_trip(module, inst, susp.frames)
+    assert inst2.mems[0].pages == 3
+    assert [interp.runtime.from_internal(I32, res[0])] == expected
+
+
+@needs_wat2wasm
+@pytest.mark.parametrize("name,arg,polls,nframes", [
+    ("nested", 70, 3, 2), ("nested", 70, 4, 1), ("nested", 70, 5, 1), ("ifelse", 1500, 5, 1),
+    ("live", 20000, 5, 1), ("params", 20000, 5, 1)])
+def test_restored_frames_reenter_tier1_at_a_loop_header(tmp_path, name, arg, polls, nframes):
+    """Captured in tier 0, resumed in a fresh machine with tier 1 on: the top frame (at a
+    loop header) goes straight into its OSR variant; a frame below it (at a call site) moves
+    at its next back-edge safe point. Results are those of an uninterrupted run."""
+    module = wat(tmp_path, OSR_WAT)
+    expected = osr_expected(tmp_path, OSR_WAT, name, arg)
+    inst = instantiate(module, {}, machine=Machine(tier1_threshold=None))
+    susp = run_with_stop(inst, name, (arg,), polls, check_every=100)
+    assert all("tier" not in d for d in susp.frames) and len(susp.frames) == nframes
+    snap = ckpt.capture(susp.frames, inst)
+    m = Machine(tier1_threshold=1000, check_every=10**9)  # no safe point after the restore
+    inst2, frames2 = ckpt.restore(snap, module, {}, machine=m)
+    assert m.resume(frames2) == expected
+    if nframes == 1:  # the loop's own frame on top, at a loop header: straight in
+        assert m.osr_count == 1
+    else:  # top: $h at its entry (stays in tier 0); below: at a call site, moves later
+        assert m.osr_count == 0
+        m2 = Machine(tier1_threshold=1000, check_every=50)
+        inst3, frames3 = ckpt.restore(snap, module, {}, machine=m2)
+        assert m2.resume(frames3) == expected
+        assert m2.osr_count == 1
 
 
 # ------------------------------------------------------- differential: folding and masking
