@@ -129,33 +129,46 @@ const offload = {
         return reply(ST_OK);
       }
       if (op === OP_CALL) {
-        const func = Number(w(0)), obj = Number(w(1)), size = Number(w(2)), nargs = Number(w(3));
+        // words: func, flags (1: memory in, 2: memory back), bytearray, size, nargs, args,
+        // n_in, (mutable-global position, value) x n_in, n_out, positions x n_out
+        const func = Number(w(0)), flags = Number(w(1)), obj = Number(w(2)), size = Number(w(3));
+        const nargs = Number(w(4));
         const ft = this.types[func];
-        const args = ft.params.map((vt, i) => toJs(vt, w(4 + i)));
-        const nglob = Number(w(4 + nargs));
-        if (this.memory) {
+        const args = ft.params.map((vt, i) => toJs(vt, w(5 + i)));
+        let p = 5 + nargs;
+        const nIn = Number(w(p));
+        if (this.memory && (flags & 1)) {
           const have = this.memory.buffer.byteLength;
           if (have < size) this.memory.grow((size - have) >> 16);
           new Uint8Array(this.memory.buffer, 0, size).set(new Uint8Array(buf, bytearray(obj, size), size));
         }
-        for (let i = 0; i < nglob; i++) {
-          this.mutableGlobals[i].value = toJs(this.mutableTypes[i], w(5 + nargs + i));
+        for (let i = 0; i < nIn; i++) {
+          const q = Number(w(p + 1 + 2 * i));
+          this.mutableGlobals[q].value = toJs(this.mutableTypes[q], w(p + 2 + 2 * i));
         }
+        p += 1 + 2 * nIn;
+        const gOut = [];
+        for (let i = 0; i < Number(w(p)); i++) gOut.push(Number(w(p + 1 + i)));
         let out;
+        const t0 = process.hrtime.bigint();
+        let t1;
         try {
           let r = ex[PREFIX + 'f' + func](...args);
+          t1 = process.hrtime.bigint();
           r = ft.results.length === 0 ? [] : (ft.results.length === 1 ? [r] : r);
           out = [ST_OK, ft.results.map((vt, i) => toRaw(vt, r[i]))];
         } catch (err) {
+          t1 = process.hrtime.bigint();
           if (!(err instanceof WebAssembly.RuntimeError) && !(err instanceof RangeError)) throw err;
           const m = String(err.message).toLowerCase();
           const hit = TRAPS.find(([key]) => m.includes(key));
           out = [ST_TRAP, new TextEncoder().encode(hit ? hit[1] : err.message)];
         }
-        const globs = this.mutableGlobals.map((g, i) => toRaw(this.mutableTypes[i], g.value));
-        this.pending = [out, globs];
+        const tail = gOut.map((q) => toRaw(this.mutableTypes[q], this.mutableGlobals[q].value));
+        tail.push(t1 - t0);
+        this.pending = [out, tail, flags];
         const newSize = this.memory ? this.memory.buffer.byteLength : 0;
-        if (newSize > size) return reply(ST_GROW, words([newSize]));
+        if (newSize > size && (flags & 2)) return reply(ST_GROW, words([newSize]));
         return this.finish(buf, reply, words, obj, size);
       }
       if (op === OP_FINISH) return this.finish(buf, reply, words, Number(w(0)), Number(w(1)));
@@ -166,14 +179,14 @@ const offload = {
   },
   finish(buf, reply, words, obj, size) {
     const dv = new DataView(buf);
-    if (this.memory) {
+    const [[status, res], tail, flags] = this.pending;
+    this.pending = null;
+    if (this.memory && (flags & 2)) {
       const ptr = dv.getUint32(obj + 20, true);
       new Uint8Array(buf, ptr, size).set(new Uint8Array(this.memory.buffer, 0, size));
     }
-    const [[status, res], globs] = this.pending;
-    this.pending = null;
     if (status !== ST_OK) return reply(status, res);
-    return reply(ST_OK, words([res.length, ...res, ...globs]));
+    return reply(ST_OK, words([res.length, ...res, ...tail]));
   },
 };
 

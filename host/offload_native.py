@@ -6,25 +6,31 @@ section; every import is a stub that traps (offloaded functions never reach an i
 interp/offload.py). ``call(inst, func_index, args)`` implements the interface of
 interp/offload.py:
 
-* in: the guest memory is copied whole into the native memory (grown to the same size first),
-  mutable globals are set, funcref tables are updated where they changed since the last call
-  (funcs by function index);
-* the call; a wasmtime trap becomes interp's Trap with the spec's message;
-* out: the native memory is copied back (the guest memory grown first when the call grew it),
-  mutable globals are read back.
+* in: what the call's ``sync`` (interp.offload.Sync, from the static analysis) names: the guest
+  memory copied whole into the native memory (grown to the same size first) when the function
+  can touch memory, the mutable globals it can read or write; funcref tables are updated where
+  they changed since the last call (funcs by function index);
+* the call (its duration is kept in ``last_native``, for the cost model); a wasmtime trap
+  becomes interp's Trap with the spec's message;
+* out: the native memory copied back (the guest memory grown first when the call grew it) when
+  the function can write memory, the mutable globals it can write.
 
-Whole-memory copies measured fine for typical C apps (a memmove of a few hundred KiB each way
-costs tens of microseconds); see tests/test_offload.py for the measurement.
+A whole-memory memmove runs at ~10 GB/s here (1.5 MB: ~150 us each way); a page-by-page
+memcmp to find what changed costs as much as the copy, so whole copies are kept and only
+skipped where the analysis allows. ``bytes_in`` / ``bytes_out`` count what was copied.
 """
 import ctypes
+import time
 
 import wasmtime
+from wasmtime import _ffi as ffi
 
 from interp import opcodes as W
 from interp.errors import Trap
+from interp.module import FuncType
 from interp.runtime import from_internal, to_internal
 
-from interp.offload import PREFIX, export_everything  # noqa: F401 (re-exported)
+from interp.offload import PREFIX, Sync, export_everything  # noqa: F401 (re-exported)
 
 _TRAPS = {
     "STACK_OVERFLOW": "call stack exhausted",
@@ -60,7 +66,8 @@ class WasmtimeNative:
         self.module = module
         self.engine = wasmtime.Engine()
         self.native_module = wasmtime.Module(self.engine, export_everything(module.raw, module))
-        self.bytes_copied = 0
+        self.bytes_in = self.bytes_out = 0   # memory bytes copied in / back
+        self.last_native = 0.0               # seconds in the last native call itself
         self._guest = None
         self._instantiate()
 
@@ -86,16 +93,95 @@ class WasmtimeNative:
         self.tables = [ex[PREFIX + "t%d" % i] for i in range(len(module.table_types()))]
         self._synced_tables = [[] for _ in self.tables]
         self._ftypes = module.func_types()
+        self._gmap = {i: (vt, g) for i, vt, g in self.globals}
+        self._prepared = {}
+        mutable = [i for i, _vt, _g in self.globals]
+        self._full = Sync(True, True, mutable, mutable)
+        self.call_overhead = 0.0
+        self.call_overhead = self._calibrate()
 
-    def call(self, inst, func_index, args):
+    def _calibrate(self):
+        """The time the clock sees around an empty native call (the C API call from ctypes,
+        ~2 us): subtracted from ``last_native`` so that a tiny function's native time is not
+        mostly this overhead (the cost model multiplies it by 300)."""
+        try:
+            probe = wasmtime.Module(self.engine, '(module (func (export "f") (param i32) '
+                                    '(result i32) local.get 0))')
+            f = wasmtime.Instance(self.store, probe, []).exports(self.store)["f"]
+            self.funcs.append(f)
+            self._ftypes = list(self._ftypes) + [FuncType((W.I32,), (W.I32,))]
+        except Exception:              # noqa: BLE001 (a calibration only)
+            return 0.0
+        k = len(self.funcs) - 1
+        best = 1.0
+        for _ in range(50):
+            self.invoke(k, [1])
+            best = min(best, self.last_native)
+        self.funcs.pop()
+        self._ftypes.pop()
+        self._prepared.pop(k, None)
+        return best
+
+    def invoke(self, func_index, api_args):
+        """Call function ``func_index`` natively with wasmtime-py values; returns the list of
+        results, raises wasmtime.Trap / WasmtimeError. Straight through wasmtime's C API with
+        per-function prepared argument arrays: wasmtime-py's Func.__call__ costs ~40 us per
+        call (type queries, conversions), this ~3 us."""
+        prep = self._prepared.get(func_index)
+        if prep is None:
+            prep = self._prepared[func_index] = self._prepare(func_index)
+        if prep is False:
+            t0 = time.perf_counter()
+            try:
+                r = self.funcs[func_index](self.store, *api_args)
+            finally:
+                self.last_native = time.perf_counter() - t0
+            nres = len(self._ftypes[func_index].results)
+            return [] if nres == 0 else [r] if nres == 1 else list(r)
+        fptr, params, fields, results, rfields = prep
+        for p, (field, _kind), v in zip(params, fields, api_args):
+            setattr(p.of, field, v)
+        trap = ctypes.POINTER(ffi.wasm_trap_t)()
+        ctx = self.store._context()
+        nparams, nresults, trap_ref = len(fields), len(rfields), ctypes.byref(trap)
+        clock = time.perf_counter
+        t0 = clock()
+        error = ffi.wasmtime_func_call(ctx, fptr, params, nparams, results, nresults, trap_ref)
+        self.last_native = max(0.0, clock() - t0 - self.call_overhead)
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
+        if trap:
+            raise wasmtime.Trap._from_ptr(trap)
+        return [getattr(r.of, field) for r, field in zip(results, rfields)]
+
+    def _prepare(self, func_index):
+        try:
+            ft = self._ftypes[func_index]
+            kinds = {W.I32: ("i32", ffi.WASMTIME_I32), W.I64: ("i64", ffi.WASMTIME_I64),
+                     W.F32: ("f32", ffi.WASMTIME_F32), W.F64: ("f64", ffi.WASMTIME_F64)}
+            fields = [kinds[t] for t in ft.params]
+            params = (ffi.wasmtime_val_t * max(1, len(fields)))()
+            for p, (_field, kind) in zip(params, fields):
+                p.kind = getattr(kind, "value", kind)
+            results = (ffi.wasmtime_val_t * max(1, len(ft.results)))()
+            rfields = [kinds[t][0] for t in ft.results]
+            return (ctypes.byref(self.funcs[func_index]._func), params, fields, results,
+                    rfields)
+        except (AttributeError, KeyError, TypeError):
+            return False                    # another wasmtime-py: the ordinary call
+
+    def call(self, inst, func_index, args, sync=None):
         if inst is not self._guest:
             if self._guest is not None:
                 self._instantiate()
             self._guest = inst
         store = self.store
-        # in: memory, mutable globals, changed table entries
+        if sync is None:
+            sync = self._full
+        # in: memory (only when the function can touch it), the mutable globals it can read
+        # or write, changed table entries
         mem = inst.mems[0].data if self.memory is not None else None
-        if mem is not None:
+        if mem is not None and sync.mem_in:
             n = len(mem)
             have = self.memory.data_len(store)
             if have < n:
@@ -103,8 +189,10 @@ class WasmtimeNative:
             buf = (ctypes.c_char * n).from_buffer(mem)
             ctypes.memmove(self.memory.data_ptr(store), buf, n)
             del buf
-            self.bytes_copied += n
-        for i, vt, g in self.globals:
+            self.bytes_in += n
+        gmap = self._gmap
+        for i in sync.globals_in:
+            vt, g = gmap[i]
             g.set_value(store, from_internal(vt, inst.globals[i].v))
         for t, table in enumerate(self.tables):
             elems = inst.tables[t].elements
@@ -114,30 +202,27 @@ class WasmtimeNative:
                 self._synced_tables[t] = list(elems)
         ft = self._ftypes[func_index]
         try:
-            r = self.funcs[func_index](store, *[from_internal(t, a)
-                                                for t, a in zip(ft.params, args)])
+            r = self.invoke(func_index, [from_internal(t, a) for t, a in zip(ft.params, args)])
             trap = None
         except wasmtime.Trap as e:
             trap = e
         except wasmtime.WasmtimeError as e:
             trap = e
-        # out: memory (grown first if the call grew it), mutable globals
-        if mem is not None:
+        # out: memory (grown first if the call grew it) when the function can write it, the
+        # mutable globals it can write
+        if mem is not None and sync.mem_out:
             n = self.memory.data_len(store)
             if n > len(mem):
                 inst.mems[0].grow((n - len(mem)) >> 16)
             buf = (ctypes.c_char * n).from_buffer(mem)
             ctypes.memmove(buf, self.memory.data_ptr(store), n)
             del buf
-            self.bytes_copied += n
-        for i, vt, g in self.globals:
+            self.bytes_out += n
+        for i in sync.globals_out:
+            vt, g = gmap[i]
             inst.globals[i].v = to_internal(vt, g.value(store))
         if trap is not None:
             raise Trap(_trap_message(trap)) from None
-        if not ft.results:
-            return []
-        if len(ft.results) == 1:
-            return [to_internal(ft.results[0], r)]
         return [to_internal(t, v) for t, v in zip(ft.results, r)]
 
     def _sync_table(self, store, table, elems, synced):
@@ -201,6 +286,7 @@ class DoorbellHost:
     def __init__(self, layout=WASM32_LAYOUT):
         self.native = None
         self.pending = None
+        self.memory = None
         self.requests = 0
         self.layout = layout
 
@@ -211,11 +297,22 @@ class DoorbellHost:
         linker.define(store, "wasi_snapshot_preview1", "fd_advise",
                       wasmtime.Func(store, ty, self.fd_advise, access_caller=True))
 
+    def bind(self, instance, store):
+        """The selfhost instance (once instantiated): its memory is found once, not looked up
+        by name through the caller at every request (that costs ~100 us in wasmtime-py)."""
+        mem = instance.exports(store).get("memory")
+        if mem is not None:
+            self.memory = (mem, store)
+
     def fd_advise(self, caller, fd, offset, length, advice):
         from interp.offload import MAGIC_FD
         if fd != MAGIC_FD:
             return 0                       # advice is advisory: success
-        base = ctypes.addressof(caller["memory"].data_ptr(caller).contents)
+        if self.memory is not None:
+            mem, store = self.memory
+            base = ctypes.addressof(mem.data_ptr(store).contents)
+        else:
+            base = ctypes.addressof(caller["memory"].data_ptr(caller).contents)
         self.handle(base, offset, length)
         return 0
 
@@ -280,32 +377,33 @@ class DoorbellHost:
                     table.set(store, j, None if idx == O._NULL else nat.funcs[idx])
             return self._reply(base, box, length, O.ST_OK)
         if op == O.OP_CALL:
-            func_index, obj, size, nargs = w[:4]
-            args = w[4:4 + nargs]
-            nglob = w[4 + nargs]
-            gvals = w[5 + nargs:5 + nargs + nglob]
+            func_index, flags, obj, size, nargs = w[:5]
+            args = w[5:5 + nargs]
+            p = 5 + nargs
+            n_in = w[p]
+            g_in = w[p + 1:p + 1 + 2 * n_in]
+            p += 1 + 2 * n_in
+            g_out = w[p + 1:p + 1 + w[p]]
             ft = nat._ftypes[func_index]
-            if nat.memory is not None:
+            if nat.memory is not None and flags & 1:
                 have = nat.memory.data_len(store)
                 if have < size:
                     nat.memory.grow(store, (size - have) >> 16)
                 ctypes.memmove(nat.memory.data_ptr(store),
                                self._bytearray_ptr(base, obj, size), size)
-            for (i, vt, g), b in zip(nat.globals, gvals):
-                g.set_value(store, _api(vt, b))
+            globs = nat.globals
+            for j in range(n_in):
+                _i, vt, g = globs[g_in[2 * j]]
+                g.set_value(store, _api(vt, g_in[2 * j + 1]))
             try:
-                r = nat.funcs[func_index](store, *[_api(t, b) for t, b in zip(ft.params, args)])
-                if not ft.results:
-                    r = []
-                elif len(ft.results) == 1:
-                    r = [r]
+                r = nat.invoke(func_index, [_api(t, b) for t, b in zip(ft.params, args)])
                 out = (O.ST_OK, [_raw(t, v) for t, v in zip(ft.results, r)])
             except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
                 out = (O.ST_TRAP, _trap_message(e).encode())
-            globs = [_raw(vt, g.value(store)) for _i, vt, g in nat.globals]
-            self.pending = (out, globs)
+            outs = [_raw(globs[q][1], globs[q][2].value(store)) for q in g_out]
+            self.pending = (out, outs + [int(nat.last_native * 1e9)], flags)
             new_size = nat.memory.data_len(store) if nat.memory is not None else 0
-            if new_size > size:
+            if new_size > size and flags & 2:
                 return self._reply(base, box, length, O.ST_GROW, struct.pack("<Q", new_size))
             return self._finish(base, box, length, obj, size)
         if op == O.OP_FINISH:
@@ -316,14 +414,14 @@ class DoorbellHost:
     def _finish(self, base, box, length, obj, size):
         import struct
         nat = self.native
-        if nat.memory is not None:
+        (status, res), tail, flags = self.pending
+        self.pending = None
+        if nat.memory is not None and flags & 2:
             ctypes.memmove(self._bytearray_ptr(base, obj, size),
                            nat.memory.data_ptr(nat.store), size)
-        (status, res), globs = self.pending
-        self.pending = None
         if status != 0:
             return self._reply(base, box, length, status, res)
-        words = [len(res)] + res + globs
+        words = [len(res)] + res + tail
         return self._reply(base, box, length, 0, struct.pack("<%dQ" % len(words), *words))
 
 

@@ -133,12 +133,16 @@ def main(argv=None):
     store.set_wasi(wasi)
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    doorbell = None
     if config.get("offload", True):
         # hot-function offload: answer selfhost.wasm's fd_advise doorbell (host/offload_native.py)
         from host.offload_native import DoorbellHost
-        DoorbellHost().install(linker, store)
+        doorbell = DoorbellHost()
+        doorbell.install(linker, store)
     try:
         instance = linker.instantiate(store, module)
+        if doorbell is not None:
+            doorbell.bind(instance, store)
         start = instance.exports(store).get("_start")
         if start is None:
             return _fail("%s has no _start export" % config["module"])

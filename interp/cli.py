@@ -99,7 +99,8 @@ def build_parser():
                        help="run hot import-free functions natively in the host engine "
                             "(auto: when the host offers a native side; default: %(default)s)")
     group.add_argument("--offload-threshold", metavar="N", type=int, default=None,
-                       help="offload a function once its calls + back-edges pass N")
+                       help="offload every offloadable function once its calls + back-edges "
+                       "pass N, without the cost model (default: auto, see interp/offload.py)")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--spec-json", action="store_true",
                         help="APP.wasm and APP_ARGS are spec test scripts (wast2json's .json, "

@@ -15,6 +15,14 @@ functions. A function is offloadable when
 A module that imports a memory, table or global offloads nothing (the native instance could
 not be given the same import), nor one with more than one memory.
 
+The analysis also gives, per function, what it can do (its own body plus everything it can
+call, propagated to a fixpoint): whether it can do *unbounded* work (it reaches a ``loop`` or a
+recursion: a call-graph cycle), and its ``Sync``: whether it touches memory at all (loads,
+``memory.size``: copy the memory in), whether it can change memory (stores, ``memory.grow/
+fill/copy``: copy it back too), and which mutable globals it can read or write. A function
+without memory access copies no memory; one without stores copies nothing back; only the
+globals it names cross.
+
 Dynamic part: an ``Offloader`` is attached to the module (``module.offload``) by whoever runs
 it (interp/cli.py, only when the host offers a native side). The machine asks it, when a
 function's heat (tier-0 calls + sampled loop back-edges, the tier-1 counter) passes
@@ -24,11 +32,40 @@ the interpreter, is one synchronous call into the native side. The machine reach
 point during it, so a checkpoint trigger that arrives meanwhile is served at the first safe
 point after the call returns.
 
-The native side is any object with ``call(instance, func_index, args) -> results`` (internal
-values, see values.py): it copies the instance's memory, mutable globals and funcref tables
-into its own instance of the same module, calls the function, copies memory, memory size and
-mutable globals back, and raises interp's Trap for a trap. host/offload_native.py implements it
-with wasmtime-py for selfhost running on CPython.
+The cost model (auto: no ``--offload-threshold``):
+
+* Offload at the first call: an offloadable function that can do unbounded work is taken the
+  first time it is called (threshold 0), so a loop kernel never runs its first call in the
+  interpreter and a recursion goes native whole. Offloadable functions that can only do
+  bounded work (no loop, no recursion) are never offloaded: one round trip costs more than
+  they can save.
+* Measure every offloaded call: the round trip (guest clock, sync and doorbell included) and
+  the native call alone (host clock, reported by the native side in ``last_native``; native
+  time under ``NATIVE_FLOOR`` = 25 us is entry cost and cold caches after the memory copy,
+  not work, and is not credited: memcpy/strnlen of a few bytes measure 7-16 us right after a
+  1.5 MB copy on CPython, more inside selfhost.wasm).
+* Revert: interpreting a call is estimated conservatively at ``DEFAULT_FACTOR`` = 300 x its
+  credited native time (measured on the bench kernels against wasmtime: tier 1 on CPython
+  ~170-700x, tier 0 500-5000x, inside selfhost.wasm several times more). A call *pays* when
+  that estimate is at least its round trip. Once ``MIN_CALLS`` = 3 calls of a function did not
+  pay and they outnumber the calls that did (a vote, not sums: one call preempted on a noisy
+  machine must not buy a tiny helper thousands of round trips), the round trips do not pay
+  (tiny helpers such as memcpy/strlen called from printf: ~0 native work against a 20 us -
+  1 ms round trip), and the function is reverted for good
+  (``Offloader.revert``): its tier-1 table entries go back to their initial state, tier 0
+  counts its heat again and tier 1 compiles it past tier 1's threshold; take() never offers it
+  again.
+* ``--offload-threshold N`` (``Offloader(threshold=N)``) is the fixed policy instead: every
+  offloadable function is offloaded once its heat passes N, never reverted (tests, experiments).
+
+A first-call offload runs a long pure loop to its end natively: a checkpoint lands after it.
+
+The native side is any object with ``call(instance, func_index, args, sync=None) -> results``
+(internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``: it
+copies what ``sync`` names (memory, mutable globals) and the funcref tables (where they
+changed) into its own instance of the same module, calls the function, copies memory, memory
+size and the written mutable globals back, and raises interp's Trap for a trap.
+host/offload_native.py implements it with wasmtime-py for selfhost running on CPython.
 
 Limits (documented, not silent): tier 1 must be on (the offload replaces tier-1 entries); f32
 NaN payloads are not guaranteed to survive the boundary.
@@ -38,7 +75,10 @@ import time
 from . import opcodes as W
 from .opcodes import NUM_TYPES
 
-DEFAULT_THRESHOLD = 200
+DEFAULT_THRESHOLD = None     # auto: see the docstring
+DEFAULT_FACTOR = 300
+MIN_CALLS = 3
+NATIVE_FLOOR = 25e-6
 PREFIX = "__selfhost_offload_"
 _ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
@@ -46,13 +86,51 @@ _STATE_CHANGING = {W.TABLE_SET, W.TABLE_GROW, W.TABLE_FILL, W.TABLE_COPY, W.TABL
                    W.ELEM_DROP, W.MEMORY_INIT, W.DATA_DROP}
 
 
+class Sync:
+    """What one offloaded call of a function must carry across (from the static analysis):
+    ``mem_in``: copy the guest memory in (the function, or something it can call, touches
+    memory); ``mem_out``: copy it back (it can store, grow, fill or copy memory);
+    ``globals_in`` / ``globals_out``: the mutable globals (indices) it can read or write / write.
+    """
+    __slots__ = ("mem_in", "mem_out", "globals_in", "globals_out")
+
+    def __init__(self, mem_in, mem_out, globals_in, globals_out):
+        self.mem_in = mem_in
+        self.mem_out = mem_out
+        self.globals_in = tuple(globals_in)
+        self.globals_out = tuple(globals_out)
+
+    def __repr__(self):
+        return "Sync(mem_in=%r, mem_out=%r, globals_in=%r, globals_out=%r)" % (
+            self.mem_in, self.mem_out, self.globals_in, self.globals_out)
+
+
 class Analysis:
     """``offloadable``: set of function indices (function index space); ``reason[i]``: why
-    function i is not offloadable (a short text)."""
+    function i is not offloadable (a short text); ``unbounded``: the offloadable functions that
+    can do unbounded work (reach a loop or a recursion); ``sync(i)``: the Sync of function i."""
 
-    def __init__(self, offloadable, reason):
+    def __init__(self, offloadable, reason, unbounded=(), effects=None, mutable=()):
         self.offloadable = offloadable
         self.reason = reason
+        self.unbounded = set(unbounded)
+        self.effects = effects or {}
+        self.mutable = list(mutable)
+
+    def sync(self, i):
+        e = self.effects.get(i)
+        if e is None:                       # unknown: everything, both ways
+            return Sync(True, True, self.mutable, self.mutable)
+        return Sync(bool(e & (_READ | _WRITE)), bool(e & _WRITE),
+                    [g for g in self.mutable if e >> (2 + 2 * g) & 3],
+                    [g for g in self.mutable if e >> (3 + 2 * g) & 1])
+
+
+# effect bits of a function body (and, propagated, of everything it can call): memory read,
+# memory written; global g read at bit 2 + 2g, written at bit 3 + 2g
+_READ, _WRITE = 1, 2
+_MEM_READ = set(range(0x28, 0x36)) | {0x3F}
+_MEM_WRITE = set(range(0x36, 0x3F)) | {0x40, 0xFC0A, 0xFC0B}
 
 
 def analyze(module):
@@ -85,9 +163,12 @@ def analyze(module):
     nimp_tables = len(module.imported("table"))
 
     callees = {}
+    effects = {}
+    loops = set()
     for k, f in enumerate(module.funcs):
         i = nimp + k
         out = set()
+        e = 0
         for op, imm, _off in f.body:
             if op == W.CALL:
                 out.add(imm)
@@ -99,10 +180,21 @@ def analyze(module):
                 out.update(j for j in in_table if ftypes[j] == want)
             elif op in _STATE_CHANGING:
                 reason.setdefault(i, "changes table or segment state (opcode 0x%X)" % op)
+            elif op in _MEM_READ:
+                e |= _READ
+            elif op in _MEM_WRITE:
+                e |= _WRITE
+            elif op == W.GLOBAL_GET:
+                e |= 1 << (2 + 2 * imm)
+            elif op == W.GLOBAL_SET:
+                e |= 1 << (3 + 2 * imm)
+            elif op == W.LOOP:
+                loops.add(i)
         ft = ftypes[i]
         if any(t not in NUM_TYPES for t in ft.params + ft.results):
             reason.setdefault(i, "non-numeric parameter or result")
         callees[i] = out
+        effects[i] = e
 
     # propagate "reaches something not offloadable" from callees to callers (to a fixpoint)
     callers = {i: set() for i in range(n)}
@@ -117,7 +209,32 @@ def analyze(module):
                 reason[i] = "reaches %s" % _name(module, j)
                 work.append(i)
     offloadable = {i for i in range(nimp, n) if i not in reason}
-    return Analysis(offloadable, reason)
+
+    # effects: a caller has the effects of everything it can call (to a fixpoint: recursion)
+    work = list(effects)
+    while work:
+        j = work.pop()
+        ej = effects.get(j, 0)
+        for i in callers[j]:
+            if i in effects and effects[i] | ej != effects[i]:
+                effects[i] |= ej
+                work.append(i)
+
+    # bounded: no loop and only bounded callees (peeled from the leaves; recursion never is)
+    pending = {i: len(callees[i]) for i in callees}
+    bounded = set(range(nimp))
+    work = list(range(nimp)) + [i for i in callees if not callees[i] and i not in loops]
+    bounded.update(work)
+    while work:
+        j = work.pop()
+        for i in callers[j]:
+            if i in pending:
+                pending[i] -= 1
+                if not pending[i] and i not in loops and i not in bounded:
+                    bounded.add(i)
+                    work.append(i)
+    mutable = [g for g, t in enumerate(module.global_types()) if t.mutable]
+    return Analysis(offloadable, reason, offloadable - bounded, effects, mutable)
 
 
 def _name(module, i):
@@ -196,17 +313,27 @@ class _NativeCall:
 
 
 class Offloader:
-    """Per module: the analysis, the hotness threshold, the native side and the statistics."""
+    """Per module: the analysis, the policy (first-call offload + revert, or a fixed heat
+    threshold), the native side and the statistics. See the module docstring."""
 
-    def __init__(self, module, native, threshold=DEFAULT_THRESHOLD):
-        if threshold is None or threshold < 0:
+    def __init__(self, module, native, threshold=None, factor=None, min_calls=None):
+        if threshold is not None and threshold < 0:
             raise ValueError("offload threshold must be >= 0")
         self.module = module
         self.native = native
-        self.threshold = threshold
+        # threshold None: auto (first call of the unbounded functions, cost model); the
+        # machine asks take() once a function's heat passes self.threshold
+        self.fixed = threshold is not None
+        self.threshold = threshold if self.fixed else 0
+        self.factor = DEFAULT_FACTOR if factor is None else factor
+        self.min_calls = MIN_CALLS if min_calls is None else min_calls
         self.analysis = analyze(module)
         self.calls = {}      # function index -> number of offloaded calls
         self.seconds = {}    # function index -> seconds spent in them (round trips included)
+        self.native_seconds = {}   # function index -> of which in the native call itself
+        self.wins = {}       # function index -> offloaded calls that paid (cost model)
+        self.losses = {}     # function index -> offloaded calls that did not
+        self.reverted = {}   # function index -> why it went back to the interpreter
         self.trapped = 0
 
     def attach(self):
@@ -216,17 +343,23 @@ class Offloader:
     def offloadable(self, func_index):
         return func_index in self.analysis.offloadable
 
+    def wanted(self, index, heat):
+        """Would take() offload function ``index`` at this heat?"""
+        if index in self.reverted or index not in self.analysis.offloadable:
+            return False
+        if self.fixed:
+            return heat > self.threshold
+        return index in self.analysis.unbounded
+
     def take(self, inst, k, heat):
-        """Called by the machine for a hot defined function k of ``inst``: if it is
-        offloadable and hot enough, install the native path and return the generator function
+        """Called by the machine for a hot defined function k of ``inst`` (heat > threshold):
+        if the policy wants it, install the native path and return the generator function
         tier 0 calls through (else None)."""
-        if heat <= self.threshold:
-            return None
         index = len(inst.funcs) - len(inst.module.funcs) + k
-        if index not in self.analysis.offloadable:
+        if not self.wanted(index, heat):
             return None
         from . import codegen
-        call = self._caller(inst, index)
+        call = self._caller(inst, index, k)
         ftype = inst.funcs[index].type
         native = _NativeCall(call, ftype)
         t = codegen.tables(inst)
@@ -252,32 +385,78 @@ class Offloader:
         t.T[k] = request
         self.calls.setdefault(index, 0)
         self.seconds.setdefault(index, 0.0)
+        self.native_seconds.setdefault(index, 0.0)
         return gen
 
-    def _caller(self, inst, index):
+    def revert(self, inst, index, why):
+        """Function ``index`` goes back to the interpreter for good: its tier-1 table entries
+        are reset to what they are before any promotion (tier 0 counts its heat again and
+        compiles it to tier 1 past tier 1's threshold; take() never offloads it again)."""
+        from . import codegen
+        k = index - (len(inst.funcs) - len(inst.module.funcs))
+        t = codegen.tables(inst)
+        func = inst.funcs[index]
+
+        def stub(*args):
+            return (func, args)
+        if getattr(t.gens[k], "__name__", "") == "off%d" % index:
+            t.gens[k] = None
+            t.T[k] = stub
+        self.reverted[index] = why
+
+    def _caller(self, inst, index, k):
         native = self.native
         calls = self.calls
         seconds = self.seconds
+        nseconds = self.native_seconds
+        wins = self.wins
+        losses = self.losses
+        floor = NATIVE_FLOOR
         clock = time.perf_counter
+        sync = self.analysis.sync(index)
+        fixed = self.fixed
+        factor = self.factor
+        min_calls = self.min_calls
+        reverted = self.reverted
 
         def call(args):
             t0 = clock()
             try:
-                return native.call(inst, index, args)
+                return native.call(inst, index, args, sync)
             finally:
-                calls[index] += 1
-                seconds[index] += clock() - t0
+                n = calls[index] = calls[index] + 1
+                s = seconds[index] = seconds[index] + (clock() - t0)
+                dt = getattr(native, "last_native", 0.0) or 0.0
+                nseconds[index] += dt
+                # the cost model: interpreting this call would have cost at least factor x
+                # its native time (above the noise floor); did the round trip pay?
+                if factor * max(0.0, dt - floor) >= clock() - t0:
+                    wins[index] = wins.get(index, 0) + 1
+                else:
+                    lost = losses[index] = losses.get(index, 0) + 1
+                    if (not fixed and lost >= min_calls and lost > wins.get(index, 0)
+                            and index not in reverted):
+                        self.revert(inst, index, "%d of %d calls did not pay: %.3g s offloaded, "
+                                    "%.3g s native" % (lost, n, s, nseconds[index]))
         return call
 
     def stats(self):
-        """{"functions": {name: {"calls": n, "seconds": s}}, "calls": total, "seconds": total}"""
+        """{"functions": {name: {"calls", "seconds", "native_seconds"[, "reverted"]}},
+        "calls": total, "seconds": total, "offloadable": n, "reverted": n, "bytes_in",
+        "bytes_out": memory bytes copied each way (when the native side counts them)}"""
         funcs = {}
         for i in sorted(self.calls):
-            funcs[_label(self.module, i)] = {"calls": self.calls[i],
-                                             "seconds": round(self.seconds[i], 6)}
+            row = {"calls": self.calls[i], "seconds": round(self.seconds[i], 6),
+                   "native_seconds": round(self.native_seconds.get(i, 0.0), 6)}
+            if i in self.reverted:
+                row["reverted"] = self.reverted[i]
+            funcs[_label(self.module, i)] = row
         return {"functions": funcs, "calls": sum(self.calls.values()),
                 "seconds": round(sum(self.seconds.values()), 6),
-                "offloadable": len(self.analysis.offloadable)}
+                "offloadable": len(self.analysis.offloadable),
+                "reverted": len(self.reverted),
+                "bytes_in": getattr(self.native, "bytes_in", None),
+                "bytes_out": getattr(self.native, "bytes_out", None)}
 
 
 def _label(module, i):
@@ -291,6 +470,9 @@ def _label(module, i):
 # (an array.array in selfhost's linear memory) is at `offset`, `len` bytes long; any other fd
 # gets 0 (a valid fd_advise). A plain `wasmtime run` answers EBADF: offload stays off.
 # Mailbox: u32 magic, u32 op, u32 status, u32 n, then the payload (u64 words unless bytes).
+# OP_CALL words: func, flags (1: copy memory in, 2: copy it back), id(bytearray), its length,
+# nargs, args, n_in, (position in the mutable globals, value) x n_in, n_out, positions x n_out.
+# Reply: nres, results, the n_out globals' values, the native call's nanoseconds.
 # The guest memory (a bytearray) is read and written by the host in place: the payload carries
 # id() of the bytearray and its length; the host checks CPython's layout in HELLO.
 
@@ -334,6 +516,10 @@ class DoorbellNative:
         self.mutable = [i for i, t in enumerate(self.gtypes) if t.mutable]
         self.ftypes = module.func_types()
         self._tables_sent = None
+        self._pos = {g: p for p, g in enumerate(self.mutable)}   # position in the mutable list
+        self._full = Sync(True, True, self.mutable, self.mutable)
+        self.bytes_in = self.bytes_out = 0   # guest memory bytes copied in / back
+        self.last_native = 0.0               # seconds in the last native call itself
 
     # -- raw mailbox access
     def _ensure(self, nbytes):
@@ -388,7 +574,7 @@ class DoorbellNative:
         return (self._words([len(raw), len(rewritten), len(info)]) + raw + rewritten
                 + self._words(info))
 
-    def call(self, inst, func_index, args):
+    def call(self, inst, func_index, args, sync=None):
         import struct
         from .errors import Trap
         tables = [[(f.index if getattr(f, "instance", None) is inst else _NULL)
@@ -402,13 +588,23 @@ class DoorbellNative:
             if status != ST_OK:
                 raise RuntimeError("offload: %s" % reply.decode("utf-8", "replace"))
             self._tables_sent = tables
+        if sync is None:
+            sync = self._full
         ft = self.ftypes[func_index]
         mem = inst.mems[0].data if inst.mems else bytearray()
         G = inst.globals
-        words = [func_index, id(mem), len(mem), len(args)]
+        gtypes = self.gtypes
+        pos = self._pos
+        flags = (1 if sync.mem_in else 0) | (2 if sync.mem_out else 0)
+        words = [func_index, flags, id(mem), len(mem), len(args)]
         words += [_bits(t, a) for t, a in zip(ft.params, args)]
-        words.append(len(self.mutable))
-        words += [_bits(self.gtypes[i].valtype, G[i].v) for i in self.mutable]
+        words.append(len(sync.globals_in))
+        for g in sync.globals_in:
+            words += [pos[g], _bits(gtypes[g].valtype, G[g].v)]
+        words.append(len(sync.globals_out))
+        words += [pos[g] for g in sync.globals_out]
+        if sync.mem_in:
+            self.bytes_in += len(mem)
         status, reply = self._ring(OP_CALL, self._words(words))
         if status == ST_GROW:
             new_len = struct.unpack("<Q", reply[:8])[0]
@@ -418,9 +614,13 @@ class DoorbellNative:
             raise Trap(reply.decode("utf-8", "replace"))
         if status != ST_OK:
             raise RuntimeError("offload: %s" % reply.decode("utf-8", "replace"))
+        if sync.mem_out:
+            self.bytes_out += len(mem)
         w = struct.unpack("<%dQ" % (len(reply) // 8), reply)
         nres = w[0]
         results = [_from_bits(t, b) for t, b in zip(ft.results, w[1:1 + nres])]
-        for i, b in zip(self.mutable, w[1 + nres:]):
-            G[i].v = _from_bits(self.gtypes[i].valtype, b)
+        p = 1 + nres
+        for g, b in zip(sync.globals_out, w[p:p + len(sync.globals_out)]):
+            G[g].v = _from_bits(gtypes[g].valtype, b)
+        self.last_native = w[p + len(sync.globals_out)] * 1e-9
         return results

@@ -47,7 +47,7 @@ class Profile:
                    "samples": self.samples.get(i, 0),
                    "tier": "tier1" if code.t1 not in (None, False) else "tier0"}
             if off is not None and i in off.calls:
-                row["tier"] = "native"
+                row["tier"] = "revert" if i in off.reverted else "native"
                 row["offloaded_calls"] = off.calls[i]
                 row["offloaded_seconds"] = round(off.seconds[i], 6)
             rows.append(row)
@@ -76,8 +76,11 @@ class Profile:
         off = getattr(self.module, "offload", None)
         if off is not None:
             s = off.stats()
-            out.write("offload: %d offloadable functions, %d calls offloaded, %.3f s in them\n"
-                      % (s["offloadable"], s["calls"], s["seconds"]))
+            out.write("offload: %d offloadable functions, %d calls offloaded, %.3f s in them "
+                      "(%.3f s native), %d reverted\n"
+                      % (s["offloadable"], s["calls"], s["seconds"],
+                         sum(f["native_seconds"] for f in s["functions"].values()),
+                         s["reverted"]))
 
 
 def profile_stats(module, top=10):

@@ -195,13 +195,13 @@ def test_checkpoint_trigger_during_offloaded_call(tmp_path, monkeypatch, capfd):
     seen = {"during": 0, "in_call": False}
     orig = offload_native.WasmtimeNative.call
 
-    def call(self, inst, func_index, a):
+    def call(self, inst, func_index, a, *sync):
         seen["in_call"] = True
         try:
             if not seen["during"]:
                 trigger.write_text("now")
                 seen["during"] = 1
-            return orig(self, inst, func_index, a)
+            return orig(self, inst, func_index, a, *sync)
         finally:
             seen["in_call"] = False
 
@@ -244,6 +244,153 @@ def test_trace_writes_calls_and_returns(tmp_path):
             assert open_.pop() == (e["depth"], e["func"])
     assert not open_
     assert any(e["ev"] == "loop" for e in events)
+
+
+# ---- the cost model (auto policy) and the sync reduction
+
+COST_WAT = """
+(module
+  (import "env" "tick" (func $tick))
+  (memory 1)
+  (global $sp (mut i32) (i32.const 1024))
+  (global $count (mut i32) (i32.const 0))
+  ;; a tiny helper with a loop (so a first-call candidate): sums n bytes, n is small
+  (func $small (param i32) (result i32) (local i32 i32)
+    (block (loop
+      (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+      (local.set 2 (i32.add (local.get 2) (i32.load8_u (local.get 1))))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br 0)))
+    (local.get 2))
+  ;; a heavy loop, no memory: mixes n times
+  (func $heavy (param i32) (result i64) (local i64)
+    (local.set 1 (i64.const 88172645463325252))
+    (block (loop
+      (br_if 1 (i32.eqz (local.get 0)))
+      (local.set 1 (i64.xor (local.get 1) (i64.shl (local.get 1) (i64.const 13))))
+      (local.set 1 (i64.xor (local.get 1) (i64.shr_u (local.get 1) (i64.const 7))))
+      (local.set 1 (i64.xor (local.get 1) (i64.shl (local.get 1) (i64.const 17))))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br 0)))
+    (local.get 1))
+  ;; bounded (no loop, no recursion): never offloaded by the auto policy
+  (func $bounded (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  ;; reads memory and a global, writes nothing
+  (func $reader (result i32) (i32.add (i32.load (i32.const 8)) (global.get $sp)))
+  ;; writes memory and a global
+  (func $writer (param i32)
+    (i32.store (i32.const 16) (local.get 0))
+    (global.set $count (i32.add (global.get $count) (i32.const 1))))
+  ;; recursion without a loop
+  (func $rec (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (call $rec (i32.sub (local.get 0) (i32.const 1))))
+      (else (i32.const 0))))
+  (func $main (export "main") (param i32) (result i64) (local i32 i64)
+    (block (loop
+      (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+      (call $tick)
+      (local.set 2 (i64.add (local.get 2) (i64.extend_i32_u (call $small (i32.const 3)))))
+      (local.set 2 (i64.add (local.get 2) (i64.extend_i32_u (call $bounded (local.get 1)))))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br 0)))
+    (i64.add (local.get 2) (call $heavy (i32.const 3000000))))
+  (export "heavy" (func $heavy))
+)
+"""
+
+
+def _cost_module():
+    module = interp.decode(bytes(wasmtime.wat2wasm(COST_WAT)))
+    idx = {n: i for i, n in module.func_names.items()}
+    return module, idx
+
+
+def _tick_imports():
+    from interp.runtime import HostFunc
+    from interp.module import FuncType
+    return {"env": {"tick": HostFunc(FuncType((), ()), lambda *a: None)}}
+
+
+def test_analysis_unbounded_and_sync():
+    module, idx = _cost_module()
+    a = offload.analyze(module)
+    assert {idx["small"], idx["heavy"], idx["rec"]} <= a.unbounded
+    assert idx["bounded"] not in a.unbounded and idx["reader"] not in a.unbounded
+    assert idx["main"] not in a.offloadable           # reaches the import
+    heavy, reader, writer = a.sync(idx["heavy"]), a.sync(idx["reader"]), a.sync(idx["writer"])
+    assert not heavy.mem_in and not heavy.mem_out and heavy.globals_in == heavy.globals_out == ()
+    assert reader.mem_in and not reader.mem_out
+    assert reader.globals_in == (0,) and reader.globals_out == ()
+    assert writer.mem_in and writer.mem_out
+    assert writer.globals_in == (1,) and writer.globals_out == (1,)
+
+
+def test_sync_reduction_counts_bytes_copied():
+    """A function without memory access copies no memory; one without stores copies nothing
+    back; one with stores copies both ways (bytes counted by the native side)."""
+    from host.offload_native import make_offloader
+    module, idx = _cost_module()
+    off = make_offloader(module)
+    inst = interp.instantiate(module, _tick_imports())
+    nat = off.native
+    inst.mems[0].data[8:12] = (5).to_bytes(4, "little")
+    size = len(inst.mems[0].data)
+
+    def call(name, *args):
+        before = (nat.bytes_in, nat.bytes_out)
+        r = nat.call(inst, idx[name], list(args), off.analysis.sync(idx[name]))
+        return r, (nat.bytes_in - before[0], nat.bytes_out - before[1])
+    assert call("heavy", 10)[1] == (0, 0)
+    assert call("reader") == ([5 + 1024], (size, 0))
+    assert call("writer", 77)[1] == (size, size)
+    assert int.from_bytes(inst.mems[0].data[16:20], "little") == 77
+    assert inst.globals[1].v == 1
+
+
+def test_cost_model_first_call_offload_and_revert():
+    """Auto policy: the heavy loop is offloaded at its first call (one call, native), the tiny
+    looping helper is offloaded, measured and reverted (back to the interpreter), the bounded
+    function never goes native; results identical to interpreting."""
+    from host.offload_native import make_offloader
+    module, idx = _cost_module()
+    off = make_offloader(module)
+    assert off.threshold == 0 and not off.fixed
+    inst = interp.instantiate(module, _tick_imports())
+    ref = interp.instantiate(interp.decode(bytes(wasmtime.wat2wasm(COST_WAT))), _tick_imports())
+    assert inst.invoke("main", 40) == ref.invoke("main", 40)
+    assert off.calls[idx["heavy"]] == 1 and idx["heavy"] not in off.reverted
+    assert idx["small"] in off.reverted
+    assert 3 <= off.calls[idx["small"]] < 40
+    assert idx["bounded"] not in off.calls
+    # reverted: its tier-1 entries are back to the interpreter's, and it is never taken again
+    from interp import codegen
+    k = idx["small"] - len(module.imported("func"))
+    assert getattr(codegen.tables(inst).gens[k], "__name__", "") != "off%d" % idx["small"]
+    n = off.calls[idx["small"]]
+    assert inst.invoke("main", 40) == ref.invoke("main", 40)
+    assert off.calls[idx["small"]] == n and off.calls[idx["heavy"]] == 2
+
+
+def test_auto_policy_kernels_app_identical_and_first_call(tmp_path):
+    """The kernels app with the default policy: each kernel offloaded from its first call
+    (offloaded calls == calls), printf's helpers not left native, output identical."""
+    app = build("kernels_cmd")
+    code_off, out_off, _ = run("--offload", "off", app, 3, 17, 30000)
+    code_on, out_on, err_on = run("--profile", app, 3, 17, 30000)
+    assert code_off == code_on == 0, err_on
+    assert out_on == out_off
+    rows = {line.split()[1]: line.split() for line in err_on.splitlines()
+            if len(line.split()) >= 7 and line.split()[0].isdigit()}
+    # (clang hoists the pure fib(FIB_N) out of the rounds loop: one call)
+    for name, calls in (("fib", 1), ("sieve", 3), ("mix", 3)):
+        assert rows[name][2] == "native" and int(rows[name][5]) == calls, rows[name]
+    # printf's memcpy: many tiny calls, offloaded at first, then reverted; a helper called
+    # fewer than MIN_CALLS times cannot have been judged yet
+    assert rows["memcpy"][2] == "revert"
+    for name in ("memcpy", "strlen", "strnlen", "memset"):
+        assert (name not in rows or rows[name][2] != "native"
+                or int(rows[name][5]) < offload.MIN_CALLS), rows[name]
 
 
 # ---- selfhost.wasm under wasmtime-py: the fd_advise doorbell (host/wasmtime_runner.py)

@@ -2,7 +2,7 @@
    Returns the bit pattern of the sum of C's elements. */
 #include "common.h"
 
-#define MAX_N 64
+#define MAX_N 128
 static double a[MAX_N * MAX_N], b[MAX_N * MAX_N], c[MAX_N * MAX_N];
 
 KERNEL(matmul) {
