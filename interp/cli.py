@@ -104,7 +104,8 @@ def build_parser():
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--spec-json", action="store_true",
                         help="APP.wasm and APP_ARGS are spec test scripts (wast2json's .json, "
-                             "their .wasm files beside them): run them and print the counts; "
+                             "their .wasm files beside them): run them, print the counts and "
+                             "each failure; "
                              "checks this build on this host (see interp/spectest.py)")
     parser.add_argument("app", metavar="APP.wasm", nargs="?", help="the module to run")
     parser.add_argument("app_args", metavar="APP_ARGS", nargs="*",
@@ -177,6 +178,16 @@ def parse_dirs(specs):
             raise UsageError("bad --dir %r: HOST is empty" % spec)
         preopens.append((host, guest if sep and guest else host))
     return preopens
+
+
+def host_path(path, preopens):
+    """``path`` as named inside the app's view (under a preopen's GUEST name) -> the same file
+    in selfhost's own view (under its HOST name); other paths unchanged."""
+    for host, guest in preopens:
+        g = guest.rstrip("/")            # "" for "/": every absolute path is under it
+        if path == g or path.startswith(g + "/"):
+            return host.rstrip("/") + path[len(g):]
+    return path
 
 
 def parse_env(specs):
@@ -258,8 +269,11 @@ def _main(argv):
     if app is None:
         raise UsageError("missing APP.wasm")
     if ns.spec_json:
+        # selfhost reads the scripts itself: a path under a --dir GUEST name is read from HOST
+        # (a launcher may mount a directory elsewhere and name it GUEST, as for the app)
         from .spectest import run_scripts
-        total = run_scripts([app] + app_args, sys.stdout)
+        scripts = [host_path(p, parse_dirs(ns.dir)) for p in [app] + app_args]
+        total = run_scripts(scripts, sys.stdout, verbose=True)
         return 0 if total.failed == 0 else EXIT_ERROR
     if ns.max_call_depth is not None and ns.max_call_depth < 1:
         raise UsageError("--max-call-depth must be at least 1")

@@ -93,3 +93,20 @@ def test_spec_json_reports_failures_with_exit_code(tmp_path):
     assert result.returncode == 1, out + result.stderr.decode()
     assert "bad.wast: 1 passed, 1 failed, 0 skipped" in out
     assert out.strip().splitlines()[-1] == "1 passed, 1 failed, 0 skipped"
+
+
+def test_script_paths_are_read_through_the_dir_mapping(tmp_path):
+    """Scripts named by their guest path (as a launcher that mounts dirs elsewhere passes
+    them) are read from the --dir HOST they map to."""
+    from interp.cli import host_path
+    assert host_path("/spec/i32/x.json", [("/workspace/d0", "/spec")]) == "/workspace/d0/i32/x.json"
+    assert host_path("/specs/x.json", [("/w", "/spec")]) == "/specs/x.json"
+    assert host_path("/a/b", [("/w", "/")]) == "/w/a/b"
+    scripts = _scripts(("nop", "i32"))
+    mapped = ["/suite/" + os.path.relpath(p, spec.CACHE_ROOT).replace(os.sep, "/")
+              for p in scripts]
+    result = launch.run("native", ["--dir", "%s::/suite" % spec.CACHE_ROOT, "--spec-json"]
+                        + mapped)
+    out = result.stdout.decode()
+    assert result.returncode == 0, out + result.stderr.decode()
+    assert "nop.wast: " in out and "i32.wast: 457 passed, 0 failed" in out
