@@ -14,9 +14,17 @@ interp/offload.py:
   mutable globals are read back.
 
 Whole-memory copies measured fine for typical C apps (a memmove of a few hundred KiB each way
-costs tens of microseconds); see tests/test_offload.py for the measurement.
+costs tens of microseconds); see tests/test_offload.py for the measurement. Real programs can
+have far larger heaps (zstd: 20 MiB, several ms of copying per call) and small hot functions
+called thousands of times: zstd and brotli ran 25-45x slower than with offload off
+(tests/test_real_programs.py). So the native side measures each function: the Wasm
+instructions it ran (wasmtime's fuel meter) and the time spent copying for it. When, over
+DEMOTE_AFTER calls, the copying took longer than tier 1 would take to run those instructions
+(at TIER1_RATE), the function is handed back to tier 1 (codegen.promote replaces its entries:
+later calls never come here).
 """
 import ctypes
+import time
 
 import wasmtime
 
@@ -44,6 +52,15 @@ def available():
     return True
 
 
+# Hand a function back to tier 1 when, over DEMOTE_AFTER calls, copying memory in and out took
+# longer than tier 1 would take to run the instructions the calls ran natively. TIER1_RATE:
+# Wasm instructions per second of tier 1 on CPython, on the low side (12-60 million measured,
+# README "Performance"), so that only clear losers are demoted.
+DEMOTE_AFTER = 8
+TIER1_RATE = 10e6
+_FUEL = 1 << 62
+
+
 _VT = {W.I32: wasmtime.ValType.i32, W.I64: wasmtime.ValType.i64,
        W.F32: wasmtime.ValType.f32, W.F64: wasmtime.ValType.f64,
        W.FUNCREF: wasmtime.ValType.funcref, W.EXTERNREF: wasmtime.ValType.externref}
@@ -58,7 +75,9 @@ class WasmtimeNative:
 
     def __init__(self, module):
         self.module = module
-        self.engine = wasmtime.Engine()
+        config = wasmtime.Config()
+        config.consume_fuel = True      # counts the instructions an offloaded call runs
+        self.engine = wasmtime.Engine(config)
         self.native_module = wasmtime.Module(self.engine, export_everything(module.raw, module))
         self.bytes_copied = 0
         self._guest = None
@@ -69,6 +88,7 @@ class WasmtimeNative:
         larger than the guest's)."""
         module = self.module
         self.store = wasmtime.Store(self.engine)
+        self.store.set_fuel(_FUEL)
         linker = wasmtime.Linker(self.engine)
         for imp in module.imports:
             if imp.kind != "func":
@@ -86,6 +106,30 @@ class WasmtimeNative:
         self.tables = [ex[PREFIX + "t%d" % i] for i in range(len(module.table_types()))]
         self._synced_tables = [[] for _ in self.tables]
         self._ftypes = module.func_types()
+        self._cost = {}      # func_index -> [calls, copy seconds, instructions run]
+        self.demoted = set()
+
+    def _account(self, inst, func_index, copy_s, fuel):
+        cost = self._cost.get(func_index)
+        if cost is None:
+            cost = self._cost[func_index] = [0, 0.0, 0]
+        cost[0] += 1
+        cost[1] += copy_s
+        cost[2] += fuel
+        if cost[0] < DEMOTE_AFTER:
+            return
+        if cost[1] * TIER1_RATE > cost[2]:
+            self._demote(inst, func_index)
+        cost[:] = [0, 0.0, 0]
+
+    def _demote(self, inst, func_index):
+        """Back to tier 1: its generator replaces the offload entries of the function."""
+        from interp import codegen
+        k = func_index - (len(inst.funcs) - len(inst.module.funcs))
+        machine = getattr(inst, "machine", None)
+        check_every = getattr(machine, "check_every", None) or 10_000
+        if k >= 0 and codegen.promote(inst, k, check_every) is not None:
+            self.demoted.add(func_index)
 
     def call(self, inst, func_index, args):
         if inst is not self._guest:
@@ -93,6 +137,8 @@ class WasmtimeNative:
                 self._instantiate()
             self._guest = inst
         store = self.store
+        clock = time.perf_counter
+        t0 = clock()
         # in: memory, mutable globals, changed table entries
         mem = inst.mems[0].data if self.memory is not None else None
         if mem is not None:
@@ -113,6 +159,11 @@ class WasmtimeNative:
                 self._sync_table(store, table, elems, synced)
                 self._synced_tables[t] = list(elems)
         ft = self._ftypes[func_index]
+        t1 = clock()
+        fuel = store.get_fuel()
+        if fuel < _FUEL // 2:
+            store.set_fuel(_FUEL)
+            fuel = _FUEL
         try:
             r = self.funcs[func_index](store, *[from_internal(t, a)
                                                 for t, a in zip(ft.params, args)])
@@ -121,6 +172,8 @@ class WasmtimeNative:
             trap = e
         except wasmtime.WasmtimeError as e:
             trap = e
+        fuel -= store.get_fuel()
+        t2 = clock()
         # out: memory (grown first if the call grew it), mutable globals
         if mem is not None:
             n = self.memory.data_len(store)
@@ -134,6 +187,7 @@ class WasmtimeNative:
             inst.globals[i].v = to_internal(vt, g.value(store))
         if trap is not None:
             raise Trap(_trap_message(trap)) from None
+        self._account(inst, func_index, (t1 - t0) + (clock() - t2), fuel)
         if not ft.results:
             return []
         if len(ft.results) == 1:
