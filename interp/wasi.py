@@ -553,7 +553,7 @@ class WASI:
             self.stdin_read += total
             return total
         if entry.kind == "dir":
-            raise WasiError(EISDIR)
+            raise WasiError(EBADF)      # as wasmtime (a directory is no file to read)
         pos = entry.offset if offset is None else offset
         os.lseek(entry.handle, pos, os.SEEK_SET)
         for buf, n in iovecs:

@@ -249,7 +249,8 @@ def test_directory_fd_rules(tmp_path):
     assert open_path(wasi, call, ".", rights=W.RIGHTS_ALL)[0] == W.EISDIR  # write rights
     rc, d = open_path(wasi, call, ".", rights=W.RIGHTS_READ)
     assert rc == 0 and wasi.fds[d].kind == "dir"
-    assert read_fd(wasi, call, 3, 1)[0] == W.EISDIR
+    assert read_fd(wasi, call, 3, 1)[0] == W.EBADF      # as wasmtime (brotli on a directory)
+    assert call("fd_pread", 3, 5000, 0, 0, 300) == W.EBADF
     assert write_fd(wasi, call, 3, b"x")[0] == W.EBADF
     assert call("fd_seek", 3, 0, 0, 300) == W.EBADF
     _, f = open_path(wasi, call, "f")
