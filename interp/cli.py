@@ -71,7 +71,8 @@ def build_parser():
                         help="give the app the directory HOST, named GUEST (default: HOST) "
                              "(repeatable)")
     parser.add_argument("--max-call-depth", metavar="N", type=int, default=None,
-                        help="trap with 'call stack exhausted' beyond N nested calls")
+                        help="trap with 'call stack exhausted' beyond N nested calls (turns "
+                             "--offload off: offloaded code would hit the host's own limit)")
     group = parser.add_argument_group(
         "checkpoint / restore", "see docs/checkpoint-cli.md; exit code %d = checkpointed and "
         "stopped" % EXIT_CHECKPOINTED)
@@ -306,7 +307,9 @@ def _main(argv):
             raise UsageError("--offload-threshold must be at least 0")
         if ns.trace is not None and ns.restore is not None:
             raise UsageError("--trace cannot go with --restore")
-        if ns.offload == "auto" and ns.trace is None:
+        # an explicit --max-call-depth must hold, and an offloaded recursion would run to the
+        # native engine's own stack limit instead: that limit turns offload off
+        if ns.offload == "auto" and ns.trace is None and ns.max_call_depth is None:
             _attach_offload(module, ns.offload_threshold)
         tracer = None
         if ns.trace is not None:

@@ -22,13 +22,6 @@ from tests import spec
 
 ROOT = Path(__file__).resolve().parent.parent
 GUEST = "/spec"
-# on Node and Wasmer (slower, and Wasmer copies the scripts into its sandbox) the scripts that
-# exercise numerics, conversions and memory: where a different libc or float build would show
-NUMERIC = ("f32", "f64", "f32_bitwise", "f64_bitwise", "f32_cmp", "f64_cmp", "conversions",
-           "float_exprs", "float_misc", "float_literals", "float_memory", "i32", "i64",
-           "int_exprs", "int_literals", "memory", "address", "endianness", "traps")
-
-
 def _scripts(names=None):
     if not os.path.isdir(spec.DEFAULT_SUITE):
         pytest.skip("the spec suite is not at %s (../shared missing)" % spec.DEFAULT_SUITE)
@@ -60,7 +53,7 @@ def _counts(text):
 @pytest.mark.parametrize("runtime", ["wasmtime", "node", "wasmer"])
 def test_spec_suite_inside_selfhost_wasm(runtime):
     _require_build()
-    scripts = _scripts(None if runtime == "wasmtime" else NUMERIC)
+    scripts = _scripts()
     assert scripts
     native = io.StringIO()
     run_scripts(scripts, native)
@@ -72,7 +65,7 @@ def test_spec_suite_inside_selfhost_wasm(runtime):
     assert result.returncode == 0, out[-3000:] + result.stderr.decode(errors="replace")[-2000:]
     assert out.splitlines() == native.getvalue().splitlines()
     passed, failed, _skipped = _counts(out)
-    assert failed == 0 and passed > (20000 if runtime == "wasmtime" else 5000)
+    assert failed == 0 and passed > 25000
 
 
 def test_spec_json_reports_failures_with_exit_code(tmp_path):
