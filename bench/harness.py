@@ -97,6 +97,11 @@ def hosted_available(runtime):
     return None
 
 
+def _safe_point_every():
+    from checkpoint.runner import SAFE_POINT_EVERY
+    return SAFE_POINT_EVERY
+
+
 def shutil_which(name):
     import shutil
     return shutil.which(name)
@@ -213,7 +218,8 @@ def main(argv=None):
     results = {"mode": "quick" if args.quick else "full", "date": time.strftime("%Y-%m-%d %H:%M"),
                "machine": machine_info(), "runtimes": list(args.runtimes),
                "kernels": list(args.kernels), "sizes": {k: sizes[k] for k in args.kernels},
-               "instructions": {}, "cells": {}, "checksums": {}, "unavailable": {}}
+               "instructions": {}, "cells": {}, "checksums": {}, "unavailable": {},
+               "safe_point_every": _safe_point_every()}
     for rt in args.runtimes:
         if rt in HOSTED:
             print("bench: checking %s" % rt, flush=True)

@@ -72,9 +72,24 @@ def load_interp_ckpt(path, name):
     controller = runner._Controller(policy, types.SimpleNamespace(checkpoint_requested=False),
                                     inst, {})
     machine = inst.machine
-    machine.poll = controller.poll
+    clock = time.perf_counter
+    spent = [0, 0.0]             # polls, seconds inside them
+
+    def poll():
+        t0 = clock()
+        try:
+            return controller.poll()
+        finally:
+            spent[0] += 1
+            spent[1] += clock() - t0
+    machine.poll = poll
     machine.check_every = min(machine.check_every, runner.SAFE_POINT_EVERY)
-    return lambda size: inst.invoke(name, size)[0]
+
+    def call(size):
+        spent[:] = [0, 0.0]
+        return inst.invoke(name, size)[0]
+    call.poll_spent = spent      # of the last call (measure() reports it for the best call)
+    return call
 
 
 def load_pywasm(path, name):
@@ -124,10 +139,14 @@ def measure(runtime, path, name, size, min_time=1.0, max_reps=5):
     load_seconds = time.perf_counter() - t0
     times = []
     checksum = None
+    polls = None
     while True:
         t0 = time.perf_counter()
         result = call(size)
         times.append(time.perf_counter() - t0)
+        spent = getattr(call, "poll_spent", None)
+        if spent is not None and times[-1] == min(times):
+            polls = {"polls": spent[0], "poll_seconds": spent[1]}
         value = signed64(result)
         if checksum is not None and value != checksum:
             raise RuntimeError("checksum changed between calls: %d then %d" % (checksum, value))
@@ -140,8 +159,11 @@ def measure(runtime, path, name, size, min_time=1.0, max_reps=5):
         t0 = time.perf_counter()
         call(0)
         empty.append(time.perf_counter() - t0)
-    return {"seconds": min(times), "times": times, "load_seconds": load_seconds,
-            "empty_call_seconds": min(empty), "checksum": checksum}
+    out = {"seconds": min(times), "times": times, "load_seconds": load_seconds,
+           "empty_call_seconds": min(empty), "checksum": checksum}
+    if polls is not None:
+        out.update(polls)
+    return out
 
 
 def count_instructions(path, name, size):
