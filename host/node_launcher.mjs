@@ -22,7 +22,7 @@ function fail(message) {
 const MAGIC_FD = 0x5E1F0FF;
 const MAILBOX_MAGIC = 0x464F4853;
 const [OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES] = [0, 1, 2, 3, 4];
-const [ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO] = [0, 1, 2, 3, 0x600D];
+const [ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO, ST_STACK] = [0, 1, 2, 3, 0x600D, 4];
 const NULL_REF = 0xFFFFFFFFFFFFFFFFn;
 const [I32, I64, F32, F64] = [0x7F, 0x7E, 0x7D, 0x7C];
 const PREFIX = '__selfhost_offload_';
@@ -96,21 +96,8 @@ const offload = {
         }
         const nm = info[k++];
         this.mutableTypes = info.slice(k, k + nm);
-        const mod = new WebAssembly.Module(wasm);
-        const imports = {};
-        for (const imp of WebAssembly.Module.imports(mod)) {
-          imports[imp.module] = imports[imp.module] || {};
-          imports[imp.module][imp.name] = () => { throw new Error(`offloaded code called ${imp.name}`); };
-        }
-        const inst = new WebAssembly.Instance(mod, imports);
-        const ex = inst.exports;
-        this.native = ex;
-        this.memory = ex[PREFIX + 'm0'] || null;
-        this.mutableGlobals = [];
-        for (let i = 0; ex[PREFIX + 'g' + i]; i++) {
-          const g = ex[PREFIX + 'g' + i];
-          try { const v = g.value; g.value = v; this.mutableGlobals.push(g); } catch (e) { /* immutable */ }
-        }
+        this.mod = new WebAssembly.Module(wasm);
+        this.instantiate();
         return reply(ST_OK);
       }
       const ex = this.native;
@@ -159,6 +146,12 @@ const offload = {
           out = [ST_OK, ft.results.map((vt, i) => toRaw(vt, r[i]))];
         } catch (err) {
           t1 = process.hrtime.bigint();
+          if (err instanceof RangeError && /call stack/i.test(String(err.message))) {
+            // V8's stack is far smaller than the interpreter's: nothing copied back, a fresh
+            // instance for the next call (its memory may have grown); the guest re-runs the call
+            this.instantiate();
+            return reply(ST_STACK, new TextEncoder().encode('call stack exhausted'));
+          }
           if (!(err instanceof WebAssembly.RuntimeError) && !(err instanceof RangeError)) throw err;
           const m = String(err.message).toLowerCase();
           const hit = TRAPS.find(([key]) => m.includes(key));
@@ -175,6 +168,21 @@ const offload = {
       throw new Error(`unknown request ${op}`);
     } catch (err) {
       return reply(ST_ERROR, new TextEncoder().encode(String(err && err.message)));
+    }
+  },
+  instantiate() {   // a native instance of this.mod (import stubs trap: never reached)
+    const imports = {};
+    for (const imp of WebAssembly.Module.imports(this.mod)) {
+      imports[imp.module] = imports[imp.module] || {};
+      imports[imp.module][imp.name] = () => { throw new Error(`offloaded code called ${imp.name}`); };
+    }
+    const ex = new WebAssembly.Instance(this.mod, imports).exports;
+    this.native = ex;
+    this.memory = ex[PREFIX + 'm0'] || null;
+    this.mutableGlobals = [];
+    for (let i = 0; ex[PREFIX + 'g' + i]; i++) {
+      const g = ex[PREFIX + 'g' + i];
+      try { const v = g.value; g.value = v; this.mutableGlobals.push(g); } catch (e) { /* immutable */ }
     }
   },
   finish(buf, reply, words, obj, size) {

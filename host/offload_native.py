@@ -11,7 +11,9 @@ interp/offload.py:
   can touch memory, the mutable globals it can read or write; funcref tables are updated where
   they changed since the last call (funcs by function index);
 * the call (its duration is kept in ``last_native``, for the cost model); a wasmtime trap
-  becomes interp's Trap with the spec's message;
+  becomes interp's Trap with the spec's message, except a stack overflow (wasmtime's stack is
+  far smaller than the interpreter's): NativeStackExhausted, nothing copied back, and a fresh
+  native instance for the next call;
 * out: the native memory copied back (the guest memory grown first when the call grew it) when
   the function can write memory, the mutable globals it can write.
 
@@ -30,7 +32,8 @@ from interp.errors import Trap
 from interp.module import FuncType
 from interp.runtime import from_internal, to_internal
 
-from interp.offload import PREFIX, Sync, export_everything  # noqa: F401 (re-exported)
+from interp.offload import (NativeStackExhausted, PREFIX, Sync,  # noqa: F401 (re-exported)
+                            export_everything)
 
 _TRAPS = {
     "STACK_OVERFLOW": "call stack exhausted",
@@ -208,6 +211,9 @@ class WasmtimeNative:
             trap = e
         except wasmtime.WasmtimeError as e:
             trap = e
+        if trap is not None and stack_exhausted(trap):
+            self._instantiate()             # its memory may have grown past the guest's
+            raise NativeStackExhausted(_trap_message(trap))
         # out: memory (grown first if the call grew it) when the function can write it, the
         # mutable globals it can write
         if mem is not None and sync.mem_out:
@@ -238,6 +244,12 @@ class WasmtimeNative:
                 table.set(store, j, self.funcs[f.index])
             # else: a function of another instance or a host function: offloaded code can not
             # reach it (the analysis), so the native entry may stay as it is
+
+
+def stack_exhausted(e):
+    """Is wasmtime trap ``e`` the native stack running out (not a trap of the guest program)?"""
+    name = getattr(getattr(e, "trap_code", None), "name", None)
+    return name == "STACK_OVERFLOW" or (name is None and "stack overflow" in str(e))
 
 
 def _trap_message(e):
@@ -399,6 +411,10 @@ class DoorbellHost:
                 r = nat.invoke(func_index, [_api(t, b) for t, b in zip(ft.params, args)])
                 out = (O.ST_OK, [_raw(t, v) for t, v in zip(ft.results, r)])
             except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+                if stack_exhausted(e):      # nothing back; a fresh instance for the next call
+                    self.pending = None
+                    nat._instantiate()
+                    return self._reply(base, box, length, O.ST_STACK, _trap_message(e).encode())
                 out = (O.ST_TRAP, _trap_message(e).encode())
             outs = [_raw(globs[q][1], globs[q][2].value(store)) for q in g_out]
             self.pending = (out, outs + [int(nat.last_native * 1e9)], flags)

@@ -64,7 +64,12 @@ The native side is any object with ``call(instance, func_index, args, sync=None)
 (internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``: it
 copies what ``sync`` names (memory, mutable globals) and the funcref tables (where they
 changed) into its own instance of the same module, calls the function, copies memory, memory
-size and the written mutable globals back, and raises interp's Trap for a trap.
+size and the written mutable globals back, and raises interp's Trap for a trap. A trap that
+is the native engine's stack exhaustion is raised as ``NativeStackExhausted`` instead, with
+nothing copied back (the native stack is far smaller than the interpreter's
+``max_call_depth``: offload must not add a trap): the Offloader reverts the function and re-runs
+the call in the interpreter. The native side then re-instantiates (its memory may have grown
+past the guest's; the guest resends what the next call needs).
 host/offload_native.py implements it with wasmtime-py for selfhost running on CPython.
 
 Limits (documented, not silent): tier 1 must be on (the offload replaces tier-1 entries); f32
@@ -303,8 +308,17 @@ def export_everything(data, module):
     return b"".join(out)
 
 
+class NativeStackExhausted(Exception):
+    """Raised by a native side's call() when the native engine ran out of stack (its stack is
+    far smaller than the interpreter's max_call_depth). The native side copied nothing back:
+    the guest's memory and globals are as before the call, so the Offloader can re-run the
+    call in the interpreter."""
+
+
 class _NativeCall:
-    """What a tier-1 caller's request names: looks like a host function to the machine."""
+    """What a call of an offloaded function names (tier-1 callers' requests, the off%d
+    generator's single request): looks like a host function to the machine, so the machine
+    sets the call depth for a nested run first (the interpreted re-run, see Offloader._caller)."""
     host = True
 
     def __init__(self, call, ftype):
@@ -363,21 +377,19 @@ class Offloader:
         ftype = inst.funcs[index].type
         native = _NativeCall(call, ftype)
         t = codegen.tables(inst)
-        nres = len(ftype.results)
         params = ", ".join("l%d" % j for j in range(len(ftype.params)))
         # a generator function (made by exec so that its type is the driver's generator type
-        # inside selfhost.wasm too); parameters named like tier 1's, for Machine.capture
-        src = ("def _mk(_call):\n"
+        # inside selfhost.wasm too); parameters named like tier 1's, for Machine.capture. It
+        # yields one host-call request: the driver sets the depth a nested run (the
+        # interpreted re-run after native stack exhaustion) starts from, and no safe point
+        # can capture it mid-call (a nested run never stops)
+        src = ("def _mk(_native):\n"
                "    def off%d(%s):\n"
-               "        r = _call([%s])\n"
-               "        return %s\n"
-               "        yield\n"
-               "    return off%d\n") % (index, params, params,
-                                        "r[0]" if nres == 1 else ("tuple(r)" if nres else "None"),
-                                        index)
+               "        return (yield (_native, (%s)))\n"
+               "    return off%d\n") % (index, params, params + "," if params else "", index)
         ns = {}
         exec(compile(src, "<offload f%d>" % index, "exec"), ns)
-        gen = ns["_mk"](call)
+        gen = ns["_mk"](native)
 
         def request(*args):
             return (native, args)
@@ -423,6 +435,8 @@ class Offloader:
             t0 = clock()
             try:
                 return native.call(inst, index, args, sync)
+            except NativeStackExhausted:
+                self.revert(inst, index, "native stack exhausted")
             finally:
                 n = calls[index] = calls[index] + 1
                 s = seconds[index] = seconds[index] + (clock() - t0)
@@ -438,6 +452,10 @@ class Offloader:
                             and index not in reverted):
                         self.revert(inst, index, "%d of %d calls did not pay: %.3g s offloaded, "
                                     "%.3g s native" % (lost, n, s, nseconds[index]))
+            # the native stack was exhausted (the interpreter's is deeper): this very call
+            # is re-run in the interpreter from the unchanged state (a nested run: the machine
+            # set its depth before this host call)
+            return inst.machine.call(inst.funcs[index], args)
         return call
 
     def stats(self):
@@ -472,7 +490,8 @@ def _label(module, i):
 # Mailbox: u32 magic, u32 op, u32 status, u32 n, then the payload (u64 words unless bytes).
 # OP_CALL words: func, flags (1: copy memory in, 2: copy it back), id(bytearray), its length,
 # nargs, args, n_in, (position in the mutable globals, value) x n_in, n_out, positions x n_out.
-# Reply: nres, results, the n_out globals' values, the native call's nanoseconds.
+# Reply: nres, results, the n_out globals' values, the native call's nanoseconds. ST_STACK: the
+# native stack was exhausted, nothing was copied back (see NativeStackExhausted).
 # The guest memory (a bytearray) is read and written by the host in place: the payload carries
 # id() of the bytearray and its length; the host checks CPython's layout in HELLO.
 
@@ -480,6 +499,7 @@ MAGIC_FD = 0x5E1F0FF
 MAILBOX_MAGIC = 0x464F4853        # "SHOF"
 OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES = 0, 1, 2, 3, 4
 ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO = 0, 1, 2, 3, 0x600D
+ST_STACK = 4       # native stack exhausted: nothing copied back, the native side is fresh
 _NULL = 0xFFFFFFFFFFFFFFFF
 
 
@@ -610,6 +630,9 @@ class DoorbellNative:
             new_len = struct.unpack("<Q", reply[:8])[0]
             inst.mems[0].grow((new_len - len(mem)) >> 16)
             status, reply = self._ring(OP_FINISH, self._words([id(mem), len(mem)]))
+        if status == ST_STACK:
+            self._tables_sent = None        # the host re-instantiated: tables are fresh
+            raise NativeStackExhausted(reply.decode("utf-8", "replace"))
         if status == ST_TRAP:
             raise Trap(reply.decode("utf-8", "replace"))
         if status != ST_OK:

@@ -150,6 +150,63 @@ def test_trap_inside_offloaded_call_is_a_trap():
         off.native.call(inst, 0, [0])
 
 
+# a pure recursion deeper than wasmtime's native stack, storing on the way down (a partial
+# state copied back would show) and growing memory early in the native run
+REC_WAT = """(module (memory 1)
+  (func $rec (export "rec") (param i32) (result i32)
+    (if (i32.eq (local.get 0) (i32.const 99990)) (then (drop (memory.grow (i32.const 1)))))
+    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+      (else
+        (i32.store (i32.shl (i32.and (local.get 0) (i32.const 0x3fff)) (i32.const 2))
+                   (local.get 0))
+        (i32.add (i32.mul (call $rec (i32.sub (local.get 0) (i32.const 1))) (i32.const 3))
+                 (i32.load (i32.shl (i32.and (local.get 0) (i32.const 0x3fff))
+                                    (i32.const 2)))))))
+  (func $sum (export "sum") (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (i32.mul (local.get $s) (i32.const 31))
+                             (i32.load (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.mul (memory.size) (i32.const 65536)))))
+    (i32.add (local.get $s) (memory.size))))"""
+
+
+def _check_deep_recursion(data, off, inst):
+    """rec(100000) under offload == interpreted; rec reverted for native stack exhaustion;
+    memory, and then an offloaded loop over it (a fresh native instance), agree."""
+    ref = interp.instantiate(interp.decode(data), {})
+    assert inst.invoke("rec", 100000) == ref.invoke("rec", 100000)
+    assert off.reverted == {0: "native stack exhausted"} and off.calls[0] == 1
+    assert inst.mems[0].pages == ref.mems[0].pages == 2
+    assert bytes(inst.mems[0].data) == bytes(ref.mems[0].data)
+    assert inst.invoke("sum") == ref.invoke("sum") and off.calls[1] == 1
+    assert inst.invoke("rec", 1000) == ref.invoke("rec", 1000)   # interpreted now
+    assert off.calls[0] == 1 and bytes(inst.mems[0].data) == bytes(ref.mems[0].data)
+
+
+def test_native_stack_exhaustion_reruns_in_interpreter():
+    from host.offload_native import make_offloader
+    data = bytes(wasmtime.wat2wasm(REC_WAT))
+    module = interp.decode(data)
+    off = make_offloader(module)
+    inst = interp.instantiate(module, {})
+    _check_deep_recursion(data, off, inst)
+
+
+def test_native_stack_exhaustion_is_not_a_trap_but_real_traps_are():
+    """The native side itself: a stack overflow is NativeStackExhausted with the guest state
+    untouched; a real trap stays a Trap."""
+    from host.offload_native import make_offloader
+    module = interp.decode(bytes(wasmtime.wat2wasm(REC_WAT)))
+    off = make_offloader(module, threshold=0)
+    inst = interp.instantiate(module, {})
+    before = bytes(inst.mems[0].data)
+    with pytest.raises(offload.NativeStackExhausted):
+        off.native.call(inst, 0, [100000])
+    assert bytes(inst.mems[0].data) == before and inst.mems[0].pages == 1
+    assert off.native.call(inst, 0, [10]) == [inst.invoke("rec", 10)[0]]
+
+
 # ---- the app, offload on vs off
 
 def test_identical_output_offload_on_off_and_offloaded():
@@ -437,6 +494,21 @@ def test_doorbell_protocol_in_process(monkeypatch):
             inst.invoke("div", 0)
 
 
+def test_doorbell_native_stack_exhaustion_in_process(monkeypatch):
+    """The doorbell's ST_STACK: nothing copied back, the host re-instantiates (tables resent),
+    the Offloader reverts and re-runs interpreted."""
+    from host.offload_native import DoorbellHost
+    host = DoorbellHost(layout=(16, 32, 8))
+
+    def fadvise(fd, offset, length, advice):
+        host.handle(0, offset, length)
+    monkeypatch.setattr(os, "posix_fadvise", fadvise, raising=False)
+    data = bytes(wasmtime.wat2wasm(REC_WAT))
+    module = interp.decode(data)
+    off = offload.Offloader(module, offload.DoorbellNative.connect(module)).attach()
+    _check_deep_recursion(data, off, interp.instantiate(module, {}))
+
+
 def test_doorbell_absent_means_no_offload(monkeypatch):
     def fadvise(fd, offset, length, advice):
         raise OSError(9, "Bad file descriptor")   # a plain `wasmtime run`
@@ -450,9 +522,9 @@ def _build_current():
     return proc.returncode == 0
 
 
-def run_wasm(runtime, *args, offload=True):
+def run_wasm(runtime, *args, offload=True, app="kernels_cmd"):
     from host import launch
-    app = build("kernels_cmd")
+    app = build(app)
     argv = ["/apps/%s" % app.name if a == "APP" else str(a) for a in args]
     if runtime == "wasmtime" and not offload:   # a launcher without offload support
         config = {"module": str(launch.selfhost_wasm()), "args": ["selfhost"] + argv,
@@ -489,6 +561,22 @@ def test_wasmtime_without_launcher_support_interprets_everything():
     code, out, err = run_wasm("wasmtime", "--profile", "APP", 2, 12, 2000, offload=False)
     assert code == 0 and out.count("round") == 2, err
     assert " native " not in err and "offload:" not in err
+
+
+@wasm_build
+@pytest.mark.parametrize("runtime", ["wasmtime", "node"])
+def test_doorbell_native_stack_exhaustion_reruns_interpreted(runtime):
+    """deep_rec: rec(100000) overflows the launcher engine's stack; the launcher answers
+    ST_STACK (nothing copied back), selfhost reverts rec and re-runs the call interpreted:
+    the output (result and memory checksum) is the same as with offload off."""
+    code, out_on, err_on = run_wasm(runtime, "--profile", "APP", 100000, app="deep_rec")
+    assert code == 0, err_on
+    row = [line.split() for line in err_on.splitlines() if " rec " in line][0]
+    # one offloaded call, reverted (the cost model needs MIN_CALLS calls to revert)
+    assert row[2] == "revert" and row[5] == "1", err_on
+    code, out_off, err_off = run_wasm(runtime, "--offload", "off", "APP", 100000,
+                                      app="deep_rec")
+    assert code == 0 and out_on == out_off and out_on.startswith("rec(100000)="), err_off
 
 
 # ---- measurement (python tests/test_offload.py): not asserted
