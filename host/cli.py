@@ -135,6 +135,7 @@ def cmd_run(tokens):
     own, passthrough, app, app_args = split_run_args(tokens)
     parser = build_run_parser()
     ns = parser.parse_args(own)        # exits 0 after --help
+    selfhost_ns = None
     if passthrough:
         # Check the selfhost.wasm options here, natively: a typo then fails at once.
         from interp.cli import build_parser as selfhost_parser
@@ -159,6 +160,10 @@ def cmd_run(tokens):
             _err("%s: no such file" % app)
             return EXIT_ERROR
         guest_app, private_dirs = _map_app(app, dirs)
+        if getattr(selfhost_ns, "argv0", None) is None:
+            # the app sees (and messages name) the path the user typed, as under `wasmtime
+            # run`, not where selfhost.wasm finds it in its sandbox
+            argv += ["--argv0", app]
     from .checkpoint_cmds import translate_run_options
     argv, private_dirs = translate_run_options(argv, ns.runtime, dirs, private_dirs)
     if app:

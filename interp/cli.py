@@ -42,7 +42,7 @@ EXIT_USAGE = 2
 EXIT_TRAP = 134
 EXIT_CHECKPOINTED = 75   # = checkpoint.runner.EXIT_CHECKPOINTED (not imported: keep --help light)
 
-_VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--max-call-depth", "--snapshot",
+_VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--argv0", "--max-call-depth", "--snapshot",
                   "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats",
                   "--trace", "--offload", "--offload-threshold")
 
@@ -70,6 +70,9 @@ def build_parser():
     parser.add_argument("--dir", metavar="HOST[::GUEST]", action="append", default=[],
                         help="give the app the directory HOST, named GUEST (default: HOST) "
                              "(repeatable)")
+    parser.add_argument("--argv0", metavar="NAME",
+                        help="the app's argv[0], also its name in messages (default: APP.wasm "
+                             "as given; as wasmtime's --argv0)")
     parser.add_argument("--max-call-depth", metavar="N", type=int, default=None,
                         help="trap with 'call stack exhausted' beyond N nested calls (turns "
                              "--offload off: offloaded code would hit the host's own limit)")
@@ -296,12 +299,13 @@ def _main(argv):
         _err("cannot read %s: %s" % (app, e.strerror or e))
         return EXIT_ERROR
 
-    wasi = WASI([app] + app_args, env, preopens)
+    name = app if ns.argv0 is None else ns.argv0
+    wasi = WASI([name] + app_args, env, preopens)
     try:
         try:
             module = interp.decode(data)
         except errors.ModuleError as e:
-            _err("%s: invalid module: %s" % (app, e))
+            _err("%s: invalid module: %s" % (name, e))
             return EXIT_ERROR
         if ns.offload_threshold is not None and ns.offload_threshold < 0:
             raise UsageError("--offload-threshold must be at least 0")

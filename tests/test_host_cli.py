@@ -264,3 +264,40 @@ def test_run_app_direct_matches_native(files_app, tmp_path):
     assert (direct.returncode, direct.stdout) == (native.returncode, native.stdout) == \
         (3, b"hi from wat\n")
     assert (direct_dir / "out.txt").read_bytes() == (native_dir / "out.txt").read_bytes()
+
+
+ARGV0_WAT = """(module
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local $p i32) (local $n i32)
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (drop (call $get (i32.const 16) (i32.const 1024)))
+    (local.set $p (i32.load (i32.const 16)))
+    (block $done (loop $more
+      (br_if $done (i32.eqz (i32.load8_u (i32.add (local.get $p) (local.get $n)))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $more)))
+    (i32.store (i32.const 8) (local.get $p))
+    (i32.store (i32.const 12) (local.get $n))
+    (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 0)))))"""
+
+
+@pytest.mark.parametrize("runtime", ["native", "wasmtime", "node", "wasmer"])
+def test_run_app_sees_and_errors_name_the_path_as_typed(runtime, tmp_path):
+    """As under `wasmtime run`: argv[0] is APP.wasm as the user typed it, and a bad module is
+    named that way, not by where selfhost.wasm finds it in its sandbox (--argv0)."""
+    if runtime != "native":
+        from tests.test_spec_in_wasm import _require_build
+        _require_build()
+    wat2wasm(ARGV0_WAT, tmp_path / "argv0.wasm")
+    proc = selfhost("run", "--runtime", runtime, "argv0.wasm", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "argv0.wasm"), proc.stderr
+    proc = selfhost("run", "--runtime", runtime, "--argv0", "name", "argv0.wasm", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "name"), proc.stderr
+    (tmp_path / "bad.wasm").write_bytes(b"garbage")
+    assert_clean_error(selfhost("run", "--runtime", runtime, "bad.wasm", cwd=tmp_path), 1,
+                       "bad.wasm: invalid module")
+    assert ".selfhost-app" not in selfhost("run", "--runtime", runtime, "bad.wasm",
+                                           cwd=tmp_path).stderr
