@@ -131,17 +131,8 @@ def _value_options():
 
 def _app_index(argv):
     """Index of the APP.wasm token in selfhost's argv, or None (e.g. ``--version``)."""
-    values = _value_options()
-    i = 0
-    while i < len(argv):
-        tok = argv[i]
-        if tok == "--":
-            i += 1
-            break
-        if not tok.startswith("-") or tok == "-":
-            break
-        i += 2 if tok in values else 1
-    return i if i < len(argv) else None
+    from interp.cli import app_index
+    return app_index(argv, _value_options())
 
 
 def _rewrite_app(argv, mapping):

@@ -117,12 +117,11 @@ def build_parser():
     return parser
 
 
-def split_argv(argv, value_options=None):
-    """Split argv the way the wasmtime and wasmer CLIs do: (option tokens, app path or None,
-    app args). The first token that is neither an option nor an option's value is the app; a
-    "--" ends the options, and one right after the app is dropped. ``value_options`` (default:
-    selfhost's own) are the options that take a value as the next token (``--opt=value`` is
-    one token). Shared by ``selfhost run`` and ``selfhost migrate`` (host/)."""
+def app_index(argv, value_options=None):
+    """Index of the APP.wasm token in argv, or None when there is none (``--version``): the
+    first token that is neither an option nor an option's value, or the one after "--".
+    ``value_options`` (default: selfhost's own) take a value as the next token
+    (``--opt=value`` is one token)."""
     if value_options is None:
         value_options = _VALUE_OPTIONS
     i = 0
@@ -133,13 +132,19 @@ def split_argv(argv, value_options=None):
             break
         if not tok.startswith("-") or tok == "-":
             break
-        if tok in value_options:
-            i += 1           # the value (argparse reports it missing if there is none)
-        i += 1
-    options = argv[:min(i, len(argv))]
+        i += 2 if tok in value_options else 1   # argparse reports a missing value
+    return i if i < len(argv) else None
+
+
+def split_argv(argv, value_options=None):
+    """Split argv the way the wasmtime and wasmer CLIs do: (option tokens, app path or None,
+    app args), the app found by ``app_index``; a "--" ends the options, and one right after the
+    app is dropped. Shared by ``selfhost run`` and ``selfhost migrate`` (host/)."""
+    i = app_index(argv, value_options)
+    options = argv[:len(argv) if i is None else i]
     if options and options[-1] == "--":
         options = options[:-1]
-    if i >= len(argv):
+    if i is None:
         return options, None, []
     rest = argv[i + 1:]
     if rest and rest[0] == "--":

@@ -78,7 +78,9 @@ NaN payloads are not guaranteed to survive the boundary.
 import time
 
 from . import opcodes as W
+from .decode import _u32
 from .opcodes import NUM_TYPES
+from .values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 
 DEFAULT_THRESHOLD = None     # auto: see the docstring
 DEFAULT_FACTOR = 300
@@ -259,17 +261,6 @@ def _leb(n):
             return bytes(out)
 
 
-def _read_leb(data, pos):
-    result = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return result, pos
-
-
 def _wasm_name(s):
     b = s.encode()
     return _leb(len(b)) + b
@@ -282,7 +273,7 @@ def export_everything(data, module):
     pos = 8
     while pos < len(data):
         sid = data[pos]
-        size, p = _read_leb(data, pos + 1)
+        size, p = _u32(data, pos + 1)   # a section size (the module decoded already)
         sections.append((sid, data[pos:p + size], data[p:p + size]))
         pos = p + size
     entries = [_wasm_name(e.name) + bytes((("func", "table", "memory", "global").index(e.kind),))
@@ -504,22 +495,18 @@ _NULL = 0xFFFFFFFFFFFFFFFF
 
 
 def _bits(valtype, v):
-    import struct
-    from .values import f32_to_bits
     if valtype == W.F32:
         return f32_to_bits(v)
     if valtype == W.F64:
-        return struct.unpack("<Q", struct.pack("<d", v))[0]
+        return f64_to_bits(v)
     return v
 
 
 def _from_bits(valtype, b):
-    import struct
-    from .values import f32_from_bits
     if valtype == W.F32:
         return f32_from_bits(b)
     if valtype == W.F64:
-        return struct.unpack("<d", struct.pack("<Q", b))[0]
+        return f64_from_bits(b)
     return b
 
 

@@ -163,8 +163,10 @@ CASES = {
 }
 
 
-def snapshot_tree(root):
-    """Every file under root: relative path -> ("d",) | ("f", bytes) | ("l", target)."""
+def snapshot_tree(root, mtimes_before_ns=None):
+    """Every file under root: relative path -> ("d",) | ("f", bytes) | ("l", target). With
+    ``mtimes_before_ns``, a file's entry also holds its mtime when it is older than that (set
+    by the app, as brotli copies its input's), else None (written now: the time differs)."""
     tree = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
@@ -174,8 +176,12 @@ def snapshot_tree(root):
                 tree[rel] = ("l", os.readlink(path))
             elif path.is_dir():
                 tree[rel] = ("d",)
-            else:
+            elif mtimes_before_ns is None:
                 tree[rel] = ("f", path.read_bytes())
+            else:
+                mtime = path.stat().st_mtime_ns
+                tree[rel] = ("f", path.read_bytes(),
+                             mtime if mtime < mtimes_before_ns else None)
     return tree
 
 

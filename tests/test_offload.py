@@ -3,7 +3,6 @@
 checkpoint during an offloaded call, --trace events.
 
 Timings are measured by tests/test_offload.py::measure (run as a script), not asserted."""
-import hashlib
 import json
 import os
 import subprocess
@@ -17,6 +16,7 @@ wasmtime = pytest.importorskip("wasmtime")
 
 import interp  # noqa: E402
 from interp import cli, offload  # noqa: E402
+from tests.apps.build import build_c  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ROOT / "tests" / "offload_apps"
@@ -28,19 +28,7 @@ CFLAGS = ["-target", "wasm32-wasi", "-O2", "-fno-sanitize=undefined",
 
 
 def build(name):
-    src = APPS / (name + ".c")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    out = CACHE / (name + ".wasm")
-    stamp = CACHE / (name + ".sha256")
-    digest = hashlib.sha256(src.read_bytes() + repr(CFLAGS).encode()).hexdigest()
-    if out.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
-        return out
-    tmp = CACHE / ("%s.%d.tmp.wasm" % (name, os.getpid()))
-    subprocess.run([sys.executable, "-m", "ziglang", "cc", *CFLAGS, str(src), "-o", str(tmp)],
-                   check=True, capture_output=True)
-    os.replace(tmp, out)
-    stamp.write_text(digest + "\n")
-    return out
+    return build_c(APPS / (name + ".c"), CACHE, CFLAGS)
 
 
 def run(*args):

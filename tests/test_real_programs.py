@@ -23,6 +23,7 @@ import pytest
 
 from host import launch
 from tests.real.build import Unavailable, build_program
+from tests.test_apps_hosts import snapshot_tree as apps_snapshot_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 GUEST_DIR = "/sandbox"
@@ -146,20 +147,8 @@ def _program(name):
 
 
 def snapshot_tree(root):
-    """relative path -> ("d",) | ("f", bytes, mtime_ns or None); the mtime only when it was
-    set (it is older than SET_BY_APP_BEFORE_NS): written files get the current time."""
-    tree = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = Path(dirpath, name)
-            rel = str(path.relative_to(root))
-            if path.is_dir():
-                tree[rel] = ("d",)
-            else:
-                mtime = path.stat().st_mtime_ns
-                tree[rel] = ("f", path.read_bytes(),
-                             mtime if mtime < SET_BY_APP_BEFORE_NS else None)
-    return tree
+    """The files under root, with the mtimes an app set (see test_apps_hosts.snapshot_tree)."""
+    return apps_snapshot_tree(root, SET_BY_APP_BEFORE_NS)
 
 
 def run_python(threshold, app_wasm, args, dirs, stdin):

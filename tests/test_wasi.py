@@ -94,16 +94,23 @@ def test_oserror_from_host_call_becomes_errno(tmp_path):
 
 # --- path resolution ------------------------------------------------------------------------
 
-@pytest.fixture
-def tree(tmp_path):
-    root = tmp_path / "root"
+def make_tree(base):
+    """base/root: a dir a/b, a file, and symlinks that stay in, leave (relative and absolute,
+    to base/outside) and climb back in; the caller adds its own loops. Returns root."""
+    root = base / "root"
     (root / "a" / "b").mkdir(parents=True)
     (root / "file").write_text("f")
-    (tmp_path / "outside").write_text("o")
+    (base / "outside").write_text("o")
     os.symlink("a/b", root / "to_b")
     os.symlink("../outside", root / "out_rel")
-    os.symlink(str(tmp_path / "outside"), root / "out_abs")
+    os.symlink(str(base / "outside"), root / "out_abs")
     os.symlink("../../file", root / "a" / "b" / "up_in")
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = make_tree(tmp_path)
     os.symlink("loop2", root / "loop1")
     os.symlink("loop1", root / "loop2")
     return str(root)
@@ -509,13 +516,7 @@ def test_resolution_never_leaves_the_directory(tmp_path_factory, parts, follow):
     base = tmp_path_factory.getbasetemp() / "prop"
     root = base / "root"
     if not root.exists():
-        (root / "a" / "b").mkdir(parents=True)
-        (root / "file").write_text("f")
-        (base / "outside").write_text("o")
-        os.symlink("a/b", root / "to_b")
-        os.symlink("../outside", root / "out_rel")
-        os.symlink(str(base / "outside"), root / "out_abs")
-        os.symlink("../../file", root / "a" / "b" / "up_in")
+        make_tree(base)
         os.symlink("loop1", root / "loop1")
     path = "/".join(parts)
     try:

@@ -23,17 +23,25 @@ def app_names():
 
 def build_app(name):
     """Compile tests/apps/NAME.c (if needed) and return the path of NAME.wasm."""
-    src = APPS_DIR / (name + ".c")
+    return build_c(APPS_DIR / (name + ".c"), CACHE_DIR, CFLAGS)
+
+
+def build_c(src, cache_dir, cflags):
+    """Compile the C file ``src`` with `zig cc` and ``cflags`` into ``cache_dir``/NAME.wasm,
+    unless the stamp beside it says the source and flags are unchanged; return its path."""
+    src = Path(src)
     if not src.is_file():
         raise FileNotFoundError("no test app source %s" % src)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    out = CACHE_DIR / (name + ".wasm")
-    stamp = CACHE_DIR / (name + ".sha256")
-    digest = hashlib.sha256(src.read_bytes() + repr(CFLAGS).encode()).hexdigest()
+    name = src.stem
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    out = cache_dir / (name + ".wasm")
+    stamp = cache_dir / (name + ".sha256")
+    digest = hashlib.sha256(src.read_bytes() + repr(cflags).encode()).hexdigest()
     if out.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         return out
-    tmp = CACHE_DIR / ("%s.%d.tmp.wasm" % (name, os.getpid()))
-    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, str(src), "-o", str(tmp)]
+    tmp = cache_dir / ("%s.%d.tmp.wasm" % (name, os.getpid()))
+    cmd = [sys.executable, "-m", "ziglang", "cc", *cflags, str(src), "-o", str(tmp)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
