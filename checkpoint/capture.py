@@ -68,7 +68,7 @@ class _BodyInfo:
 
     def labels(self, blocks):
         out = []
-        heights = self.module.heights[self.k] if self.module.heights else None
+        heights = self.module.codemap.heights[self.k]
         for opcode, start, result_count in blocks:
             if start < 0:
                 out.append(Label(0, 0, 0, result_count))
@@ -83,7 +83,7 @@ class _BodyInfo:
 
 def capture(frames, instance, wasi=None, stats=None, created_by=""):
     """Build a Snapshot from ``frames`` (Machine.capture() output, outermost first) and the
-    state of ``instance``. ``wasi`` is the JSON-able WASI state (interp.wasi's)."""
+    state of ``instance``. ``wasi`` is the WASI section (checkpoint/wasi_state.to_json)."""
     module = instance.module
     first_defined = len(instance.funcs) - len(module.funcs)
     infos = {}

@@ -572,6 +572,35 @@ def _json_section(r):
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise CorruptSnapshot("%s section is not valid JSON: %s" % (r.name, e)) from None
+    except RecursionError:
+        raise CorruptSnapshot("%s section nests JSON too deeply" % r.name) from None
+
+
+def check(data, expected_module_sha256=None):
+    """What the host needs to know about a snapshot file without decoding it all: the header
+    checks every reader makes (magic, checksum, version, module), the section sizes, the meta
+    and WASI sections (JSON) and each memory's page count (its data is not decoded).
+    -> dict(version, module_sha256, size, sections={name: bytes}, meta, wasi, memory_pages)
+    Raises CorruptSnapshot, VersionMismatch or ModuleMismatch."""
+    buf = _view(data)
+    _check_header(buf, expected_module_sha256)
+    out = {"version": _HEADER.unpack_from(buf, 0)[1], "module_sha256": bytes(buf[12:44]),
+           "size": len(buf), "sections": {}, "meta": {}, "wasi": None, "memory_pages": []}
+    for sid, pos, length in _section_table(buf):
+        name = SECTION_NAMES.get(sid, "0x%02x" % sid)
+        out["sections"][name] = out["sections"].get(name, 0) + length
+        if sid == SEC_META:
+            meta = _json_section(_Reader(buf, pos, pos + length, name))
+            out["meta"] = meta if isinstance(meta, dict) else {}
+        elif sid == SEC_WASI:
+            out["wasi"] = _json_section(_Reader(buf, pos, pos + length, name))
+        elif sid == SEC_MEMORIES:
+            r = _Reader(buf, pos, pos + length, name)
+            for _ in range(r.u32()):
+                pages, _has_max, _max, _codec, blob = r.unpack(_MEMORY)
+                out["memory_pages"].append(pages)
+                r.take(blob)
+    return out
 
 
 def _decode_frames(r):

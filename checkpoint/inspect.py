@@ -8,6 +8,7 @@ from interp.opcodes import F32, F64, FUNCREF, EXTERNREF, VALTYPE_NAMES
 from interp.values import f32_to_bits, f64_to_bits
 
 from . import codec
+from . import wasi_state
 from . import format as _format
 from .snapshot import Snapshot, SnapshotError, PAGE_SIZE
 
@@ -68,9 +69,7 @@ def inspect(source, func_names=None):
                       for i, t in enumerate(snap.tables)]
     view["dropped_elems"] = list(snap.dropped_elems)
     view["dropped_datas"] = list(snap.dropped_datas)
-    wasi = snap.wasi if isinstance(snap.wasi, dict) else {}
-    view["wasi"] = {"args": wasi.get("args"), "env": wasi.get("env"),
-                    "preopens": wasi.get("preopens"), "fds": wasi.get("fds")}
+    view["wasi"] = wasi_state.describe(snap.wasi)
     view["stats"] = snap.stats
     return view
 

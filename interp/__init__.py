@@ -6,6 +6,7 @@ Embedding API (see docs/architecture.md)::
     inst = interp.instantiate(module, {"env": {"log": interp.HostFunc(ftype, print)}})
     inst.invoke("fib", 20)  # -> [6765]
 """
+from .config import Config
 from .errors import Exit, InvalidError, LinkError, MalformedError, ModuleError, Trap, WasmError
 from .module import FuncType, GlobalType, Limits, MemType, Module, TableType
 from .runtime import Function, Global, HostFunc, Instance, Memory, Table, instantiate
@@ -13,11 +14,12 @@ from .runtime import Function, Global, HostFunc, Instance, Memory, Table, instan
 # package attribute "decode", which the function below must then replace for good.
 from .decode import decode_module
 from .validate import validate_module
+from .codemap import CodeMap
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "decode", "instantiate", "Module", "Instance", "Function", "HostFunc", "Memory", "Table",
+    "decode", "instantiate", "Config", "Module", "Instance", "Function", "HostFunc", "Memory", "Table",
     "Global", "FuncType", "GlobalType", "Limits", "MemType", "TableType", "WasmError",
     "ModuleError", "MalformedError", "InvalidError", "LinkError", "Trap", "Exit", "__version__",
 ]
@@ -26,5 +28,5 @@ __all__ = [
 def decode(data):
     """Decode and validate module bytes; raises MalformedError or InvalidError."""
     module = decode_module(bytes(data))
-    module.heights = validate_module(module)
+    module.codemap = CodeMap(validate_module(module))
     return module

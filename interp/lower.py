@@ -1,7 +1,8 @@
 """Lowering: a validated function body -> internal code for the machine's run loop.
 
 Done once per function, lazily at its first call (big apps call a fraction of their functions),
-and cached in ``module.lowered[k]``. What lowering does, so the run loop does not have to:
+and cached in the module's code map (``module.codemap.lowered[k]``, interp/codemap.py). What
+lowering does, so the run loop does not have to:
 
 * immediates are decoded into the instruction tuple ``(op, a, b)`` (ops numbered below);
 * blocks, loops and ends vanish; ``if``/``else`` become conditional/unconditional jumps;
@@ -141,7 +142,7 @@ class Code:
         # what a frame counts toward Machine.max_call_depth: 1, more for many locals
         self.cost = 1 + (self.nparams + len(zeros)) // 32
         self.heat = 0    # tier-0 calls + back-edges seen (the machine's tiering policy)
-        self.t1 = None   # codegen.Compiled once compiled for tier 1, False: stays in tier 0
+        self.t1 = None   # tier1.Compiled once compiled for tier 1, False: stays in tier 0
 
     def dump(self):
         """Readable listing, for debugging."""
@@ -150,10 +151,12 @@ class Code:
 
 
 def lower_function(module, k):
-    """The Code of defined function k of `module` (validated: module.heights is set)."""
-    code = module.lowered.get(k)
+    """The Code of defined function k of `module` (decoded by interp.decode: it has a code
+    map with validation's heights)."""
+    lowered = module.codemap.lowered
+    code = lowered.get(k)
     if code is None:
-        code = module.lowered[k] = _lower(module, k)
+        code = lowered[k] = _lower(module, k)
     return code
 
 
@@ -293,7 +296,7 @@ class _Emitter:
 def _lower(module, k):
     f = module.funcs[k]
     functype = module.types[f.type_idx]
-    heights = module.heights[k]
+    heights = module.codemap.heights[k]
     nimported = len(module.imported("func"))
     types = module.types
     nres = len(functype.results)

@@ -18,7 +18,7 @@ such a capture, in the same or a fresh instance of the same module. Safe points 
 entries and loop headers (the targets of back-edges), so a captured pc always maps back exactly;
 only the outermost run loop stops (one nested inside a host function defers the stop).
 
-Tier 1 (codegen.py): hot functions run as generated Python generators driven by ``_t1``; their
+Tier 1 (tier1.py): hot functions run as generated Python generators driven by ``_t1``; their
 frames sit on ``self.frames`` as ``(code, -1, generator, base, instance)``. A tier-0 frame of a
 hot function moves into tier 1 at a loop header (on-stack replacement, ``_back_edge``): at the
 back-edge safe points, so a long first call or a restored frame does not stay in tier 0; a
@@ -30,10 +30,11 @@ Memory accesses rely on bytearray/struct bounds checks; their IndexError / struc
 OverflowError become Trap("out of bounds memory access"). Addresses are unsigned, so
 ``base + offset`` is never negative and may exceed 2**32 (out of bounds, not wrapped).
 """
-import os
 import struct
 
-from . import codegen
+from . import tier1
+from .cold import run_cold as _cold
+from .config import Config
 from .errors import Trap
 from .lower import OSR_ENTER, lower_function
 from .values import f32_from_bits, f32_to_bits
@@ -51,33 +52,25 @@ class Suspended(Exception):
         self.frames = frames
 
 
-def _default_threshold():
-    """Tier 1 threshold from SELFHOST_TIER1_THRESHOLD ("off"/"none": tier 1 off)."""
-    v = os.environ.get("SELFHOST_TIER1_THRESHOLD", "").strip().lower()
-    if not v:
-        return DEFAULT_TIER1_THRESHOLD
-    if v in ("off", "none"):
-        return None
-    return int(v)
-
-
-DEFAULT_TIER1_THRESHOLD = 1000
 # The type of generators made by compile()d code (tier-1 call requests). Made through eval: in
 # selfhost.wasm this file is compiled by Nuitka, whose own generators have another type.
 _GEN = type(eval("(lambda: (yield))()"))
-_UNSET = object()
 # what the run loop runs after on-stack replacement (see Machine._back_edge)
 _OSR_OPS = [(OSR_ENTER, None, None)]
 
 
 class Machine:
-    def __init__(self, max_call_depth=200_000, check_every=10_000, tier1_threshold=_UNSET):
-        self.max_call_depth = max_call_depth
-        self.check_every = check_every   # back-edges + calls between two safe points
-        # tier 1 (codegen.py): a function is compiled once its tier-0 calls + back-edges pass
+    def __init__(self, config=None, **changes):
+        """``config``: an interp.Config (default: Config()); keyword ``changes`` override its
+        fields (``Machine(tier1_threshold=None)``). The live settings are attributes: a run may
+        tighten ``check_every`` (the checkpoint session does)."""
+        config = (config or Config()).but(**changes)
+        self.config = config
+        self.max_call_depth = config.max_call_depth
+        self.check_every = config.check_every   # back-edges + calls between two safe points
+        # tier 1 (tier1.py): a function is compiled once its tier-0 calls + back-edges pass
         # this; 0 = at its first call, None = tier 1 off
-        self.tier1_threshold = (_default_threshold() if tier1_threshold is _UNSET
-                                else tier1_threshold)
+        self.tier1_threshold = config.tier1_threshold
         self.frames = []                 # saved callers: (code, pc, locals, base, instance)
         self.stack = []                  # the operand stack
         self.interrupt = False           # set (by anyone) to stop at the next safe point
@@ -88,9 +81,9 @@ class Machine:
         self._depth = 0                  # call depth below a nested run (set at host calls)
         self._cur = None                 # the running frame, while at a safe point
         # on-stack replacement (see _back_edge): frames moved from tier 0 into tier 1 so far;
-        # SELFHOST_OSR=always (for testing) moves every tier-0 frame at its first back-edge
+        # Config.osr_always (for testing) moves every tier-0 frame at its first back-edge
         self.osr_count = 0
-        self.osr_always = os.environ.get("SELFHOST_OSR", "").strip().lower() == "always"
+        self.osr_always = config.osr_always
         if self.osr_always:
             self.check_every = 1
 
@@ -113,14 +106,14 @@ class Machine:
     def _env(self, inst):
         """What the loop keeps in locals about the running frame's instance."""
         mems = inst.mems
-        gens = codegen.tables(inst).gens if self.tier1_threshold is not None else None
-        return (inst.module.lowered, inst.funcs, inst.globals,
+        gens = tier1.tables(inst).gens if self.tier1_threshold is not None else None
+        return (inst.module.codemap.lowered, inst.funcs, inst.globals,
                 mems[0].data if mems else None, inst.module, gens)
 
     def _tier1(self, inst, k):
         """Count a call of defined function k of `inst`; its tier-1 generator function once
         it is hot (compiled and bound on the way), else None."""
-        gen = codegen.tables(inst).gens[k]
+        gen = tier1.tables(inst).gens[k]
         if gen is None:
             code = lower_function(inst.module, k)
             code.heat += 1
@@ -131,7 +124,7 @@ class Machine:
     def _threshold(self, module):
         """The heat at which a function is handed to _promote: tier 1's threshold, or the
         offload threshold when that is lower (interp/offload.py)."""
-        off = getattr(module, "offload", None)
+        off = module.codemap.offload
         if off is None or off.threshold >= self.tier1_threshold:
             return self.tier1_threshold
         return off.threshold
@@ -140,13 +133,13 @@ class Machine:
         """A hot defined function k: offloaded (when the module has an Offloader that takes
         it), else compiled to tier 1 once past tier 1's threshold. Returns its generator
         function or None (stays in tier 0 for now)."""
-        off = getattr(inst.module, "offload", None)
+        off = inst.module.codemap.offload
         if off is not None:
             heat = lower_function(inst.module, k).heat
             gen = off.take(inst, k, heat)
             if gen is not None or heat <= self.tier1_threshold:
                 return gen
-        return codegen.promote(inst, k, self.check_every)
+        return tier1.promote(inst, k, self.check_every, self.config.tier1_dump_dir)
 
     def capture(self):
         """The guest state at the current safe point (call it from ``poll``, or read it from
@@ -214,7 +207,7 @@ class Machine:
         counted this way, sampled, not one by one (pc < 0: a tier-1 frame, see _t1)."""
         if pc >= 0:
             code.heat += self.check_every
-        prof = getattr(inst.module, "profile", None)  # interp/profile.py, when asked for
+        prof = inst.module.codemap.profile  # interp/profile.py, when asked for
         if prof is not None:
             prof.at_safe_point(self, code, pc)
         if len(self._floors) != 1:  # nested: poll and stop once back in the outer loop
@@ -248,7 +241,8 @@ class Machine:
         thr = self.tier1_threshold
         if thr is None or code.t1 is False or (code.heat <= thr and not self.osr_always):
             return None
-        make = codegen.osr_entry(inst, code.defined_index, code.offsets[pc], self.check_every)
+        make = tier1.osr_entry(inst, code.defined_index, code.offsets[pc], self.check_every,
+                               self.config.tier1_dump_dir)
         if make is None:
             return None
         stack = self.stack
@@ -754,7 +748,7 @@ class Machine:
         del stack[base:]
         return results
 
-    # ---- tier 1: the driver of generated functions (see codegen.py) ----
+    # ---- tier 1: the driver of generated functions (see tier1.py) ----
 
     def _t1(self, g, code, inst, base, v, depth, tick, floor, fresh):
         """Run tier-1 frames, starting with generator `g` (of `code`, in `inst`): `fresh`, it
@@ -773,7 +767,6 @@ class Machine:
         frames = self.frames
         stack = self.stack
         maxdepth = self.max_call_depth
-        code_of = codegen.CODE_OF
         GEN = _GEN
         if fresh:
             tick -= 1
@@ -802,7 +795,7 @@ class Machine:
                 return code, pc, g, base, inst, depth, tick
             if type(req) is GEN:
                 frames.append((code, -1, g, base, inst))
-                code = code_of[req.gi_code]
+                code = inst.module.codemap.code_of[req.gi_code]  # same instance
                 depth += code.cost
                 if depth > maxdepth:
                     raise Trap("call stack exhausted")
@@ -848,89 +841,3 @@ class Machine:
             if not tick:
                 tick = self._safe_point(c, 0, L, base, i2)
             return c, 0, L, base, i2, depth, tick
-
-
-def _cold(op, a, b, inst, stack, mem):
-    """Rare instructions that neither call nor change the frame: run outside the hot loop."""
-    pop = stack.pop
-    if op == 102:  # UNREACHABLE
-        raise Trap("unreachable")
-    if op == 103:  # MEM_SIZE
-        stack.append(len(mem) >> 16)
-    elif op == 105:  # MEM_FILL
-        n = pop()
-        v = pop()
-        d = pop()
-        if d + n > len(mem):
-            raise Trap("out of bounds memory access")
-        mem[d:d + n] = bytes((v & 0xFF,)) * n
-    elif op == 106:  # MEM_COPY
-        n = pop()
-        s = pop()
-        d = pop()
-        if s + n > len(mem) or d + n > len(mem):
-            raise Trap("out of bounds memory access")
-        mem[d:d + n] = mem[s:s + n]
-    elif op == 107:  # MEM_INIT a = data index
-        n = pop()
-        s = pop()
-        d = pop()
-        data = inst.datas[a]
-        if s + n > len(data) or d + n > len(mem):
-            raise Trap("out of bounds memory access")
-        mem[d:d + n] = data[s:s + n]
-    elif op == 108:  # DATA_DROP
-        inst.datas[a] = b""
-    elif op == 109:  # TABLE_GET
-        elems = inst.tables[a].elements
-        i = stack[-1]
-        if i >= len(elems):
-            raise Trap("out of bounds table access")
-        stack[-1] = elems[i]
-    elif op == 110:  # TABLE_SET
-        v = pop()
-        i = pop()
-        elems = inst.tables[a].elements
-        if i >= len(elems):
-            raise Trap("out of bounds table access")
-        elems[i] = v
-    elif op == 111:  # TABLE_SIZE
-        stack.append(len(inst.tables[a].elements))
-    elif op == 112:  # TABLE_GROW
-        n = pop()
-        v = pop()
-        stack.append(inst.tables[a].grow(n, v) & 0xFFFFFFFF)
-    elif op == 113:  # TABLE_FILL
-        n = pop()
-        v = pop()
-        i = pop()
-        elems = inst.tables[a].elements
-        if i + n > len(elems):
-            raise Trap("out of bounds table access")
-        elems[i:i + n] = [v] * n
-    elif op == 114:  # TABLE_COPY a = (dst table, src table)
-        n = pop()
-        s = pop()
-        d = pop()
-        dst = inst.tables[a[0]].elements
-        src = inst.tables[a[1]].elements
-        if s + n > len(src) or d + n > len(dst):
-            raise Trap("out of bounds table access")
-        dst[d:d + n] = src[s:s + n]
-    elif op == 115:  # TABLE_INIT a = (elem index, table index)
-        n = pop()
-        s = pop()
-        d = pop()
-        seg = inst.elems[a[0]]
-        elems = inst.tables[a[1]].elements
-        if s + n > len(seg) or d + n > len(elems):
-            raise Trap("out of bounds table access")
-        elems[d:d + n] = seg[s:s + n]
-    elif op == 116:  # ELEM_DROP
-        inst.elems[a] = []
-    elif op == 117:  # REF_FUNC
-        stack.append(inst.funcs[a])
-    elif op == 118:  # REF_IS_NULL
-        stack[-1] = 1 if stack[-1] is None else 0
-    else:
-        raise AssertionError("unknown internal opcode %d" % op)

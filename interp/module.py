@@ -99,8 +99,8 @@ class Module:
     customs: list = field(default_factory=list)    # (name, bytes) in order of appearance
     func_names: dict = field(default_factory=dict)  # function index -> name (name section)
     raw: bytes = b""                                # the module bytes (for hashing, offsets)
-    heights: list = None      # set by interp.decode from validate_module (per defined function)
-    lowered: dict = field(default_factory=dict)     # lower.py's per-function cache, filled lazily
+    # the engine's products for this module (interp/codemap.py): set by interp.decode
+    codemap: object = None
 
     # index spaces: imports first, then definitions
     def imported(self, kind):

@@ -1,6 +1,6 @@
 """A cheap always-on-able profiler and a debugging tracer for the machine.
 
-Profile (``--profile``): attached to a module as ``module.profile``; the machine calls
+Profile (``--profile``): attached to a module as ``module.codemap.profile``; the machine calls
 ``at_safe_point`` at every safe point (every ``check_every`` calls + loop back-edges), so it
 costs nothing between safe points. Per function it reports:
 
@@ -27,7 +27,7 @@ class Profile:
         self.samples = {}     # function index -> safe points seen in it
 
     def attach(self):
-        self.module.profile = self
+        self.module.codemap.profile = self
         return self
 
     def at_safe_point(self, machine, code, pc):
@@ -41,7 +41,7 @@ class Profile:
         off = getattr(module, "offload", None)
         nimp = len(module.imported("func"))
         rows = []
-        for k, code in list(module.lowered.items()):
+        for k, code in list(module.codemap.lowered.items()):
             i = nimp + k
             row = {"func": i, "name": module.func_names.get(i, "f%d" % i), "heat": code.heat,
                    "samples": self.samples.get(i, 0),
@@ -90,7 +90,7 @@ def profile_stats(module, top=10):
 
 
 class Tracer:
-    """Writes JSON-lines events; attach as ``module.profile`` (it uses the same hook)."""
+    """Writes JSON-lines events; attach as ``module.codemap.profile`` (it uses the same hook)."""
 
     def __init__(self, module, path):
         self.module = module
@@ -98,7 +98,7 @@ class Tracer:
         self.open = []        # (depth, function index) of the frames seen, innermost last
 
     def attach(self):
-        self.module.profile = self
+        self.module.codemap.profile = self
         return self
 
     def _emit(self, ev):

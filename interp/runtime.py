@@ -195,6 +195,7 @@ class Instance:
         self.elems = []   # per element segment: list of refs ([] once dropped)
         self.datas = []   # per data segment: bytes (b"" once dropped)
         self.exports = {}
+        self.tier1 = None  # tier1._Tables: this instance's bound tier-1 code, made on first use
 
     def call(self, func, args):
         """Call a function object with API-form args; API-form results (a list)."""

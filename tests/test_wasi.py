@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from interp import wasi as W
+from interp.wasi import WASI
+from interp.wasi import abi as W
+from interp.wasi.paths import join_host, resolve_in
 from interp.errors import Exit
 from interp.opcodes import I32, I64
 
@@ -24,7 +26,7 @@ def make(tmp_path=None, args=("app.wasm",), env=None, stdin=b"", preopens=None):
     out, err = io.BytesIO(), io.BytesIO()
     if preopens is None:
         preopens = [(str(tmp_path), "/sandbox")] if tmp_path is not None else []
-    wasi = W.WASI(list(args), env or {}, preopens, io.BytesIO(stdin), out, err)
+    wasi = WASI(list(args), env or {}, preopens, io.BytesIO(stdin), out, err)
     wasi.bind(FakeMemory())
     f = wasi.functions()
     call = lambda name, *a: f[name][1](*a)
@@ -128,7 +130,7 @@ def tree(tmp_path):
     ("new_name", True, ["new_name"]),
 ])
 def test_resolve_inside(tree, path, follow, expected):
-    assert W.resolve_in(tree, path, follow) == expected
+    assert resolve_in(tree, path, follow) == expected
 
 
 @pytest.mark.parametrize("path, follow, code", [
@@ -147,12 +149,12 @@ def test_resolve_inside(tree, path, follow, expected):
 ])
 def test_resolve_rejects(tree, path, follow, code):
     with pytest.raises(W.WasiError) as info:
-        W.resolve_in(tree, path, follow)
+        resolve_in(tree, path, follow)
     assert info.value.code == code
 
 
 def test_resolve_not_following_last_link_keeps_it(tree):
-    assert W.resolve_in(tree, "out_abs", follow_last=False) == ["out_abs"]
+    assert resolve_in(tree, "out_abs", follow_last=False) == ["out_abs"]
 
 
 def test_escape_through_calls(tmp_path, tree):
@@ -435,7 +437,7 @@ def test_path_calls(tmp_path):
 
 def test_imports_are_hostfuncs_with_wasi_types():
     from interp import HostFunc
-    wasi = W.WASI(["a"], {}, [])
+    wasi = WASI(["a"], {}, [])
     ns = wasi.imports()["wasi_snapshot_preview1"]
     assert set(ns) == set(W.SIGNATURES)
     assert all(isinstance(f, HostFunc) for f in ns.values())
@@ -465,7 +467,7 @@ def run_with_our_wasi(app_wasm, args, dirs=(), env=None, stdin=b""):
     import wasmtime
     from tests.test_apps_hosts import Result
     out, err = io.BytesIO(), io.BytesIO()
-    wasi = W.WASI([str(app_wasm)] + list(args), env or {}, dirs, io.BytesIO(stdin), out, err)
+    wasi = WASI([str(app_wasm)] + list(args), env or {}, dirs, io.BytesIO(stdin), out, err)
     engine = wasmtime.Engine()
     store = wasmtime.Store(engine)
     linker = wasmtime.Linker(engine)
@@ -520,12 +522,12 @@ def test_resolution_never_leaves_the_directory(tmp_path_factory, parts, follow):
         os.symlink("loop1", root / "loop1")
     path = "/".join(parts)
     try:
-        result = W.resolve_in(str(root), path, follow)
+        result = resolve_in(str(root), path, follow)
     except W.WasiError as e:
         assert e.code in (W.EPERM, W.ENOENT, W.ENOTDIR, W.ELOOP)
         return
     assert all(p not in ("", ".", "..") for p in result)
-    host = W.join_host(str(root), result)
+    host = join_host(str(root), result)
     parent = os.path.realpath(os.path.dirname(host)) if result else str(root)
     real_root = os.path.realpath(root)
     assert parent == real_root or parent.startswith(real_root + os.sep)

@@ -1,15 +1,15 @@
 """The selfhost command line: run a WASI command, or invoke one exported function.
 
-    selfhost [OPTIONS] APP.wasm [APP_ARGS...]
-    python -m interp [OPTIONS] APP.wasm [APP_ARGS...]
+    selfhost.wasm [OPTIONS] APP.wasm [APP_ARGS...]     (under any Wasm host)
+    python -m selfhost [OPTIONS] APP.wasm [APP_ARGS...] (the same program on CPython)
 
 Options come before APP.wasm; everything after it belongs to the app. A ``--`` may end the
 options (``selfhost --dir . -- app.wasm -x``), and one ``--`` right after APP.wasm is dropped
 (``selfhost app.wasm -- -x`` gives the app ``-x``), so both spellings work.
 
 Running a command: the module is instantiated with the WASI preview1 imports and ``_start`` is
-called. The app's argv[0] is APP.wasm as given. The exit code is the proc_exit code, or 0 when
-``_start`` returns.
+called (session.py runs it under checkpoint control). The app's argv[0] is APP.wasm as given
+(or ``--argv0``). The exit code is the proc_exit code, or 0 when ``_start`` returns.
 
 ``--invoke NAME``: call the export NAME with APP_ARGS parsed per its parameter types (i32/i64:
 decimal or 0x hex, may be negative; f32/f64: Python float syntax, "nan", "inf"); the results are
@@ -25,22 +25,23 @@ handed on as ".", so ``wasmtime run --dir . selfhost.wasm -- app.wasm`` gives th
 Natively nothing is implicit (that would widen the sandbox to the working directory). The host
 launchers pass ``--dir`` explicitly.
 
-Exit codes: the app's own code; 1 with one line "selfhost: error: ..." on stderr for a bad
-module, a link error, a missing file, or a module without ``_start`` when no --invoke is given;
-2 for a bad command line; 134 for a trap ("selfhost: error: wasm trap: MESSAGE"), as wasmtime
-does on Unix (128 + SIGABRT). A bug inside selfhost is reported as one "internal error" line
-(exit 1); SELFHOST_DEBUG=1 shows its traceback instead.
+Exit codes (exit_codes.py): the app's own code; 1 with one line "selfhost: error: ..." on
+stderr for a bad module, a link error, a missing file, or a module without ``_start`` when no
+--invoke is given; 2 for a bad command line; 134 for a trap ("selfhost: error: wasm trap:
+MESSAGE"), as wasmtime does on Unix (128 + SIGABRT); 75 after a checkpoint that stopped the app.
+A bug inside selfhost is reported as one "internal error" line (exit 1); SELFHOST_DEBUG=1 shows
+its traceback instead.
 """
 import argparse
+import math
+import os
 import sys
 
-from . import errors
-from .opcodes import F32, F64, I32, I64, VALTYPE_NAMES
+from interp import errors
+from interp.opcodes import F32, F64, I32, I64, VALTYPE_NAMES
+from interp.wasi.paths import rebase
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_TRAP = 134
-EXIT_CHECKPOINTED = 75   # = checkpoint.runner.EXIT_CHECKPOINTED (not imported: keep --help light)
+from . import exit_codes
 
 _VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--argv0", "--max-call-depth", "--snapshot",
                   "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats",
@@ -54,6 +55,31 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
+
+
+def _count(minimum):
+    """An argparse type: an integer >= minimum (a usage error otherwise)."""
+    def count(text):
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError("expected an integer, got %r" % text) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError("must be at least %d, got %d" % (minimum, value))
+        return value
+    count.__name__ = "integer"
+    return count
+
+
+def _seconds(text):
+    """An argparse type: a finite number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of seconds, got %r" % text) from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("must be a number of seconds >= 0, got %r" % text)
+    return value
 
 
 def build_parser():
@@ -73,17 +99,17 @@ def build_parser():
     parser.add_argument("--argv0", metavar="NAME",
                         help="the app's argv[0], also its name in messages (default: APP.wasm "
                              "as given; as wasmtime's --argv0)")
-    parser.add_argument("--max-call-depth", metavar="N", type=int, default=None,
+    parser.add_argument("--max-call-depth", metavar="N", type=_count(1), default=None,
                         help="trap with 'call stack exhausted' beyond N nested calls (turns "
                              "--offload off: offloaded code would hit the host's own limit)")
     group = parser.add_argument_group(
         "checkpoint / restore", "see docs/checkpoint-cli.md; exit code %d = checkpointed and "
-        "stopped" % EXIT_CHECKPOINTED)
+        "stopped" % exit_codes.CHECKPOINTED)
     group.add_argument("--snapshot", metavar="PATH", default="selfhost.snap",
                        help="where snapshots are written (default: %(default)s)")
     group.add_argument("--checkpoint-trigger", metavar="PATH",
                        help="checkpoint when the file PATH appears (then delete it)")
-    group.add_argument("--checkpoint-after", metavar="SECONDS", type=float,
+    group.add_argument("--checkpoint-after", metavar="SECONDS", type=_seconds,
                        help="checkpoint once after SECONDS of running")
     group.add_argument("--checkpoint-continue", action="store_true",
                        help="keep running after a checkpoint instead of stopping")
@@ -102,7 +128,7 @@ def build_parser():
     group.add_argument("--offload", choices=("auto", "off"), default="auto",
                        help="run hot import-free functions natively in the host engine "
                             "(auto: when the host offers a native side; default: %(default)s)")
-    group.add_argument("--offload-threshold", metavar="N", type=int, default=None,
+    group.add_argument("--offload-threshold", metavar="N", type=_count(0), default=None,
                        help="offload every offloadable function once its calls + back-edges "
                        "pass N, without the cost model (default: auto, see interp/offload.py)")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -192,11 +218,8 @@ def parse_dirs(specs):
 def host_path(path, preopens):
     """``path`` as named inside the app's view (under a preopen's GUEST name) -> the same file
     in selfhost's own view (under its HOST name); other paths unchanged."""
-    for host, guest in preopens:
-        g = guest.rstrip("/")            # "" for "/": every absolute path is under it
-        if path == g or path.startswith(g + "/"):
-            return host.rstrip("/") + path[len(g):]
-    return path
+    mapped = rebase(path, [(guest, host) for host, guest in preopens])
+    return path if mapped is None else mapped
 
 
 def parse_env(specs):
@@ -230,41 +253,42 @@ def _in_wasm():
     return vars(sys).get("platform") == "wasi"
 
 
-def main(argv=None):
-    """Run selfhost with ``argv`` (without the program name); return the exit code."""
+def main(argv=None, native_side=None):
+    """Run selfhost with ``argv`` (without the program name); return the exit code.
+
+    ``native_side``: for offload on CPython, a callable ``(module, threshold) -> Offloader or
+    None`` (host/offload/native.py's make_offloader, passed by the host's native runtime);
+    inside selfhost.wasm the native side is the doorbell (doorbell.py) when the host answers it.
+    """
     if argv is None:
         argv = sys.argv[1:]
-    code = _run(argv)
-    if code == EXIT_TRAP and _in_wasm():
+    code = _run(argv, native_side)
+    if code == exit_codes.TRAP and _in_wasm():
         # Inside selfhost.wasm a WASI exit status >= 126 is refused by wasmtime and Wasmer:
         # trap the host instead (wasi-libc's abort() is a Wasm `unreachable`), so the host
         # reports a trap exactly as for the app run directly (wasmtime: exit code 134).
-        import os
         _flush(sys.stdout)
         _flush(sys.stderr)
         os.abort()
     return code
 
 
-def _run(argv):
+def _run(argv, native_side):
     try:
-        return _main(list(argv))
+        return _main(list(argv), native_side)
     except UsageError as e:
         _err("%s (see --help)" % e)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     except KeyboardInterrupt:
         _err("interrupted")
-        return 130
+        return exit_codes.INTERRUPTED
     finally:
         _flush(sys.stdout)
 
 
-def _main(argv):
-    import os
+def _main(argv, native_side):
     import interp
-    import checkpoint
-    from checkpoint import runner
-    from .wasi import WASI
+    from .config import ConfigError, engine_config
 
     options, app, app_args = split_argv(argv)
     parser = build_parser()
@@ -274,7 +298,7 @@ def _main(argv):
         return e.code or 0
     if ns.version:
         print("selfhost %s" % interp.__version__)
-        return 0
+        return exit_codes.OK
     if app is None:
         raise UsageError("missing APP.wasm")
     if ns.spec_json:
@@ -283,9 +307,17 @@ def _main(argv):
         from .spectest import run_scripts
         scripts = [host_path(p, parse_dirs(ns.dir)) for p in [app] + app_args]
         total = run_scripts(scripts, sys.stdout, verbose=True)
-        return 0 if total.failed == 0 else EXIT_ERROR
-    if ns.max_call_depth is not None and ns.max_call_depth < 1:
-        raise UsageError("--max-call-depth must be at least 1")
+        return exit_codes.OK if total.failed == 0 else exit_codes.ERROR
+    if ns.trace is not None and ns.restore is not None:
+        raise UsageError("--trace cannot go with --restore")
+    if ns.restore is not None and ns.invoke is not None:
+        raise UsageError("--restore resumes a WASI command; it cannot go with --invoke")
+    try:
+        config = engine_config(os.environ, ns.max_call_depth)
+    except ConfigError as e:
+        raise UsageError(str(e)) from None
+    if ns.trace is not None:  # every call and back-edge a safe point, all in tier 0
+        config = config.but(check_every=1, tier1_threshold=None)
     preopens = parse_dirs(ns.dir)
     if not preopens and _in_wasm() and os.path.isdir("."):
         # `wasmtime run --dir . selfhost.wasm -- app.wasm`: selfhost cannot list the preopens
@@ -295,65 +327,60 @@ def _main(argv):
     for host, _guest in preopens:
         if not os.path.isdir(host):
             _err("--dir %s: not a directory" % host)
-            return EXIT_ERROR
-
+            return exit_codes.ERROR
     try:
         with open(app, "rb") as f:
             data = f.read()
     except OSError as e:
         _err("cannot read %s: %s" % (app, e.strerror or e))
-        return EXIT_ERROR
-
+        return exit_codes.ERROR
     name = app if ns.argv0 is None else ns.argv0
-    wasi = WASI([name] + app_args, env, preopens)
+    from .session import Policy, RunOptions, run_app
+    policy = Policy(ns.snapshot, ns.checkpoint_trigger, ns.checkpoint_after,
+                    ns.checkpoint_continue, ns.stats,
+                    created_by="selfhost %s" % interp.__version__)
+    opts = RunOptions(invoke=ns.invoke, restore=ns.restore, offload=ns.offload,
+                      offload_threshold=ns.offload_threshold,
+                      explicit_call_depth=ns.max_call_depth is not None, profile=ns.profile,
+                      trace=ns.trace, parse_args=_invoke_args, print_results=_print_results)
+    return _guarded(lambda: run_app(data, name, app_args, env, preopens, config, policy, opts,
+                                    native_side))
+
+
+def _invoke_args(name, params, texts):
+    if len(texts) != len(params):
+        raise UsageError("%s expects %d argument(s), got %d" % (name, len(params), len(texts)))
+    return [parse_value(t, a) for t, a in zip(params, texts)]
+
+
+def _print_results(types, values):
+    if sys.stdout is not None:
+        for t, v in zip(types, values):
+            print(format_value(t, v))
+
+
+def _guarded(run):
+    """Run ``run()`` and turn every way it can fail into one line and an exit code."""
+    from .session import RunError
     try:
-        try:
-            module = interp.decode(data)
-        except errors.ModuleError as e:
-            _err("%s: invalid module: %s" % (name, e))
-            return EXIT_ERROR
-        if ns.offload_threshold is not None and ns.offload_threshold < 0:
-            raise UsageError("--offload-threshold must be at least 0")
-        if ns.trace is not None and ns.restore is not None:
-            raise UsageError("--trace cannot go with --restore")
-        # an explicit --max-call-depth must hold, and an offloaded recursion would run to the
-        # native engine's own stack limit instead: that limit turns offload off
-        if ns.offload == "auto" and ns.trace is None and ns.max_call_depth is None:
-            _attach_offload(module, ns.offload_threshold)
-        tracer = None
-        if ns.trace is not None:
-            from .profile import Tracer
-            try:
-                tracer = Tracer(module, ns.trace).attach()
-            except OSError as e:
-                _err("cannot write %s: %s" % (ns.trace, e.strerror or e))
-                return EXIT_ERROR
-        elif ns.profile:
-            from .profile import Profile
-            Profile(module).attach()
-        try:
-            return _run_module(ns, module, app, app_args, wasi, preopens)
-        finally:
-            if tracer is not None:
-                tracer.close()
-            elif ns.profile and sys.stderr is not None:
-                module.profile.report(sys.stderr)
-                _flush(sys.stderr)
+        return run()
+    except RunError as e:
+        _err(str(e))
+        return exit_codes.ERROR
     except errors.Exit as e:
         return e.code
     except errors.Trap as e:
-        wasi.flush()
         _err("wasm trap: %s" % e.message)
-        return EXIT_TRAP
+        return exit_codes.TRAP
     except errors.WasmError as e:
         _err(str(e))
-        return EXIT_ERROR
+        return exit_codes.ERROR
     except RecursionError:
         _err("internal error: Python recursion limit reached")
-        return EXIT_ERROR
+        return exit_codes.ERROR
     except MemoryError:
         _err("out of memory")
-        return EXIT_ERROR
+        return exit_codes.ERROR
     except UsageError:
         raise
     except Exception as e:  # a bug in selfhost itself: still one line, unless debugging
@@ -361,91 +388,7 @@ def _main(argv):
             raise
         _err("internal error: %s: %s (set SELFHOST_DEBUG=1 for a traceback)"
              % (type(e).__name__, e))
-        return EXIT_ERROR
-    finally:
-        wasi.close()
-
-
-def _attach_offload(module, threshold):
-    """Offload auto: attach an Offloader when a native side is available: selfhost running on
-    CPython with wasmtime-py importable, or selfhost.wasm under a launcher that answers the
-    fd_advise doorbell (host/wasmtime_runner.py); else None (everything is interpreted)."""
-    if _in_wasm():
-        from .offload import DEFAULT_THRESHOLD, DoorbellNative, Offloader
-        native = DoorbellNative.connect(module)
-        if native is None:
-            return None
-        return Offloader(module, native,
-                         DEFAULT_THRESHOLD if threshold is None else threshold).attach()
-    # Imported by a name known only at run time: py2wasm (Nuitka) follows imports whose name
-    # it can compute at compile time (even importlib.import_module("a" + ".b")), and would
-    # compile host/ and the whole wasmtime package into selfhost.wasm (a 20-minute link).
-    import importlib
-    import os
-    try:
-        native_side = importlib.import_module(
-            os.environ.get("SELFHOST_OFFLOAD_NATIVE_MODULE") or "host.offload_native")
-    except ImportError:
-        return None
-    return native_side.make_offloader(module, threshold)
-
-
-def _run_module(ns, module, app, app_args, wasi, preopens):
-    import interp
-    import checkpoint
-    from checkpoint import runner
-    if True:  # (the body of _main's try, unchanged)
-        exports = {exp.name: exp.kind for exp in module.exports}
-        if ns.invoke is None and ns.restore is None and exports.get("_start") != "func":
-            _err("%s: no exported function _start (a WASI command); use --invoke NAME to call "
-                 "a function" % app)
-            return EXIT_ERROR
-        if ns.invoke is not None and exports.get(ns.invoke) != "func":
-            _err("%s: no exported function %r" % (app, ns.invoke))
-            return EXIT_ERROR
-        policy = runner.Policy(ns.snapshot, ns.checkpoint_trigger, ns.checkpoint_after,
-                               ns.checkpoint_continue, ns.stats,
-                               created_by="selfhost %s" % interp.__version__)
-        if ns.restore is not None:
-            if ns.invoke is not None:
-                raise UsageError("--restore resumes a WASI command; it cannot go with --invoke")
-            try:
-                snap = runner.load_snapshot(ns.restore, module)
-                return runner.restore_command(module, snap, wasi, policy, preopens,
-                                              ns.max_call_depth)
-            except checkpoint.SnapshotError as e:
-                _err(str(e))
-                return EXIT_ERROR
-            except ValueError as e:
-                _err(str(e))
-                return EXIT_ERROR
-        try:
-            instance = interp.instantiate(module, wasi.imports(),
-                                          max_call_depth=ns.max_call_depth)
-        except errors.LinkError as e:
-            _err("%s: link error: %s" % (app, e))
-            return EXIT_ERROR
-        if "memory" in instance.exports:
-            wasi.bind(instance)
-        if ns.trace is not None:  # every call and back-edge a safe point, all in tier 0
-            instance.machine.check_every = 1
-            instance.machine.tier1_threshold = None
-        if ns.invoke is None:
-            return runner.run_command(module, wasi, policy, ns.max_call_depth, instance)
-        func = instance.exports[ns.invoke]
-        params = func.type.params
-        if len(app_args) != len(params):
-            raise UsageError("%s expects %d argument(s), got %d"
-                             % (ns.invoke, len(params), len(app_args)))
-        args = [parse_value(t, a) for t, a in zip(params, app_args)]
-        if exports.get("_initialize") == "func":
-            instance.invoke("_initialize")
-        results = instance.invoke(ns.invoke, *args)
-        wasi.flush()
-        if sys.stdout is not None:
-            for t, v in zip(func.type.results, results):
-                print(format_value(t, v))
-        return 0
+        return exit_codes.ERROR
 
 
 if __name__ == "__main__":
