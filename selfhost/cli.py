@@ -43,9 +43,12 @@ from interp.wasi.paths import rebase
 
 from . import exit_codes
 
-_VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--argv0", "--max-call-depth", "--snapshot",
-                  "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats",
-                  "--trace", "--offload", "--offload-threshold")
+# The command-line contract the host side relies on: options that take a value (the next token
+# or after "="), and those whose value is a file path (host/mounts.py maps them per runtime).
+VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--argv0", "--max-call-depth", "--snapshot",
+                 "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats",
+                 "--trace", "--offload", "--offload-threshold")
+PATH_OPTIONS = ("--snapshot", "--checkpoint-trigger", "--restore", "--stats", "--trace")
 
 
 class UsageError(Exception):
@@ -131,6 +134,9 @@ def build_parser():
     group.add_argument("--offload-threshold", metavar="N", type=_count(0), default=None,
                        help="offload every offloadable function once its calls + back-edges "
                        "pass N, without the cost model (default: auto, see interp/offload.py)")
+    parser.add_argument("--no-implicit-dir", action="store_true",
+                        help="give the app no directory when no --dir is given, not even a "
+                             "'.' that the host preopened (launchers always pass it)")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--spec-json", action="store_true",
                         help="APP.wasm and APP_ARGS are spec test scripts (wast2json's .json, "
@@ -149,7 +155,7 @@ def app_index(argv, value_options=None):
     ``value_options`` (default: selfhost's own) take a value as the next token
     (``--opt=value`` is one token)."""
     if value_options is None:
-        value_options = _VALUE_OPTIONS
+        value_options = VALUE_OPTIONS
     i = 0
     while i < len(argv):
         tok = argv[i]
@@ -319,7 +325,7 @@ def _main(argv, native_side):
     if ns.trace is not None:  # every call and back-edge a safe point, all in tier 0
         config = config.but(check_every=1, tier1_threshold=None)
     preopens = parse_dirs(ns.dir)
-    if not preopens and _in_wasm() and os.path.isdir("."):
+    if not preopens and not ns.no_implicit_dir and _in_wasm() and os.path.isdir("."):
         # `wasmtime run --dir . selfhost.wasm -- app.wasm`: selfhost cannot list the preopens
         # its host gave it, but "." is the one the user's contract names: hand it on.
         preopens = [(".", ".")]

@@ -1,10 +1,12 @@
 // Run a WASI preview1 module (normally build/selfhost.wasm) under Node's node:wasi.
 //
-// Usage: node node_launcher.mjs CONFIG_JSON
-//   CONFIG_JSON: {"module": path, "args": [argv0, ...], "env": {K: V},
-//                 "preopens": [[hostPath, guestPath], ...]}
-// stdin/stdout/stderr are this process's own. The exit code is the guest's.
-import { realpathSync, symlinkSync } from 'node:fs';
+// Usage: node node_launcher.mjs CONFIG.json   (written by host/runtimes/node.py)
+//   CONFIG.json: {"module": path, "args": [argv0, ...], "env": {K: V},
+//                 "preopens": [[hostPath, guestPath], ...], "offload": bool,
+//                 "doorbell": selfhost/doorbell.py's PROTOCOL, "exit_codes": selfhost/exit_codes.py's ALL}
+// stdin/stdout/stderr are this process's own. The exit code is the guest's. The doorbell's
+// constants and the exit codes come from the config: this file holds no copy of them.
+import { readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
@@ -12,20 +14,25 @@ import { WASI } from 'node:wasi';
 
 function fail(message) {
   process.stderr.write(`selfhost node launcher: error: ${message}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
-// ---- hot-function offload: the host side of interp/offload.py's doorbell protocol ----
+// ---- hot-function offload: the host side of the doorbell (docs/doorbell.md) ----
 // Mailbox at `offset` in selfhost.wasm's memory: u32 magic, op, status, n, then the payload
 // (u64 words, or bytes). The guest's memory is a CPython bytearray read/written in place
-// (wasm32 PyByteArrayObject: ob_size at +8, ob_start at +20).
-const MAGIC_FD = 0x5E1F0FF;
-const MAILBOX_MAGIC = 0x464F4853;
-const [OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES] = [0, 1, 2, 3, 4];
-const [ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO, ST_STACK] = [0, 1, 2, 3, 0x600D, 4];
-const NULL_REF = 0xFFFFFFFFFFFFFFFFn;
+// (its wasm32 PyByteArrayObject layout: PROTOCOL.bytearray_layout). Set from the config.
+let MAGIC_FD, MAILBOX_MAGIC, OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES;
+let ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO, ST_STACK, NULL_REF, PREFIX, BA_SIZE, BA_START;
+let EXIT = { usage: 2 };   // until the config (with selfhost's exit codes) is read
+function setProtocol(p, exitCodes) {
+  ({ magic_fd: MAGIC_FD, mailbox_magic: MAILBOX_MAGIC, export_prefix: PREFIX } = p);
+  ({ hello: OP_HELLO, load: OP_LOAD, call: OP_CALL, finish: OP_FINISH, tables: OP_TABLES } = p.ops);
+  ({ ok: ST_OK, error: ST_ERROR, trap: ST_TRAP, grow: ST_GROW, hello: ST_HELLO, stack: ST_STACK } = p.status);
+  NULL_REF = BigInt(p.null_ref);
+  [BA_SIZE, BA_START] = p.bytearray_layout;
+  EXIT = exitCodes;
+}
 const [I32, I64, F32, F64] = [0x7F, 0x7E, 0x7D, 0x7C];
-const PREFIX = '__selfhost_offload_';
 const scratch = new DataView(new ArrayBuffer(8));
 
 function toJs(vt, b) {   // a raw u64 (BigInt) -> a JS value of type vt
@@ -69,8 +76,8 @@ const offload = {
       const payload = box + 16;
       const w = (i) => dv.getBigUint64(payload + 8 * i, true);
       const bytearray = (obj, size) => {
-        if (dv.getUint32(obj + 8, true) !== size) throw new Error('unexpected bytearray layout');
-        return dv.getUint32(obj + 20, true);
+        if (dv.getUint32(obj + BA_SIZE, true) !== size) throw new Error('unexpected bytearray layout');
+        return dv.getUint32(obj + BA_START, true);
       };
       if (op === OP_HELLO) {
         const size = Number(w(1));
@@ -190,7 +197,7 @@ const offload = {
     const [[status, res], tail, flags] = this.pending;
     this.pending = null;
     if (this.memory && (flags & 2)) {
-      const ptr = dv.getUint32(obj + 20, true);
+      const ptr = dv.getUint32(obj + BA_START, true);
       new Uint8Array(buf, ptr, size).set(new Uint8Array(this.memory.buffer, 0, size));
     }
     if (status !== ST_OK) return reply(status, res);
@@ -270,14 +277,15 @@ function shadowSymlink(w, preopens, memory) {
 
 async function main() {
   if (process.argv.length !== 3) {
-    fail('usage: node node_launcher.mjs CONFIG_JSON');
+    fail('usage: node node_launcher.mjs CONFIG.json');
   }
   let config;
   try {
-    config = JSON.parse(process.argv[2]);
+    config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
   } catch (err) {
-    fail(`bad config JSON: ${err.message}`);
+    fail(`bad config ${process.argv[2]}: ${err.message}`);
   }
+  setProtocol(config.doorbell, config.exit_codes);
   let bytes;
   try {
     bytes = await readFile(config.module);
@@ -318,7 +326,7 @@ async function main() {
     }
     // A trap inside the guest: report it, with wasmtime's exit code for traps.
     process.stderr.write(`selfhost node launcher: wasm trap: ${err.message}\n`);
-    code = 134;
+    code = EXIT.trap;
   }
   process.exitCode = code;
 }

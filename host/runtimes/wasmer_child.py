@@ -1,15 +1,15 @@
 """Run one WASI preview1 module under Wasmer (PyPI wasmer-sdk), as a process of its own.
 
-    python -m host.wasmer_runner CONFIG_JSON
+    python -m host.runtimes.wasmer_child CONFIG.json
 
-CONFIG_JSON: {"module": path, "args": [argv0, ...], "env": {K: V},
+CONFIG.json: {"module": path, "args": [argv0, ...], "env": {K: V},
               "mounts": [[host_dir, "/workspace/..."], ...], "cwd": path or null,
               "cache": dir or null}
 
 Wasmer's sandbox file system is virtual and lives under /workspace: each host_dir is copied in
 before the run, and afterwards every file the guest created or changed there is written back to
 host_dir (and what it removed is removed). Symlinks are copied as links, both ways, with
-host/wasmer_links.py (wasmer-sdk's file system API has no symlink calls). stdout/stderr stream
+host/runtimes/wasmer_links.py (wasmer-sdk's file system API has no symlink calls). stdout/stderr stream
 to this process's own, stdin is pumped from this process's own, and the exit code is the guest's. wasmer-sdk names argv[0] after
 the package's command ("main"); the given argv[0] is dropped.
 """
@@ -20,9 +20,10 @@ import shutil
 import sys
 import threading
 
-from host.wasmer_links import SandboxLinks
+from host.runtimes.wasmer_links import SandboxLinks
+from selfhost import exit_codes
 
-EXIT_LAUNCH = 2
+EXIT_LAUNCH = exit_codes.USAGE
 WORKSPACE = "/workspace"
 
 
@@ -34,7 +35,7 @@ def _fail(message):
 def collect_files(mounts):
     """What to copy into the sandbox: {sandbox_path: bytes} for every file under the mounted
     host dirs, the sandbox directories (so that empty ones exist too) and the symlinks as
-    [(sandbox_path, target)] (recreated as links, not followed: see host/wasmer_links.py)."""
+    [(sandbox_path, target)] (recreated as links, not followed: see host/runtimes/wasmer_links.py)."""
     files, dirs, links = {}, [], []
     for host, target in mounts:
         dirs.append(target)
@@ -215,21 +216,22 @@ async def run(config):
     if output.exit_code is None:
         sys.stderr.write("selfhost wasmer runner: the guest ended without an exit code (%s)\n"
                          % output.reason)
-        return 1
+        return exit_codes.ERROR
     return output.exit_code
 
 
-TRAP_EXIT_CODE = 134  # as wasmtime's CLI on Unix (128 + SIGABRT)
+TRAP_EXIT_CODE = exit_codes.TRAP  # as wasmtime's CLI on Unix (128 + SIGABRT)
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        return _fail("usage: python -m host.wasmer_runner CONFIG_JSON")
+        return _fail("usage: python -m host.runtimes.wasmer_child CONFIG.json")
     try:
-        config = json.loads(argv[0])
-    except ValueError as e:
-        return _fail("bad config JSON: %s" % e)
+        with open(argv[0], encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, ValueError) as e:
+        return _fail("bad config %s: %s" % (argv[0], e))
     try:
         import wasmer_sdk
     except ImportError:

@@ -1,9 +1,9 @@
 """Run one WASI preview1 module under wasmtime-py, as a process of its own.
 
-    python -m host.wasmtime_runner CONFIG_JSON
+    python -m host.runtimes.wasmtime_py_child CONFIG.json
 
-CONFIG_JSON: {"module": path, "args": [argv0, ...], "env": {K: V},
-              "preopens": [[host, guest], ...], "cache": dir or null}
+CONFIG.json: {"module": path, "args": [argv0, ...], "env": {K: V},
+              "preopens": [[host, guest], ...], "cache": dir or null, "offload": bool}
 stdin/stdout/stderr are this process's own; the exit code is the guest's (134 for a trap, as
 the wasmtime CLI does). With "cache", the compiled module is kept there (Module.serialize) under
 a name made of wasmtime's version and the module's SHA-256, so later runs skip the compile.
@@ -14,8 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-EXIT_TRAP = 134
-EXIT_LAUNCH = 2
+from selfhost.exit_codes import TRAP as EXIT_TRAP
+from selfhost.exit_codes import USAGE as EXIT_LAUNCH
+
 KEEP_CACHED = 4
 
 
@@ -35,8 +36,8 @@ def wasmtime_version():
 def module_hash(cache, module_path):
     """SHA-256 of the module file, remembered in the cache by (path, size, mtime) so that a
     start does not re-read 13 MB just to find its compiled copy."""
-    from host.launch import file_sha256
     import hashlib
+    from host.launch import file_sha256
     st = os.stat(module_path)
     key = "%d %d" % (st.st_size, st.st_mtime_ns)
     memo = Path(cache) / ("hash-%s.txt" % hashlib.sha1(
@@ -104,11 +105,12 @@ def load_module(engine, module_path, cache=None):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        return _fail("usage: python -m host.wasmtime_runner CONFIG_JSON")
+        return _fail("usage: python -m host.runtimes.wasmtime_py_child CONFIG.json")
     try:
-        config = json.loads(argv[0])
-    except ValueError as e:
-        return _fail("bad config JSON: %s" % e)
+        with open(argv[0], encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, ValueError) as e:
+        return _fail("bad config %s: %s" % (argv[0], e))
     try:
         import wasmtime
     except ImportError:
@@ -135,8 +137,8 @@ def main(argv=None):
     linker.define_wasi()
     doorbell = None
     if config.get("offload", True):
-        # hot-function offload: answer selfhost.wasm's fd_advise doorbell (host/offload_native.py)
-        from host.offload_native import DoorbellHost
+        # hot-function offload: answer selfhost.wasm's doorbell (host/offload/doorbell_host.py)
+        from host.offload.doorbell_host import DoorbellHost
         doorbell = DoorbellHost()
         doorbell.install(linker, store)
     try:

@@ -98,5 +98,5 @@ def rebase(path, pairs):
         else:
             continue
         if best is None or len(s) > best[0]:
-            best = (len(s), posixpath.join(dst, rest) if rest else dst)
+            best = (len(s), dst if not rest else rest if dst == "." else posixpath.join(dst, rest))
     return None if best is None else best[1]
