@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from host import launch
-from host.checkpoint_cmds import read_stats, resumed_at, stats_value, written_at
+from host.commands.common import read_stats, resumed_at, stats_value, written_at
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "ckpt_apps" / "stateful.c"

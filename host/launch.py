@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import runtimes
-from .errors import BuildMissing, LaunchError
+from .errors import BuildMissing, LaunchError, UsageError
 from .mounts import Mounts
 from .runtimes.base import ROOT, Command, Job, python_command, python_env, write_config
 
@@ -109,7 +109,10 @@ def run(runtime, argv, dirs=(), env=None, stdin=b"", timeout=None, *,
     """Run selfhost.wasm (``module``, default selfhost_wasm()) under ``runtime``."""
     rt = runtimes.get(runtime)
     argv = [str(a) for a in argv]
-    view = Mounts(dirs, private_dirs).view(rt)
+    try:
+        view = Mounts(dirs, private_dirs).view(rt)
+    except UsageError as e:
+        raise LaunchError(str(e)) from None
     rt.check_options([a.split("=", 1)[0] for a in argv if a.startswith("--")])
     module = require_build(module) if rt.uses_build else None
     selfhost_argv = [NO_IMPLICIT_DIR] + view.selfhost_dir_args() + view.rewrite_argv(argv)
@@ -128,7 +131,10 @@ def run_app_direct(app_wasm, args, dirs=(), env=None, stdin=b"", timeout=None, *
     app_wasm = Path(app_wasm)
     if not app_wasm.is_file():
         raise LaunchError("%s not found" % app_wasm)
-    preopens = [(m.host, m.guest) for m in Mounts(dirs).mounts]
+    try:
+        preopens = [(m.host, m.guest) for m in Mounts(dirs).mounts]
+    except UsageError as e:
+        raise LaunchError(str(e)) from None
     with tempfile.TemporaryDirectory(prefix="selfhost-direct-") as work:
         job = Job(module=app_wasm.resolve(), argv=[], env=_guest_env(env), preopens=preopens,
                   work=work, cache=cache_dir())

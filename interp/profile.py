@@ -38,7 +38,7 @@ class Profile:
         """Rows sorted hottest first: dicts with func, name, heat, samples, tier, and the
         offloaded calls/seconds when the function was offloaded."""
         module = self.module
-        off = getattr(module, "offload", None)
+        off = module.codemap.offload
         nimp = len(module.imported("func"))
         rows = []
         for k, code in list(module.codemap.lowered.items()):
@@ -57,7 +57,7 @@ class Profile:
 
     def stats(self, top=10):
         """For a snapshot's stats / --stats: the top rows plus offload totals."""
-        off = getattr(self.module, "offload", None)
+        off = self.module.codemap.offload
         out = {"top": self.rows()[:top]}
         if off is not None:
             out["offload"] = off.stats()
@@ -73,7 +73,7 @@ class Profile:
             out.write("%6d  %-28s %6s %12d %12d %10s %10s\n"
                       % (r["func"], r["name"][:28], r["tier"], r["heat"], r["samples"],
                          r.get("offloaded_calls", ""), r.get("offloaded_seconds", "")))
-        off = getattr(self.module, "offload", None)
+        off = self.module.codemap.offload
         if off is not None:
             s = off.stats()
             out.write("offload: %d offloadable functions, %d calls offloaded, %.3f s in them "
@@ -85,7 +85,7 @@ class Profile:
 
 def profile_stats(module, top=10):
     """The profile entries for a checkpoint's stats (None when not profiling)."""
-    stats = getattr(getattr(module, "profile", None), "stats", None)  # (a Tracer has none)
+    stats = getattr(module.codemap.profile, "stats", None)  # (a Tracer has none)
     return stats(top) if stats is not None else None
 
 

@@ -1,7 +1,7 @@
 """Run the official WebAssembly spec test suite's scripts, as JSON from `wast2json`.
 
-The runner's core lives in interp/ (standard library only) so that it is compiled into
-selfhost.wasm too: `selfhost.wasm --spec-json SCRIPT.json ...` runs scripts inside any host, which
+The runner's core is part of the selfhost program (standard library only) so that it is compiled
+into selfhost.wasm too: `selfhost.wasm --spec-json SCRIPT.json ...` runs scripts inside any host, which
 checks the interpreter *as built*, on the host's own libc and float behaviour, not just on the
 CPython it was developed on. tests/spec.py adds the wast2json conversion and its cache, file
 selection and timeouts around it (`python -m tests.spec`).
@@ -14,10 +14,10 @@ register, action) are not counted when they work, and count as one failure when 
 import json
 import os
 
-from .errors import LinkError, MalformedError, InvalidError, ModuleError, Trap
-from .module import FuncType
-from .opcodes import I32, I64, F32, F64, FUNCREF
-from .values import (f32_from_bits, f32_to_bits, f32_round, f64_from_bits, f64_to_bits,
+from interp.errors import LinkError, MalformedError, InvalidError, ModuleError, Trap
+from interp.module import FuncType
+from interp.opcodes import I32, I64, F32, F64, FUNCREF
+from interp.values import (f32_from_bits, f32_to_bits, f32_round, f64_from_bits, f64_to_bits,
                      to_signed32, to_signed64)
 
 ASSERTIONS = ("assert_return", "assert_trap", "assert_exhaustion", "assert_invalid",
@@ -167,11 +167,19 @@ def check_results(expected, got):
 # the interpreter API and the spectest module
 
 class Api:
-    """The interp entry points the runner uses (a separate object so tests can substitute)."""
+    """The interp entry points the runner uses (a separate object so tests can substitute).
+    ``config``: the engine Config for every instance (default: from the SELFHOST_* variables,
+    selfhost/config.py). ``stats`` sums the tier-1 compile counts of the scripts run so far."""
 
-    def __init__(self, mod=None, max_call_depth=None):
+    def __init__(self, mod=None, max_call_depth=None, config=None):
         if mod is None:
             import interp as mod
+        if config is None:
+            from .config import engine_config
+            config = engine_config(os.environ, max_call_depth)
+        self.config = config
+        self.stats = {}
+        self._modules = []
         missing = [n for n in ("decode", "instantiate", "HostFunc", "Memory", "Table", "Global")
                    if not hasattr(mod, n)]
         if missing:
@@ -180,7 +188,7 @@ class Api:
             if not callable(getattr(mod, n)):
                 raise UsageError("interp.%s is not callable (a submodule of the same name "
                                  "shadows the function?)" % n)
-        self.decode = mod.decode
+        self._decode = mod.decode
         self._instantiate = mod.instantiate
         self.max_call_depth = max_call_depth
         self.HostFunc = mod.HostFunc
@@ -188,10 +196,22 @@ class Api:
         self.Table = mod.Table
         self.Global = mod.Global
 
+    def decode(self, data):
+        module = self._decode(data)
+        self._modules.append(module)
+        return module
+
     def instantiate(self, module, imports):
-        if self.max_call_depth is None:
-            return self._instantiate(module, imports)
-        return self._instantiate(module, imports, max_call_depth=self.max_call_depth)
+        from interp.machine import Machine
+        return self._instantiate(module, imports, machine=Machine(self.config))
+
+    def end_script(self):
+        """Add the tier-1 compile counts of the script's modules to ``stats`` and let go."""
+        for module in self._modules:
+            codemap = getattr(module, "codemap", None)
+            for k, v in (codemap.stats.items() if codemap is not None else ()):
+                self.stats[k] = self.stats.get(k, 0) + v
+        self._modules = []
 
 
 def make_spectest(api):
@@ -438,6 +458,9 @@ class ScriptRunner:
                 import signal
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old_handler)
+            end = getattr(self.api, "end_script", None)   # (test doubles may lack it)
+            if end is not None:
+                end()
         return res
 
     def run_command(self, cmd):

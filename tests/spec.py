@@ -25,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 
-from interp.spectest import *  # noqa: F401,F403 (the runner's core, re-exported for tests)
-from interp.spectest import CommandFailed, FileResult, ScriptRunner, UsageError
+from selfhost.spectest import *  # noqa: F401,F403 (the runner's core, re-exported for tests)
+from selfhost.spectest import CommandFailed, FileResult, ScriptRunner, UsageError
+
+LAST_API = None   # the Api of the last main() run (tests read its tier-1 compile stats)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SUITE = os.path.join(os.path.dirname(REPO_ROOT), "shared", "wasm-testsuite")
@@ -127,6 +129,8 @@ def main(argv=None):
         if args.max_call_depth is not None and args.max_call_depth < 1:
             raise UsageError("--max-call-depth must be at least 1")
         api = Api(max_call_depth=args.max_call_depth)
+        global LAST_API
+        LAST_API = api
     except UsageError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2

@@ -4,7 +4,7 @@ Reference: the app run directly by wasmtime-py's own WASI (``host.launch.run_app
 host/launch.py exists, else the local equivalent ``run_reference`` below). Ours: selfhost running
 the app through ``host.launch.run`` on each runtime: "native" (selfhost's Python on this CPython)
 and "wasmtime", "wasmer", "node" (build/selfhost.wasm under that host); without host/launch.py
-only "native", as ``python -m interp``. stdout, the
+only "native", as ``python -m selfhost``. stdout, the
 exit code and the files left in the app's directory must be identical; stderr is compared for
 the apps whose stderr is their own output (not a host's trap report).
 
@@ -69,7 +69,7 @@ def run_reference(app_wasm, args, dirs=(), env=None, stdin=b""):
 
 
 def run_native(app_wasm, args, dirs=(), env=None, stdin=b""):
-    argv = [sys.executable, "-m", "interp"]
+    argv = [sys.executable, "-m", "selfhost"]
     for host, guest in dirs:
         argv += ["--dir", "%s::%s" % (host, guest)]
     for key, value in (env or {}).items():
@@ -85,7 +85,7 @@ APPS_GUEST_DIR = "/selfhost-apps"
 def run_selfhost(runtime, app_wasm, args, dirs=(), env=None, stdin=b""):
     """selfhost running the app on ``runtime``: through host.launch.run when it exists (the app's
     directory is a private preopen of selfhost, the app's env goes through --env), else (native
-    only) ``python -m interp`` directly."""
+    only) ``python -m selfhost`` directly."""
     if _launch is None or not hasattr(_launch, "run"):
         assert runtime == "native"
         return run_native(app_wasm, args, dirs, env, stdin)

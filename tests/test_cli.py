@@ -1,4 +1,4 @@
-"""`python -m interp` as a subprocess: --invoke, options, errors, exit codes."""
+"""`python -m selfhost` as a subprocess: --invoke, options, errors, exit codes."""
 import shutil
 import subprocess
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from interp import cli
+from selfhost import cli, exit_codes
 from tests.apps.build import build_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def kernel(tmp_path_factory):
 
 
 def run(*args, stdin=b""):
-    proc = subprocess.run([sys.executable, "-m", "interp", *map(str, args)], input=stdin,
+    proc = subprocess.run([sys.executable, "-m", "selfhost", *map(str, args)], input=stdin,
                           capture_output=True, cwd=ROOT, timeout=300)
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
@@ -112,7 +112,16 @@ def test_invoke_with_double_dash(kernel):
     (["--invoke", "add", "{k}", "1", "x"], ["bad i32 argument 'x'"]),
     (["--invoke", "add", "{k}", "1", "4294967296"], ["out of range"]),
     (["--bogus", "{k}"], ["unrecognized arguments: --bogus"]),
-    (["--max-call-depth", "x", "{k}"], ["--max-call-depth", "invalid int value"]),
+    (["--max-call-depth", "x", "{k}"], ["--max-call-depth", "expected an integer"]),
+    (["--max-call-depth", "0", "{k}"], ["--max-call-depth", "at least 1"]),
+    (["--max-call-depth", "-5", "{k}"], ["--max-call-depth", "at least 1"]),
+    (["--checkpoint-after", "-1", "{k}"], ["--checkpoint-after", "seconds >= 0"]),
+    (["--checkpoint-after", "nan", "{k}"], ["--checkpoint-after", "seconds >= 0"]),
+    (["--checkpoint-after", "inf", "{k}"], ["--checkpoint-after", "seconds >= 0"]),
+    (["--checkpoint-after", "soon", "{k}"], ["--checkpoint-after", "number of seconds"]),
+    (["--offload-threshold", "-1", "{k}"], ["--offload-threshold", "at least 0"]),
+    (["--offload-threshold", "1e3", "{k}"], ["--offload-threshold", "expected an integer"]),
+    (["--offload", "maybe", "{k}"], ["--offload", "invalid choice"]),
     (["--env", "NOEQUALS", "{k}"], ["bad --env"]),
     ([], ["missing APP.wasm"]),
     (["--invoke"], ["expected one argument"]),
@@ -132,7 +141,7 @@ def test_invoke_missing_export_exits_1(kernel, name):
 
 def test_trap_exit_code(kernel):
     code, out, err = run("--invoke", "div", kernel, "1", "0")
-    assert code == cli.EXIT_TRAP == 134 and out == ""
+    assert code == exit_codes.TRAP == 134 and out == ""
     assert_one_error_line(err, "wasm trap: integer divide by zero")
 
 

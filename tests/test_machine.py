@@ -15,6 +15,7 @@ from interp.errors import Trap
 from interp.machine import Machine, Suspended
 from interp.module import FuncType
 from interp.opcodes import I32
+from interp.codemap import CodeMap
 from interp.validate import validate_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,7 +27,7 @@ def decode(data):
     """interp.decode's two steps (the attribute interp.decode is shadowed by the submodule
     interp.decode once that is imported)."""
     module = decode_module(bytes(data))
-    module.heights = validate_module(module)
+    module.codemap = CodeMap(validate_module(module))
     return module
 
 
@@ -563,10 +564,11 @@ def test_interrupt_across_instances_and_host_calls(tmp_path):
 
 def test_machine_opcode_literals_match_lower():
     """The run loop tests opcodes as int literals (faster than globals), each with its name in
-    a comment: every `op == N:  # NAME` and `else:  # N NAME` must agree with lower.py."""
+    a comment: every `op == N:  # NAME` and `else:  # N NAME` must agree with lower.py (the
+    cold ones are in cold.py, shared with tier 1)."""
     import re
-    from interp import machine
-    src = open(machine.__file__).read()
+    from interp import cold, machine
+    src = open(machine.__file__).read() + open(cold.__file__).read()
     pairs = re.findall(r"if op == (\d+):  # (\w+)", src)
     pairs += re.findall(r"else:  # (\d+) (\w+)", src)
     for n1, n2, name1, name2 in re.findall(r"if op == (\d+) or op == (\d+):  # (\w+), (\w+)",

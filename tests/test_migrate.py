@@ -1,4 +1,4 @@
-"""Checkpoint, restore and live migration across host runtimes (host/checkpoint_cmds.py).
+"""Checkpoint, restore and live migration across host runtimes (host/commands/).
 
 The app is tests/ckpt_apps/stateful.c, compiled here (tests/.cache/ckpt/) with zig: each step
 mixes a 1 MiB array, updates float state, appends to an output file kept open, prints a line; it
@@ -301,7 +301,7 @@ def test_inspect_text_and_json(named_app, app, named_snapshot):
 
 
 def test_stats_json_of_a_checkpoint(named_snapshot):
-    from host.checkpoint_cmds import read_stats, written_at
+    from host.commands.common import read_stats, written_at
     _snap, _d, stats = named_snapshot
     s = read_stats(stats)
     assert s, "no --stats JSON written"

@@ -24,4 +24,5 @@ class NativeRuntime(Runtime):
         env.update(job.env)
         env["PYTHONPATH"] = str(ROOT)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        return Command([sys.executable, "-m", "host.runtimes.native_main", path], env=env)
+        return Command([sys.executable, "-m", "host.runtimes.native_main", "--config", path],
+                       env=env)

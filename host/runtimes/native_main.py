@@ -1,7 +1,10 @@
-"""The native runtime's process: ``python -m host.runtimes.native_main CONFIG.json``.
+"""The native runtime's process: selfhost's program on this CPython, with wasmtime-py as
+offload's native side (when it is importable and offload is wanted).
 
-CONFIG: {"argv": selfhost's argv, "offload": bool}. Runs selfhost.cli.main on this CPython
-with wasmtime-py as offload's native side (when it is importable and offload is wanted)."""
+    python -m host.runtimes.native_main --config CONFIG.json   (what native.py starts)
+    python -m host.runtimes.native_main [SELFHOST ARGS...]      (by hand, and in tests)
+
+CONFIG: {"argv": selfhost's argv, "offload": bool}."""
 import json
 import sys
 
@@ -17,8 +20,11 @@ def _native_side(module, threshold):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    with open(argv[0], encoding="utf-8") as f:
-        config = json.load(f)
+    if argv[:1] == ["--config"] and len(argv) == 2:
+        with open(argv[1], encoding="utf-8") as f:
+            config = json.load(f)
+    else:
+        config = {"argv": list(argv), "offload": True}
     from selfhost.cli import main as selfhost_main
     native = _native_side if config.get("offload", True) else None
     return selfhost_main(config["argv"], native_side=native)
