@@ -39,12 +39,9 @@ NEXT = {"native": "wasmtime", "wasmtime": "wasmer", "wasmer": "node", "node": "w
 
 
 def build_app():
-    if APP.is_file() and APP.stat().st_mtime >= SOURCE.stat().st_mtime:
-        return APP
-    APP.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-wasi", "-O2", "-s",
-                    "-fno-sanitize=undefined", str(SOURCE), "-o", str(APP)], check=True)
-    return APP
+    from tests.apps.build import build_c
+    return build_c(SOURCE, APP.parent, ["-target", "wasm32-wasi", "-O2", "-s",
+                                        "-fno-sanitize=undefined"])
 
 
 def _selfhost_cmd(*args):

@@ -35,7 +35,8 @@ PROTOCOL = {
             "tables": OP_TABLES},
     "status": {"ok": ST_OK, "error": ST_ERROR, "trap": ST_TRAP, "grow": ST_GROW,
                "hello": ST_HELLO, "stack": ST_STACK},
-    "null_ref": NULL_REF, "export_prefix": EXPORT_PREFIX,
+    "null_ref": "0x%x" % NULL_REF,     # a string: JSON numbers are doubles in JavaScript
+    "export_prefix": EXPORT_PREFIX,
     "bytearray_layout": list(BYTEARRAY_LAYOUT_WASM32),
 }
 

@@ -183,7 +183,12 @@ def restore_command(module, snapshot, wasi, policy, preopens, config=None):
     WASI object gets the snapshot's state with its preopens mapped onto ``preopens``."""
     t0 = time.monotonic()
     stats = {"phase": "restore", "started_at": time.time()}
-    wasi.restore_state(wasi_state.from_json(snapshot.wasi, preopens))
+    state = wasi_state.from_json(snapshot.wasi, preopens)
+    try:
+        wasi.restore_state(state)
+    except OSError as e:
+        raise RunError("cannot reopen a file the snapshot's app had open: %s%s"
+                       % (e.strerror or e, ": %s" % e.filename if e.filename else "")) from None
     machine = Machine(config)
     instance, frames = restore(snapshot, module, wasi.imports(), machine=machine)
     if "memory" in instance.exports:

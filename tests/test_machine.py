@@ -3,10 +3,10 @@ interrupt + resume. Modules are written in .wat and built with wat2wasm; the C k
 tests/kernels/kernels.c are built with zig cc and checked against wasmtime."""
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
+
+from tests import support
 
 import interp
 from interp import lower
@@ -35,12 +35,7 @@ needs_wat2wasm = pytest.mark.skipif(not shutil.which("wat2wasm"), reason="wat2wa
 
 
 def wat(tmp_path, text, name="m"):
-    src = tmp_path / (name + ".wat")
-    out = tmp_path / (name + ".wasm")
-    src.write_text(text)
-    subprocess.run(["wat2wasm", "--enable-all", str(src), "-o", str(out)], check=True)
-    return decode(out.read_bytes())
-
+    return decode(support.wat2wasm(text, tmp_path / (name + ".wasm"), "--enable-all").read_bytes())
 
 def inst_of(tmp_path, text, imports=None, **kw):
     return interp.instantiate(wat(tmp_path, text), imports or {}, **kw)
@@ -360,13 +355,10 @@ def test_deep_recursion_and_exhaustion(tmp_path):
 # ---------------------------------------------------------------- the C kernels
 
 @pytest.fixture(scope="module")
-def kernels_wasm(tmp_path_factory):
+def kernels_wasm():
     pytest.importorskip("ziglang")
-    out = tmp_path_factory.mktemp("kernels") / "kernels.wasm"
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-freestanding", "-nostdlib",
-           "-O2", "-Wl,--no-entry"]
-    subprocess.run(cmd + [KERNELS_C, "-o", str(out)], check=True)
-    return out.read_bytes()
+    return support.build_c(KERNELS_C, support.CACHE / "kernels",
+                           support.FREESTANDING_CFLAGS).read_bytes()
 
 
 @pytest.mark.parametrize("fuse", [True, False])

@@ -23,12 +23,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import support
+
 from host import launch
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "ckpt_apps" / "stateful.c"
 CACHE = ROOT / "tests" / ".cache" / "ckpt"
-WASM_HOSTS = ("wasmtime", "wasmer", "node")
+WASM_HOSTS = ("wasmtime", "wasmtime-cli", "wasmer", "node")
 EXIT_CHECKPOINTED = 75
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 
@@ -62,18 +64,11 @@ def clean_error(proc, code=1):
 
 
 def _compile(out, strip):
-    if subprocess.run([sys.executable, "-m", "ziglang", "version"],
-                      capture_output=True).returncode != 0:
-        pytest.skip("ziglang is not installed (pip install ziglang): cannot build stateful.c")
-    if out.is_file() and out.stat().st_mtime >= SOURCE.stat().st_mtime:
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.wasm")
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-wasi", "-O2",
-           "-fno-sanitize=undefined", str(SOURCE), "-o", str(tmp)] + (["-s"] if strip else [])
-    subprocess.run(cmd, check=True, capture_output=True)
-    os.replace(tmp, out)
-    return out
+    """stateful.c, stripped or with its name section (cached by content in out's folder)."""
+    pytest.importorskip("ziglang")
+    flags = support.WASI_CFLAGS if strip else [f for f in support.WASI_CFLAGS if f != "-s"]
+    built = support.build_c(SOURCE, out.parent / ("strip" if strip else "named"), flags)
+    return built
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +84,7 @@ def named_app():
 
 @pytest.fixture
 def need_build():
-    module = launch.selfhost_wasm()
-    if not module.is_file():
-        if os.environ.get("SELFHOST_REQUIRE_BUILD") == "1":
-            pytest.fail("%s is missing and SELFHOST_REQUIRE_BUILD=1" % module)
-        pytest.skip("%s not built (run ./build.sh): the Wasm-runtime cases need it" % module)
+    return support.require_build()
 
 
 _refs = {}
@@ -143,7 +134,7 @@ def test_migrate_between_hosts(need_build, app, tmp_path, source, target):
     assert int(m.group(2)) == keep.stat().st_size > 0
 
 
-# --- (b) a chain of 20 migrations, round-robin over the three hosts --------------------------
+# --- (b) a chain of 20 migrations, round-robin over the Wasm hosts --------------------------
 
 def test_chain_of_twenty_migrations(need_build, app, tmp_path):
     steps = 20
@@ -160,7 +151,7 @@ def test_chain_of_twenty_migrations(need_build, app, tmp_path):
     out.append(proc.stdout)
     hosts_used = []
     for k in range(1, steps + 1):
-        host = WASM_HOSTS[k % 3]
+        host = WASM_HOSTS[k % len(WASM_HOSTS)]
         hosts_used.append(host)
         proc = selfhost("restore", "--runtime", host, "--dir", dir_opt,
                         "--snapshot", snaps / ("s%d.snap" % k), snaps / ("s%d.snap" % (k - 1)),

@@ -28,7 +28,7 @@ function setProtocol(p, exitCodes) {
   ({ magic_fd: MAGIC_FD, mailbox_magic: MAILBOX_MAGIC, export_prefix: PREFIX } = p);
   ({ hello: OP_HELLO, load: OP_LOAD, call: OP_CALL, finish: OP_FINISH, tables: OP_TABLES } = p.ops);
   ({ ok: ST_OK, error: ST_ERROR, trap: ST_TRAP, grow: ST_GROW, hello: ST_HELLO, stack: ST_STACK } = p.status);
-  NULL_REF = BigInt(p.null_ref);
+  NULL_REF = BigInt(p.null_ref);   // a hex string: exact as a BigInt
   [BA_SIZE, BA_START] = p.bytearray_layout;
   EXIT = exitCodes;
 }
