@@ -127,7 +127,8 @@ def test_walk_sees_the_imports():
 
 
 SOURCE_FILES = sorted(p for pkg in LAYERS + ["tests", "bench", "tools"]
-                      for p in (ROOT / pkg).rglob("*") if p.suffix in (".py", ".mjs", ".sh"))
+                      for p in (ROOT / pkg).rglob("*") if p.suffix in (".py", ".mjs", ".sh")
+                      and not {".cache", "__pycache__"} & set(p.relative_to(ROOT).parts))
 
 
 @pytest.mark.parametrize("path", SOURCE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
