@@ -1,8 +1,12 @@
-"""Snapshot files: written whole or not at all.
+"""Snapshot files: written whole or not at all, and nothing left behind.
 
 write_snapshot writes to a temporary file in the target's directory, flushes and fsyncs it, then
 os.replace()s it onto the target: a crash or error at any point leaves the previous snapshot file
-whole (at worst a stray ``.NAME.*.tmp`` beside it). Only os calls that WASI has are used.
+whole. The temporary file has one fixed name per target, ``.NAME.selfhost-tmp``: a process
+killed mid-write (kill -9 leaves no chance to clean up) leaves at most that one file, and the
+next write to the same target removes it first (an unlink never follows a symlink, and the
+file is then made with O_EXCL, so a symlink planted under that name is never written through).
+Only os calls that WASI has are used.
 """
 import os
 
@@ -10,13 +14,26 @@ from . import format as _format
 from .snapshot import SnapshotError, SnapshotIOError
 
 _os_write = os.write   # a seam for tests that simulate a failure mid-write
-_counter = [0]
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-def _temp_path(path):
-    _counter[0] += 1
-    d, name = os.path.split(path)
-    return os.path.join(d, ".%s.%d.%d.tmp" % (name, os.getpid(), _counter[0]))
+def temp_path(path):
+    """The one temporary file a write of ``path`` uses (a leftover of a killed writer)."""
+    d, name = os.path.split(os.fspath(path))
+    return os.path.join(d, ".%s.selfhost-tmp" % name)
+
+
+def _open_temp(tmp):
+    """Create the temp file afresh: a leftover (file or symlink) is removed, never followed."""
+    for _ in range(3):
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        except FileExistsError:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+    return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
 
 
 def _write_all(fd, data):
@@ -30,11 +47,11 @@ def write_snapshot(path, snapshot):
     """Encode snapshot and store it at path atomically. Returns the number of bytes written."""
     path = os.fspath(path)
     parts = _format.encode_parts(snapshot)   # InvalidState before any file is touched
-    tmp = _temp_path(path)
+    tmp = temp_path(path)
     fd = None
     total = 0
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = _open_temp(tmp)
         for part in parts:
             _write_all(fd, part)
             total += memoryview(part).nbytes
@@ -74,15 +91,16 @@ def _sync_dir(d):
         os.close(fd)
 
 
-def read_snapshot(path, expected_module_sha256=None):
-    """Read and decode the snapshot at path (see format.decode for the errors)."""
+def read_snapshot(path, expected_module_sha256=None, memory_limits=None):
+    """Read and decode the snapshot at path (see format.decode for the errors and
+    ``memory_limits``)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise SnapshotIOError("cannot read snapshot %s: %s" % (path, e.strerror or e)) from e
     try:
-        return _format.decode(data, expected_module_sha256)
+        return _format.decode(data, expected_module_sha256, memory_limits)
     except SnapshotError as e:
         e.args = ("%s: %s" % (path, e),)
         raise

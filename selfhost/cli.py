@@ -45,9 +45,9 @@ from . import exit_codes
 
 # The command-line contract the host side relies on: options that take a value (the next token
 # or after "="), and those whose value is a file path (host/mounts.py maps them per runtime).
-VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--argv0", "--max-call-depth", "--snapshot",
-                 "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats",
-                 "--trace", "--offload", "--offload-threshold")
+VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--dir-origin", "--argv0", "--max-call-depth",
+                 "--snapshot", "--checkpoint-trigger", "--checkpoint-after", "--restore",
+                 "--stats", "--trace", "--offload", "--offload-threshold", "--args-file")
 PATH_OPTIONS = ("--snapshot", "--checkpoint-trigger", "--restore", "--stats", "--trace")
 
 
@@ -99,6 +99,14 @@ def build_parser():
     parser.add_argument("--dir", metavar="HOST[::GUEST]", action="append", default=[],
                         help="give the app the directory HOST, named GUEST (default: HOST) "
                              "(repeatable)")
+    parser.add_argument("--dir-origin", metavar="GUEST::PATH", action="append", default=[],
+                        help="the --dir named GUEST is PATH on the user's host (recorded in "
+                             "snapshots, so that a restore on this machine can find it; "
+                             "launchers pass it)")
+    parser.add_argument("--args-file", metavar="PATH",
+                        help="read selfhost's whole command line (a JSON list of strings) "
+                             "from PATH; then the only option (launchers use it for a command "
+                             "line of any size)")
     parser.add_argument("--argv0", metavar="NAME",
                         help="the app's argv[0], also its name in messages (default: APP.wasm "
                              "as given; as wasmtime's --argv0)")
@@ -228,6 +236,45 @@ def host_path(path, preopens):
     return path if mapped is None else mapped
 
 
+def parse_dir_origins(specs, preopens):
+    """``--dir-origin GUEST::PATH`` options -> {GUEST: PATH}; GUEST must be a --dir's guest
+    name (matched whole: a name or a path may itself hold "::")."""
+    guests = sorted({guest for _host, guest in preopens}, key=len, reverse=True)
+    origins = {}
+    for spec in specs:
+        guest = next((g for g in guests if spec.startswith(g + "::")), None)
+        if guest is None or not spec[len(guest) + 2:]:
+            raise UsageError("bad --dir-origin %r: expected GUEST::PATH with GUEST a --dir's "
+                             "guest name" % spec)
+        origins[guest] = spec[len(guest) + 2:]
+    return origins
+
+
+def read_args_file(argv):
+    """``--args-file PATH`` (alone) -> the command line it holds; any other argv as it is."""
+    names = [a.split("=", 1)[0] for a in argv]
+    if "--args-file" not in names:
+        return argv
+    if len(argv) == 2 and argv[0] == "--args-file":
+        path = argv[1]
+    elif len(argv) == 1 and argv[0].startswith("--args-file="):
+        path = argv[0].split("=", 1)[1]
+    else:
+        raise UsageError("--args-file must be the only option")
+    import json
+    try:
+        with open(path, encoding="utf-8") as f:
+            args = json.load(f)
+    except (OSError, ValueError) as e:
+        raise UsageError("cannot read --args-file %s: %s" % (path, getattr(e, "strerror", None)
+                                                             or e)) from None
+    if type(args) is not list or not all(type(a) is str for a in args):
+        raise UsageError("--args-file %s must hold a JSON list of strings" % path)
+    if "--args-file" in [a.split("=", 1)[0] for a in args[:app_index(args) or len(args)]]:
+        raise UsageError("--args-file %s names --args-file again" % path)
+    return args
+
+
 def parse_env(specs):
     env = {}
     for spec in specs:
@@ -296,6 +343,7 @@ def _main(argv, native_side):
     import interp
     from .config import ConfigError, engine_config
 
+    argv = read_args_file(argv)
     options, app, app_args = split_argv(argv)
     parser = build_parser()
     try:
@@ -330,6 +378,7 @@ def _main(argv, native_side):
         # its host gave it, but "." is the one the user's contract names: hand it on.
         preopens = [(".", ".")]
     env = parse_env(ns.env)
+    origins = parse_dir_origins(ns.dir_origin, preopens)
     for host, _guest in preopens:
         if not os.path.isdir(host):
             _err("--dir %s: not a directory" % host)
@@ -344,7 +393,7 @@ def _main(argv, native_side):
     from .session import Policy, RunOptions, run_app
     policy = Policy(ns.snapshot, ns.checkpoint_trigger, ns.checkpoint_after,
                     ns.checkpoint_continue, ns.stats,
-                    created_by="selfhost %s" % interp.__version__)
+                    created_by="selfhost %s" % interp.__version__, dir_origins=origins)
     opts = RunOptions(invoke=ns.invoke, restore=ns.restore, offload=ns.offload,
                       offload_threshold=ns.offload_threshold,
                       explicit_call_depth=ns.max_call_depth is not None, profile=ns.profile,

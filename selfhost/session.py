@@ -25,6 +25,7 @@ from typing import Optional
 
 import interp
 from checkpoint import wasi_state
+from checkpoint.against_module import memory_limits
 from checkpoint.capture import capture, module_sha256, restore
 from checkpoint.snapshot import SnapshotError
 from checkpoint.store import read_snapshot, write_snapshot
@@ -62,8 +63,9 @@ class Policy:
     """What the user asked for on the command line."""
 
     def __init__(self, snapshot_path="selfhost.snap", trigger_path=None, after_seconds=None,
-                 keep_running=False, stats_path=None, created_by=""):
+                 keep_running=False, stats_path=None, created_by="", dir_origins=None):
         self.snapshot_path = snapshot_path
+        self.dir_origins = dict(dir_origins or {})   # guest dir -> the user's host path
         self.trigger_path = trigger_path
         self.after_seconds = after_seconds
         self.keep_running = keep_running
@@ -122,7 +124,8 @@ class _Controller:
         profile = profile_stats(self.instance.module)
         if profile is not None:
             stats["profile"] = profile
-        snap = capture(frames, self.instance, wasi=wasi_state.to_json(self.wasi.state()), stats=stats,
+        wasi = wasi_state.to_json(self.wasi.state(), self.policy.dir_origins)
+        snap = capture(frames, self.instance, wasi=wasi, stats=stats,
                        created_by=self.policy.created_by)
         t1 = time.monotonic()
         size = write_snapshot(self.policy.snapshot_path, snap)
@@ -175,7 +178,8 @@ def run_command(instance, wasi, policy):
 
 def load_snapshot(path, module):
     """Read and check a snapshot file for ``module`` (raises checkpoint.SnapshotError)."""
-    return read_snapshot(path, expected_module_sha256=module_sha256(module))
+    return read_snapshot(path, expected_module_sha256=module_sha256(module),
+                         memory_limits=memory_limits(module))
 
 
 def restore_command(module, snapshot, wasi, policy, preopens, config=None):
@@ -190,7 +194,7 @@ def restore_command(module, snapshot, wasi, policy, preopens, config=None):
         raise RunError("cannot reopen a file the snapshot's app had open: %s%s"
                        % (e.strerror or e, ": %s" % e.filename if e.filename else "")) from None
     machine = Machine(config)
-    instance, frames = restore(snapshot, module, wasi.imports(), machine=machine)
+    instance, frames = restore(snapshot, module, wasi.imports(), machine=machine, consume=True)
     if "memory" in instance.exports:
         wasi.bind(instance)
     stats["restore_seconds"] = time.monotonic() - t0
@@ -276,7 +280,10 @@ def _attach_offload(module, threshold, native_side):
     """Offload auto: attach an Offloader when a native side is available: the one the host
     passed in (``native_side``, on CPython), or inside selfhost.wasm a launcher that answers
     the doorbell (doorbell.py); else nothing (everything is interpreted)."""
-    from interp.offload import DEFAULT_THRESHOLD, Offloader
+    from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
+    analysis = applies(module)
+    if analysis is None:         # nothing to offload (e.g. it imports a global): no native side
+        return None
     if native_side is not None:
         return native_side(module, threshold)
     if vars(sys).get("platform") != "wasi":
@@ -285,5 +292,5 @@ def _attach_offload(module, threshold, native_side):
     native = DoorbellNative.connect(module)
     if native is None:
         return None
-    return Offloader(module, native,
-                     DEFAULT_THRESHOLD if threshold is None else threshold).attach()
+    return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,
+                     analysis=analysis).attach()

@@ -277,10 +277,13 @@ def _import_stub(imp):
 
 def make_offloader(module, threshold=None):
     """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it."""
-    from interp.offload import DEFAULT_THRESHOLD, Offloader
+    from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
+    analysis = applies(module)
+    if analysis is None:       # e.g. a module that imports a global: offload does not apply
+        return None
     native = WasmtimeNative(module)
-    return Offloader(module, native,
-                     DEFAULT_THRESHOLD if threshold is None else threshold).attach()
+    return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,
+                     analysis=analysis).attach()
 
 
 def _api(vt, b):
