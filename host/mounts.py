@@ -72,6 +72,12 @@ class Mounts:
     def from_specs(cls, specs):
         return cls([parse_dir(s) for s in specs])
 
+    def add_user(self, host, guest):
+        """Add a user directory (a restore's default from the snapshot's own run)."""
+        if not os.path.isdir(host):
+            raise UsageError("--dir %s: not a directory" % host)
+        self.mounts.insert(len(self.user), Mount(os.path.abspath(host), guest, False))
+
     @property
     def user(self):
         return [m for m in self.mounts if not m.private]

@@ -25,6 +25,11 @@ handed on as ".", so ``wasmtime run --dir . selfhost.wasm -- app.wasm`` gives th
 Natively nothing is implicit (that would widen the sandbox to the working directory). The host
 launchers pass ``--dir`` explicitly.
 
+Launchers (host/launch.py) also pass ``--dir-origin GUEST::PATH`` (where a --dir is on the
+user's host: recorded in snapshots) and may pass the whole command line in a file,
+``--args-file PATH`` (a JSON list of strings; then the only option): a command line of any size,
+beyond the OS's limits on the host runtime's own.
+
 Exit codes (exit_codes.py): the app's own code; 1 with one line "selfhost: error: ..." on
 stderr for a bad module, a link error, a missing file, or a module without ``_start`` when no
 --invoke is given; 2 for a bad command line; 134 for a trap ("selfhost: error: wasm trap:
@@ -60,28 +65,35 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _count(minimum):
-    """An argparse type: an integer >= minimum (a usage error otherwise)."""
+MAX_COUNT = 1 << 31          # the largest --max-call-depth / --offload-threshold
+MAX_SECONDS = 1e9            # the longest --checkpoint-after (about 31 years)
+
+
+def _count(minimum, maximum=MAX_COUNT):
+    """An argparse type: an integer in [minimum, maximum] (a usage error otherwise)."""
     def count(text):
         try:
             value = int(text, 10)
         except ValueError:
-            raise argparse.ArgumentTypeError("expected an integer, got %r" % text) from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError("must be at least %d, got %d" % (minimum, value))
+            raise argparse.ArgumentTypeError("expected an integer, got %.40r" % text) from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError("must be an integer from %d to %d, got %.40r"
+                                             % (minimum, maximum, text))
         return value
     count.__name__ = "integer"
     return count
 
 
 def _seconds(text):
-    """An argparse type: a finite number of seconds >= 0."""
+    """An argparse type: a finite number of seconds, 0 to MAX_SECONDS."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a number of seconds, got %r" % text) from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError("must be a number of seconds >= 0, got %r" % text)
+        raise argparse.ArgumentTypeError("expected a number of seconds, got %.40r"
+                                         % text) from None
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError("must be a number of seconds from 0 to %g, got %.40r"
+                                         % (MAX_SECONDS, text))
     return value
 
 
@@ -293,10 +305,20 @@ def _flush(stream):
         pass
 
 
+def one_line(text):
+    """``text`` with its control characters escaped: an error is one line, even when it
+    quotes a file name or a module's import name that holds a newline."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
+                   else "\\u%04x" % ord(c) for c in text)
+
+
 def _err(message):
     _flush(sys.stdout)
     if sys.stderr is not None:
-        sys.stderr.write("selfhost: error: %s\n" % message)
+        sys.stderr.write("selfhost: error: %s\n" % one_line(message))
         _flush(sys.stderr)
 
 

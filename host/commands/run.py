@@ -16,7 +16,7 @@ from selfhost.cli import UsageError as SelfhostUsageError
 from selfhost.cli import VALUE_OPTIONS, split_argv
 from selfhost.cli import build_parser as selfhost_parser
 
-from .. import launch
+from .. import known_snapshots, launch
 from ..errors import UsageError, print_error
 from ..mounts import Mounts, parse_dir
 from ..runtimes import NAMES as RUNTIME_NAMES
@@ -25,6 +25,8 @@ from . import common
 # Options of `selfhost run` itself; anything else before APP.wasm goes to selfhost.wasm.
 _OWN_VALUE_OPTIONS = ("--runtime", "--dir", "--env")
 _OWN_FLAGS = ("-h", "--help")
+# selfhost.wasm's options that only the launcher sets (from --dir and the launch itself)
+_LAUNCHER_OPTIONS = ("--args-file", "--dir-origin")
 
 
 def split_run_args(tokens):
@@ -69,6 +71,10 @@ def main(tokens):
         return 0
     ns = build_parser().parse_args(own)
     selfhost_ns = None
+    for tok in passthrough:
+        if tok.split("=", 1)[0] in _LAUNCHER_OPTIONS:
+            raise UsageError("%s is passed to selfhost.wasm by `selfhost run` itself"
+                             % tok.split("=", 1)[0])
     if passthrough:
         # Check the selfhost.wasm options here, natively: a typo then fails at once.
         try:
@@ -99,5 +105,11 @@ def main(tokens):
     argv = common.translate_options(argv, mounts)
     if guest_app is not None:
         argv += ["--", guest_app] + app_args
-    return launch.run(ns.runtime, argv, dirs=mounts.user_pairs(),
-                      private_dirs=mounts.private_pairs(), stdin=None, capture=False).returncode
+    snapshot = common.option_value(passthrough, "--snapshot")
+    before = known_snapshots.file_id(snapshot) if snapshot else None
+    try:
+        return launch.run(ns.runtime, argv, dirs=mounts.user_pairs(),
+                          private_dirs=mounts.private_pairs(), stdin=None,
+                          capture=False).returncode
+    finally:
+        common.after_run(snapshot, mounts, before)

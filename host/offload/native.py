@@ -281,7 +281,12 @@ def make_offloader(module, threshold=None):
     analysis = applies(module)
     if analysis is None:       # e.g. a module that imports a global: offload does not apply
         return None
-    native = WasmtimeNative(module)
+    try:
+        native = WasmtimeNative(module)
+    except (wasmtime.WasmtimeError, wasmtime.Trap):
+        # e.g. an element or data segment out of bounds: instantiating the module traps, and
+        # the interpreter reports that itself when it instantiates it; nothing to offload
+        return None
     return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,
                      analysis=analysis).attach()
 
