@@ -28,7 +28,7 @@ from checkpoint import wasi_state
 from checkpoint.against_module import memory_limits
 from checkpoint.capture import capture, module_sha256, restore
 from checkpoint.snapshot import SnapshotError
-from checkpoint.store import read_snapshot, write_snapshot
+from checkpoint.store import Place, read_snapshot, write_snapshot
 from interp import errors
 from interp.errors import Exit
 from interp.machine import Machine, Suspended
@@ -65,12 +65,24 @@ class Policy:
     def __init__(self, snapshot_path="selfhost.snap", trigger_path=None, after_seconds=None,
                  keep_running=False, stats_path=None, created_by="", dir_origins=None):
         self.snapshot_path = snapshot_path
-        self.dir_origins = dict(dir_origins or {})   # guest dir -> the user's host path
         self.trigger_path = trigger_path
         self.after_seconds = after_seconds
         self.keep_running = keep_running
         self.stats_path = stats_path
         self.created_by = created_by
+        self.dir_origins = dict(dir_origins or {})   # guest dir -> the user's host path
+        self.places = {}                             # output -> store.Place, while running
+
+    def pin(self):
+        """Open the output files' directories now, before the guest runs (store.Place)."""
+        self.places = {"snapshot": Place(self.snapshot_path)}
+        if self.stats_path:
+            self.places["stats"] = Place(self.stats_path)
+
+    def unpin(self):
+        for place in self.places.values():
+            place.close()
+        self.places = {}
 
 
 class _Controller:
@@ -128,7 +140,8 @@ class _Controller:
         snap = capture(frames, self.instance, wasi=wasi, stats=stats,
                        created_by=self.policy.created_by)
         t1 = time.monotonic()
-        size = write_snapshot(self.policy.snapshot_path, snap)
+        size = write_snapshot(self.policy.places.get("snapshot", self.policy.snapshot_path),
+                              snap)
         t2 = time.monotonic()
         self.checkpoints += 1
         self.stats.update({"capture_seconds": t1 - t0, "write_seconds": t2 - t1,
@@ -160,8 +173,15 @@ def _drive(controller, start):
 
 def _write_stats(policy, stats):
     if policy.stats_path:
-        with open(policy.stats_path, "w") as f:
-            json.dump(stats, f, indent=1, sort_keys=True)
+        place = policy.places.get("stats") or Place(policy.stats_path)
+        try:
+            place.write([json.dumps(stats, indent=1, sort_keys=True).encode()], sync=False)
+        except OSError as e:
+            raise RunError("cannot write --stats %s: %s" % (policy.stats_path,
+                                                            e.strerror or e)) from None
+        finally:
+            if place is not policy.places.get("stats"):
+                place.close()
 
 
 def run_command(instance, wasi, policy):
@@ -211,6 +231,7 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
     """Decode ``data`` and run it as ``opts`` say (a command, a restore, or one --invoke);
     return the exit code."""
     wasi = WASI([name] + list(app_args), env, preopens)
+    policy.pin()
     try:
         try:
             module = interp.decode(data)
@@ -243,6 +264,7 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
         raise
     finally:
         wasi.close()
+        policy.unpin()
 
 
 def _run_module(module, name, app_args, wasi, preopens, config, policy, opts):

@@ -116,3 +116,30 @@ def test_write_keeps_the_mode_of_the_file_it_replaces(world):
     with HostTree(str(box)) as tree:
         tree.write_file(("x",), b"y")
     assert (box / "x").stat().st_mode & 0o777 == 0o751
+
+
+# --- what a launch mounts -------------------------------------------------------------------
+
+def test_the_app_is_mounted_alone_and_checkpoint_dirs_name_their_files(tmp_path):
+    """APP.wasm's directory is never mounted: a launch copies APP.wasm alone into a private
+    directory; a checkpoint files' mount names its files (Wasmer copies only those)."""
+    from host.mounts import APP_GUEST_DIR, CKPT_GUEST_DIR, Mounts
+    from host.runtimes.wasmer import WasmerRuntime
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    (apps / "a.wasm").write_bytes(b"\0asm")
+    (apps / "secret.txt").write_text("next to the app")
+    work = tmp_path / "work"
+    work.mkdir()
+    mounts = Mounts()
+    assert mounts.guest_app(str(apps / "a.wasm")) == APP_GUEST_DIR + "/a.wasm"
+    assert mounts.guest_file(str(apps / "s.snap"), "--snapshot") == CKPT_GUEST_DIR + "/s.snap"
+    assert mounts.guest_file(str(apps / "st.json"), "--stats") == CKPT_GUEST_DIR + "/st.json"
+    staged = Mounts(private=mounts.private_pairs()).staged(str(work))
+    app_mount = staged.mounts[0]
+    assert sorted(os.listdir(app_mount.host)) == ["a.wasm"]
+    assert app_mount.host.startswith(str(work))
+    view = staged.view(WasmerRuntime())
+    assert view.only_files() == {"/workspace/d0": ["a.wasm"],
+                                 "/workspace/d1": ["s.snap", "st.json"]}
+    assert view.preopens()[1] == (str(apps), "/workspace/d1")
