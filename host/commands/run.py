@@ -27,6 +27,7 @@ _OWN_VALUE_OPTIONS = ("--runtime", "--dir", "--env")
 _OWN_FLAGS = ("-h", "--help")
 # selfhost.wasm's options that only the launcher sets (from --dir and the launch itself)
 _LAUNCHER_OPTIONS = ("--args-file", "--dir-origin")
+DEFAULT_SNAPSHOT = "selfhost.snap"
 
 
 def split_run_args(tokens):
@@ -88,6 +89,10 @@ def main(tokens):
     mounts = Mounts([parse_dir(spec) for spec in ns.dir])
     common.check_env(ns.env)
     argv = list(passthrough)
+    if common.option_value(passthrough, "--snapshot") is None and app:
+        # selfhost's default, made a host path here (./selfhost.snap, as natively): the app
+        # may ask for a checkpoint at any time, and every runtime then writes it there
+        argv += ["--snapshot", DEFAULT_SNAPSHOT]
     for spec in ns.env:
         argv += ["--env", spec]
     if app is None:
@@ -102,10 +107,10 @@ def main(tokens):
             # the app sees (and messages name) the path the user typed, as under `wasmtime
             # run`, not where selfhost.wasm finds it in its sandbox
             argv += ["--argv0", app]
+    snapshot = common.option_value(argv, "--snapshot")     # a host path (before translation)
     argv = common.translate_options(argv, mounts)
     if guest_app is not None:
         argv += ["--", guest_app] + app_args
-    snapshot = common.option_value(passthrough, "--snapshot")
     before = known_snapshots.file_id(snapshot) if snapshot else None
     try:
         return launch.run(ns.runtime, argv, dirs=mounts.user_pairs(),

@@ -73,9 +73,15 @@ def run_wasmtime_cli(app, args, dirs=(), timeout=120):
     return subprocess.run(cmd, capture_output=True, timeout=timeout)
 
 
+# The code the command-line runs use: this checkout, or SELFHOST_TEST_CODE=DIR (another
+# checkout, with its own SELFHOST_WASM: how the "before" numbers of docs/security.md's findings
+# are measured on the code before the fixes).
+CODE = Path(os.environ.get("SELFHOST_TEST_CODE") or ROOT)
+
+
 def selfhost_cli(args, cwd=None, timeout=600, env=None, stdin=None):
     """`selfhost ARGS...` (this checkout's host CLI) in a process of its own."""
-    full_env = dict(os.environ, PYTHONPATH=str(ROOT))
+    full_env = dict(os.environ, PYTHONPATH=str(CODE))
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "host.cli"] + list(args), cwd=cwd,
                           capture_output=True, timeout=timeout, env=full_env, stdin=stdin)
