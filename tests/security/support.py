@@ -83,7 +83,9 @@ def selfhost_cli(args, cwd=None, timeout=600, env=None, stdin=None):
     """`selfhost ARGS...` (this checkout's host CLI) in a process of its own."""
     full_env = dict(os.environ, PYTHONPATH=str(CODE))
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "host.cli"] + list(args), cwd=cwd,
+    # (python -m puts the working directory first on sys.path: it must not be another
+    # checkout than CODE)
+    return subprocess.run([sys.executable, "-m", "host.cli"] + list(args), cwd=cwd or CODE,
                           capture_output=True, timeout=timeout, env=full_env, stdin=stdin)
 
 
