@@ -11,9 +11,10 @@ before the run, and afterwards every file the guest created or changed there is 
 host_dir (and what it removed is removed), never through a symlink on the host (confined.py).
 A mount with names (a private mount of selfhost.wasm's own files: snapshot, stats) carries
 only those files of its top level, both ways. Symlinks are copied as links, both ways, with
-host/runtimes/wasmer_links.py (wasmer-sdk's file system API has no symlink calls). stdout/stderr stream
-to this process's own, stdin is pumped from this process's own, and the exit code is the guest's. wasmer-sdk names argv[0] after
-the package's command ("main"); the given argv[0] is dropped.
+host/runtimes/wasmer_links.py (wasmer-sdk's file system API has no symlink calls).
+stdout/stderr stream to this process's own, stdin is pumped from this process's own, and the
+exit code is the guest's. wasmer-sdk names argv[0] after the package's command ("main"); the
+given argv[0] is dropped.
 """
 import asyncio
 import json
