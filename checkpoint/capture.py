@@ -16,6 +16,7 @@ from interp import opcodes as op
 from interp.runtime import instantiate
 from interp.validate import stack_types_at
 
+from . import against_module
 from .snapshot import (Frame, InvalidState, Label, MemoryState, ModuleMismatch, Snapshot,
                        TableState)
 
@@ -125,18 +126,24 @@ def capture(frames, instance, wasi=None, stats=None, created_by=""):
         created_by=created_by)
 
 
-def restore(snapshot, module, imports, machine=None):
+def restore(snapshot, module, imports, machine=None, consume=False):
     """Instantiate ``module`` afresh (no start function) and load the snapshot's state into
-    it. Returns (instance, frames) for ``instance.machine.resume(frames)``."""
+    it, after checking every field against the module (against_module.check: a snapshot is
+    untrusted input). Returns (instance, frames) for ``instance.machine.resume(frames)``.
+    ``consume``: the instance takes the snapshot's memory buffers over instead of copying
+    them (the snapshot's memories then change with the running app: use it only once)."""
     digest = module_sha256(module)
     if snapshot.module_sha256 != digest:
         raise ModuleMismatch(snapshot.module_sha256, digest)
+    limit = getattr(machine, "max_call_depth", None)
+    against_module.check(snapshot, module, max_frames=limit)
     inst = instantiate(module, imports, machine=machine, run_start=False)
-    if (len(snapshot.memories) != len(inst.mems) or len(snapshot.tables) != len(inst.tables)
-            or len(snapshot.globals) != len(inst.globals)):
-        raise InvalidState("snapshot does not match the module's memories, tables or globals")
-    for mem, state in zip(inst.mems, snapshot.memories):
-        mem.data[:] = state.data
+    nimported = len(module.imported("memory"))
+    for i, (mem, state) in enumerate(zip(inst.mems, snapshot.memories)):
+        if consume and i >= nimported and type(state.data) is bytearray:
+            mem.data = state.data        # the fresh memory's own: no second copy of it
+        else:
+            mem.data[:] = state.data     # an imported memory keeps its identity
     for glob, (valtype, value) in zip(inst.globals, snapshot.globals):
         glob.v = _ref(inst, valtype, value)
     for table, state in zip(inst.tables, snapshot.tables):

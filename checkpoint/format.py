@@ -515,20 +515,23 @@ def _check_header(buf, expected_module_sha256):
             raise ModuleMismatch(sha, expected)
 
 
-def decode(data, expected_module_sha256=None):
-    """bytes -> Snapshot. Raises CorruptSnapshot, VersionMismatch or ModuleMismatch."""
+def decode(data, expected_module_sha256=None, memory_limits=None):
+    """bytes -> Snapshot. Raises CorruptSnapshot, VersionMismatch or ModuleMismatch.
+    ``memory_limits``: [(min pages, max pages)] per memory of the module it is for
+    (checkpoint.against_module.memory_limits): a memory count or size outside them is refused
+    before its data is decoded, so a small file cannot make this allocate a large memory."""
     # The cyclic GC would rescan the growing heap of frames and value tuples again and again
     # (3.5x slower on 100k frames); nothing built here forms a cycle.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode(data, expected_module_sha256)
+        return _decode(data, expected_module_sha256, memory_limits)
     finally:
         if enabled:
             gc.enable()
 
 
-def _decode(data, expected_module_sha256):
+def _decode(data, expected_module_sha256, memory_limits=None):
     buf = _view(data)
     _check_header(buf, expected_module_sha256)
     found = {}
@@ -545,19 +548,13 @@ def _decode(data, expected_module_sha256):
         raise CorruptSnapshot("missing section(s): %s" % ", ".join(missing))
 
     snap = Snapshot(module_sha256=bytes(buf[12:44]))
-    meta = _json_section(found[SEC_META])
-    if not isinstance(meta, dict):
-        raise CorruptSnapshot("meta section is not a JSON object")
-    snap.created_by = meta.get("created_by", "")
-    snap.stats = meta.get("stats", {})
-    if not isinstance(snap.created_by, str):
-        raise CorruptSnapshot("meta section: created_by is not a string")
+    snap.created_by, snap.stats = _meta(_json_section(found[SEC_META]))
     snap.wasi = _json_section(found[SEC_WASI])
     snap.frames = _decode_frames(found[SEC_FRAMES])
     r = found[SEC_GLOBALS]
     snap.globals = r.values(r.u32())
     r.done()
-    snap.memories = _decode_memories(found[SEC_MEMORIES])
+    snap.memories = _decode_memories(found[SEC_MEMORIES], memory_limits)
     snap.tables = _decode_tables(found[SEC_TABLES])
     r = found[SEC_DROPPED]
     snap.dropped_elems = list(r.u32_list(r.u32()))
@@ -566,14 +563,53 @@ def _decode(data, expected_module_sha256):
     return snap
 
 
+MAX_JSON_DEPTH = 32       # far above what selfhost writes (the WASI section nests 3 deep)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def _json_depth(raw):
+    """How deeply ``raw`` (JSON text) nests arrays and objects, counted without parsing it (a
+    parser's own recursion could exhaust the stack first, inside selfhost.wasm too)."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for c in brackets:
+        if c in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
 def _json_section(r):
     raw = bytes(r.take(r.end - r.pos))
+    if _json_depth(raw) > MAX_JSON_DEPTH:
+        raise CorruptSnapshot("%s section nests JSON more than %d deep" % (r.name,
+                                                                          MAX_JSON_DEPTH))
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise CorruptSnapshot("%s section is not valid JSON: %s" % (r.name, e)) from None
     except RecursionError:
         raise CorruptSnapshot("%s section nests JSON too deeply" % r.name) from None
+
+
+def _meta(meta):
+    """The meta section -> (created_by, stats), its schema checked."""
+    if not isinstance(meta, dict):
+        raise CorruptSnapshot("meta section is not a JSON object")
+    unknown = [k for k in meta if k not in ("created_by", "stats")]
+    if unknown:
+        raise CorruptSnapshot("meta section: unknown key %.40r" % unknown[0])
+    created_by = meta.get("created_by", "")
+    stats = meta.get("stats", {})
+    if not isinstance(created_by, str):
+        raise CorruptSnapshot("meta section: created_by is not a string")
+    if not isinstance(stats, dict):
+        raise CorruptSnapshot("meta section: stats is not a JSON object")
+    return created_by, stats
 
 
 def check(data, expected_module_sha256=None):
@@ -590,8 +626,8 @@ def check(data, expected_module_sha256=None):
         name = SECTION_NAMES.get(sid, "0x%02x" % sid)
         out["sections"][name] = out["sections"].get(name, 0) + length
         if sid == SEC_META:
-            meta = _json_section(_Reader(buf, pos, pos + length, name))
-            out["meta"] = meta if isinstance(meta, dict) else {}
+            created_by, stats = _meta(_json_section(_Reader(buf, pos, pos + length, name)))
+            out["meta"] = {"created_by": created_by, "stats": stats}
         elif sid == SEC_WASI:
             out["wasi"] = _json_section(_Reader(buf, pos, pos + length, name))
         elif sid == SEC_MEMORIES:
@@ -639,13 +675,19 @@ def _decode_frames(r):
     return frames
 
 
-def _decode_memories(r):
+def _decode_memories(r, limits=None):
     n = r.u32()
+    if limits is not None and n != len(limits):
+        raise InvalidState("snapshot does not fit the module: %d memories, the module has %d"
+                           % (n, len(limits)))
     mems = []
     for i in range(n):
         pages, has_max, mx, codec_id, length = r.unpack(_MEMORY)
-        if pages > MAX_PAGES or has_max > 1:
+        if pages > MAX_PAGES or has_max > 1 or (has_max and mx < pages):
             raise CorruptSnapshot("memory %d: bad limits" % i)
+        if limits is not None and not limits[i][0] <= pages <= limits[i][1]:
+            raise InvalidState("snapshot does not fit the module: memory %d has %d pages, the "
+                               "module allows %d to %d" % (i, pages, limits[i][0], limits[i][1]))
         data = codec.decode(codec_id, r.take(length), pages * PAGE_SIZE)
         mems.append(MemoryState(pages, mx if has_max else None, data))
     r.done()

@@ -3,19 +3,23 @@
 interp.wasi's ``WASI.state()`` gives the live state; ``to_json`` turns it into the section (plain
 JSON); ``from_json`` checks a section read from a snapshot file field by field and maps it onto
 the directories the user gives for the restore, giving back what ``WASI.restore_state`` takes;
-``needed_dirs`` and ``describe`` serve the host's checks and ``selfhost inspect``.
+``needed_dirs``, ``recorded_preopens`` and ``describe`` serve the host's checks and
+``selfhost inspect``.
 
 A snapshot is untrusted input (docs/security.md): anyone can write one and recompute its
 checksum. So nothing in it is used as a host path. An open file or directory is recorded as
 ``root`` (the guest name of the preopen it lives under) and ``rel`` (its path below it, symlinks
 already resolved); a restore finds the root among the user's ``--dir`` directories by guest
 name and resolves ``rel`` inside it with the same sandboxed resolver as every WASI call (a
-``..`` or a symlink out is refused). The preopens' recorded host directories are information
-(where the snapshot was taken), never used to open anything.
+``..`` or a symlink out is refused). The preopens' recorded host directories
+(``recorded_preopens``) are information (where the snapshot was taken), never used to open
+anything here; `selfhost restore` offers them as defaults only for a snapshot that this
+user's own runs wrote on this machine (host/known_snapshots.py).
 
 Section (JSON object):
     args, env:    lists of strings (surrogate-escaped UTF-8)
-    preopens:     [[host_dir_when_taken, guest_name], ...] in fd order
+    preopens:     [[host_dir_when_taken, guest_name], ...] in fd order (the user's host path
+                  when the launcher said it with --dir-origin, else selfhost's own view)
     fds:          {"N": {kind, guest_path, preopen, fdflags, rights_base, rights_inheriting,
                          offset, dir_fd, stdio, root, rel}}
     written:      {"1": bytes written to stdout, "2": to stderr}
@@ -35,13 +39,18 @@ _FD_KEYS = ("kind", "guest_path", "preopen", "fdflags", "rights_base", "rights_i
 _TOP_KEYS = ("args", "env", "preopens", "fds", "written", "stdin_read")
 
 
-def to_json(state):
-    """``WASI.state()`` -> the section: string keys, no host paths for fds."""
+def to_json(state, origins=None):
+    """``WASI.state()`` -> the section: string keys, no host paths for fds. ``origins``
+    ({guest name: host path}, from selfhost's --dir-origin) names where each preopen is on
+    the user's host, recorded instead of selfhost's own view of it (under Wasmer a sandbox
+    copy, under wasmtime the guest name itself)."""
+    origins = origins or {}
     fds = {}
     for n, fields in state["fds"].items():
         fds[str(n)] = {k: fields.get(k) for k in _FD_KEYS}
     return {"args": list(state["args"]), "env": list(state["env"]),
-            "preopens": [list(p) for p in state["preopens"]], "fds": fds,
+            "preopens": [[origins.get(guest, host), guest] for host, guest in state["preopens"]],
+            "fds": fds,
             "written": {str(k): v for k, v in state["written"].items()},
             "stdin_read": state["stdin_read"]}
 
@@ -93,8 +102,14 @@ def _preopens(value):
 def needed_dirs(section):
     """The guest names of the directories a snapshot's app had preopened (a restore must be
     given each with --dir HOST::GUEST). Raises InvalidState for a malformed section."""
+    return [guest for _host, guest in recorded_preopens(section)]
+
+
+def recorded_preopens(section):
+    """[(host path when taken, guest name)] of a snapshot's preopens: where the snapshot says
+    they were (untrusted: never opened as such, see the module docstring)."""
     _object(section, "the WASI section", _TOP_KEYS)
-    return [guest for _host, guest in _preopens(section["preopens"])]
+    return _preopens(section["preopens"])
 
 
 def from_json(section, preopens):

@@ -18,8 +18,13 @@ from .commands import COMMANDS
 from .errors import Failure, LaunchError, UsageError, print_error
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):         # one line and exit 2 (main), not argparse's usage block
+        raise UsageError(message)
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="selfhost", description="Run WebAssembly apps in selfhost.wasm, a Wasm runtime "
         "written in Python that itself runs on a Wasm host.")
     parser.add_argument("--version", action="version", version="selfhost %s" % __version__)

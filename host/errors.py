@@ -22,8 +22,9 @@ class BuildMissing(LaunchError):
 
 
 def print_error(message):
+    from selfhost.cli import one_line
     sys.stdout.flush()
-    sys.stderr.write("selfhost: error: %s\n" % message)
+    sys.stderr.write("selfhost: error: %s\n" % one_line(message))
     sys.stderr.flush()
 
 

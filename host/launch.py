@@ -12,8 +12,10 @@ all the same way.
 ["--invoke", "fib", "k.wasm", "20"], its paths (APP.wasm, the values of the path options) in
 the *guest* namespace (host/mounts.py). ``dirs`` are the user's (host, guest) directories: each
 is given to selfhost.wasm and handed on to the app under its guest name; ``private_dirs`` are
-given to selfhost.wasm only (the CLI puts APP.wasm's directory there). What the guest writes in
-a directory ends up in its host directory with every runtime. ``env`` is selfhost.wasm's own
+given to selfhost.wasm only: (host, guest) pairs, or host.mounts.Mounts.private_pairs()'s
+entries (the CLI's private mount of APP.wasm is a private copy of that one file, made here in
+the launch's temp directory). What the guest writes in a directory ends up in its host
+directory with every runtime. ``env`` is selfhost.wasm's own
 environment (the app's comes from ``--env`` options in ``argv``).
 
 ``capture=False`` streams the guest's stdout/stderr to this process's own (``stdin=None`` then
@@ -110,15 +112,20 @@ def run(runtime, argv, dirs=(), env=None, stdin=b"", timeout=None, *,
     rt = runtimes.get(runtime)
     argv = [str(a) for a in argv]
     try:
-        view = Mounts(dirs, private_dirs).view(rt)
+        mounts = Mounts(dirs, private_dirs)
     except UsageError as e:
         raise LaunchError(str(e)) from None
     rt.check_options([a.split("=", 1)[0] for a in argv if a.startswith("--")])
     module = require_build(module) if rt.uses_build else None
-    selfhost_argv = [NO_IMPLICIT_DIR] + view.selfhost_dir_args() + view.rewrite_argv(argv)
     with tempfile.TemporaryDirectory(prefix="selfhost-launch-") as work:
+        try:
+            view = mounts.staged(work).view(rt)
+        except UsageError as e:
+            raise LaunchError(str(e)) from None
+        selfhost_argv = [NO_IMPLICIT_DIR] + view.selfhost_dir_args() + view.rewrite_argv(argv)
         job = Job(module=module, argv=selfhost_argv, env=_guest_env(env),
-                  preopens=view.preopens(), work=work, cache=cache_dir(), offload=offload)
+                  preopens=view.preopens(), work=work, cache=cache_dir(), offload=offload,
+                  only_files=view.only_files())
         cmd = rt.command(job)
         result = _run_process(cmd, stdin, timeout, capture)
     result.returncode = rt.exit_code(result.returncode)

@@ -140,6 +140,14 @@ _MEM_READ = set(range(0x28, 0x36)) | {0x3F}
 _MEM_WRITE = set(range(0x36, 0x3F)) | {0x40, 0xFC0A, 0xFC0B}
 
 
+def applies(module):
+    """Can offload do anything for ``module``? (None when it cannot: a module that imports a
+    memory, table or global, or has no offloadable function; whoever attaches an Offloader
+    asks first and then offers no native side at all.) -> its Analysis, or None."""
+    analysis = analyze(module)
+    return analysis if analysis.offloadable else None
+
+
 def analyze(module):
     """The Analysis of ``module`` (see the module docstring for the rules)."""
     nimp = len(module.imported("func"))
@@ -321,7 +329,8 @@ class Offloader:
     """Per module: the analysis, the policy (first-call offload + revert, or a fixed heat
     threshold), the native side and the statistics. See the module docstring."""
 
-    def __init__(self, module, native, threshold=None, factor=None, min_calls=None):
+    def __init__(self, module, native, threshold=None, factor=None, min_calls=None,
+                 analysis=None):
         if threshold is not None and threshold < 0:
             raise ValueError("offload threshold must be >= 0")
         self.module = module
@@ -332,7 +341,7 @@ class Offloader:
         self.threshold = threshold if self.fixed else 0
         self.factor = DEFAULT_FACTOR if factor is None else factor
         self.min_calls = MIN_CALLS if min_calls is None else min_calls
-        self.analysis = analyze(module)
+        self.analysis = analyze(module) if analysis is None else analysis
         self.calls = {}      # function index -> number of offloaded calls
         self.seconds = {}    # function index -> seconds spent in them (round trips included)
         self.native_seconds = {}   # function index -> of which in the native call itself

@@ -19,6 +19,7 @@ d}, {"ev": "loop", "func": i, "pc": wasm offset, "depth": d}, {"ev": "return", "
 "depth": d}. Returns are seen late (at the next event), in the right order.
 """
 import json
+import os
 
 
 class Profile:
@@ -94,7 +95,10 @@ class Tracer:
 
     def __init__(self, module, path):
         self.module = module
-        self.out = open(path, "w")
+        # opened before the guest runs; a symlink planted at PATH (by the app in an earlier
+        # run, in a directory it can write) is refused, not followed
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        self.out = os.fdopen(os.open(path, flags, 0o644), "w")
         self.open = []        # (depth, function index) of the frames seen, innermost last
 
     def attach(self):

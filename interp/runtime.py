@@ -225,6 +225,16 @@ def _limits_match(actual_min, actual_max, limits):
     return True
 
 
+def _import_name(imp):
+    """module.name of an import for a message: control characters escaped (a name is any
+    UTF-8, newlines included, and an error is one line)."""
+    text = "%s.%s" % (imp.module, imp.name)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
+                   else "\\u%04x" % ord(c) for c in text)
+
+
 def _link(module, imports):
     """Resolve and type-check every import; return the extern objects by kind."""
     resolved = {"func": [], "table": [], "memory": [], "global": []}
@@ -232,11 +242,11 @@ def _link(module, imports):
         namespace = imports.get(imp.module)
         extern = namespace.get(imp.name) if namespace is not None else None
         if extern is None:
-            raise LinkError("unknown import: %s.%s" % (imp.module, imp.name))
+            raise LinkError("unknown import: %s" % _import_name(imp))
         kind = getattr(extern, "kind", None)
         if kind != imp.kind:
-            raise LinkError("incompatible import type for %s.%s: expected %s, got %s"
-                            % (imp.module, imp.name, imp.kind, kind or type(extern).__name__))
+            raise LinkError("incompatible import type for %s: expected %s, got %s"
+                            % (_import_name(imp), imp.kind, kind or type(extern).__name__))
         if kind == "func":
             ok = extern.type == module.types[imp.desc]
         elif kind == "table":
@@ -247,7 +257,7 @@ def _link(module, imports):
         else:
             ok = extern.valtype == imp.desc.valtype and extern.mutable == imp.desc.mutable
         if not ok:
-            raise LinkError("incompatible import type for %s.%s" % (imp.module, imp.name))
+            raise LinkError("incompatible import type for %s" % _import_name(imp))
         resolved[kind].append(extern)
     return resolved
 

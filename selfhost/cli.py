@@ -25,6 +25,11 @@ handed on as ".", so ``wasmtime run --dir . selfhost.wasm -- app.wasm`` gives th
 Natively nothing is implicit (that would widen the sandbox to the working directory). The host
 launchers pass ``--dir`` explicitly.
 
+Launchers (host/launch.py) also pass ``--dir-origin GUEST::PATH`` (where a --dir is on the
+user's host: recorded in snapshots) and may pass the whole command line in a file,
+``--args-file PATH`` (a JSON list of strings; then the only option): a command line of any size,
+beyond the OS's limits on the host runtime's own.
+
 Exit codes (exit_codes.py): the app's own code; 1 with one line "selfhost: error: ..." on
 stderr for a bad module, a link error, a missing file, or a module without ``_start`` when no
 --invoke is given; 2 for a bad command line; 134 for a trap ("selfhost: error: wasm trap:
@@ -45,9 +50,9 @@ from . import exit_codes
 
 # The command-line contract the host side relies on: options that take a value (the next token
 # or after "="), and those whose value is a file path (host/mounts.py maps them per runtime).
-VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--argv0", "--max-call-depth", "--snapshot",
-                 "--checkpoint-trigger", "--checkpoint-after", "--restore", "--stats",
-                 "--trace", "--offload", "--offload-threshold")
+VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--dir-origin", "--argv0", "--max-call-depth",
+                 "--snapshot", "--checkpoint-trigger", "--checkpoint-after", "--restore",
+                 "--stats", "--trace", "--offload", "--offload-threshold", "--args-file")
 PATH_OPTIONS = ("--snapshot", "--checkpoint-trigger", "--restore", "--stats", "--trace")
 
 
@@ -60,28 +65,35 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _count(minimum):
-    """An argparse type: an integer >= minimum (a usage error otherwise)."""
+MAX_COUNT = 1 << 31          # the largest --max-call-depth / --offload-threshold
+MAX_SECONDS = 1e9            # the longest --checkpoint-after (about 31 years)
+
+
+def _count(minimum, maximum=MAX_COUNT):
+    """An argparse type: an integer in [minimum, maximum] (a usage error otherwise)."""
     def count(text):
         try:
             value = int(text, 10)
         except ValueError:
-            raise argparse.ArgumentTypeError("expected an integer, got %r" % text) from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError("must be at least %d, got %d" % (minimum, value))
+            raise argparse.ArgumentTypeError("expected an integer, got %.40r" % text) from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError("must be an integer from %d to %d, got %.40r"
+                                             % (minimum, maximum, text))
         return value
     count.__name__ = "integer"
     return count
 
 
 def _seconds(text):
-    """An argparse type: a finite number of seconds >= 0."""
+    """An argparse type: a finite number of seconds, 0 to MAX_SECONDS."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a number of seconds, got %r" % text) from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError("must be a number of seconds >= 0, got %r" % text)
+        raise argparse.ArgumentTypeError("expected a number of seconds, got %.40r"
+                                         % text) from None
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError("must be a number of seconds from 0 to %g, got %.40r"
+                                         % (MAX_SECONDS, text))
     return value
 
 
@@ -99,6 +111,14 @@ def build_parser():
     parser.add_argument("--dir", metavar="HOST[::GUEST]", action="append", default=[],
                         help="give the app the directory HOST, named GUEST (default: HOST) "
                              "(repeatable)")
+    parser.add_argument("--dir-origin", metavar="GUEST::PATH", action="append", default=[],
+                        help="the --dir named GUEST is PATH on the user's host (recorded in "
+                             "snapshots, so that a restore on this machine can find it; "
+                             "launchers pass it)")
+    parser.add_argument("--args-file", metavar="PATH",
+                        help="read selfhost's whole command line (a JSON list of strings) "
+                             "from PATH; then the only option (launchers use it for a command "
+                             "line of any size)")
     parser.add_argument("--argv0", metavar="NAME",
                         help="the app's argv[0], also its name in messages (default: APP.wasm "
                              "as given; as wasmtime's --argv0)")
@@ -228,6 +248,45 @@ def host_path(path, preopens):
     return path if mapped is None else mapped
 
 
+def parse_dir_origins(specs, preopens):
+    """``--dir-origin GUEST::PATH`` options -> {GUEST: PATH}; GUEST must be a --dir's guest
+    name (matched whole: a name or a path may itself hold "::")."""
+    guests = sorted({guest for _host, guest in preopens}, key=len, reverse=True)
+    origins = {}
+    for spec in specs:
+        guest = next((g for g in guests if spec.startswith(g + "::")), None)
+        if guest is None or not spec[len(guest) + 2:]:
+            raise UsageError("bad --dir-origin %r: expected GUEST::PATH with GUEST a --dir's "
+                             "guest name" % spec)
+        origins[guest] = spec[len(guest) + 2:]
+    return origins
+
+
+def read_args_file(argv):
+    """``--args-file PATH`` (alone) -> the command line it holds; any other argv as it is."""
+    names = [a.split("=", 1)[0] for a in argv]
+    if "--args-file" not in names:
+        return argv
+    if len(argv) == 2 and argv[0] == "--args-file":
+        path = argv[1]
+    elif len(argv) == 1 and argv[0].startswith("--args-file="):
+        path = argv[0].split("=", 1)[1]
+    else:
+        raise UsageError("--args-file must be the only option")
+    import json
+    try:
+        with open(path, encoding="utf-8") as f:
+            args = json.load(f)
+    except (OSError, ValueError) as e:
+        raise UsageError("cannot read --args-file %s: %s" % (path, getattr(e, "strerror", None)
+                                                             or e)) from None
+    if type(args) is not list or not all(type(a) is str for a in args):
+        raise UsageError("--args-file %s must hold a JSON list of strings" % path)
+    if "--args-file" in [a.split("=", 1)[0] for a in args[:app_index(args) or len(args)]]:
+        raise UsageError("--args-file %s names --args-file again" % path)
+    return args
+
+
 def parse_env(specs):
     env = {}
     for spec in specs:
@@ -246,10 +305,20 @@ def _flush(stream):
         pass
 
 
+def one_line(text):
+    """``text`` with its control characters escaped: an error is one line, even when it
+    quotes a file name or a module's import name that holds a newline."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
+                   else "\\u%04x" % ord(c) for c in text)
+
+
 def _err(message):
     _flush(sys.stdout)
     if sys.stderr is not None:
-        sys.stderr.write("selfhost: error: %s\n" % message)
+        sys.stderr.write("selfhost: error: %s\n" % one_line(message))
         _flush(sys.stderr)
 
 
@@ -296,6 +365,7 @@ def _main(argv, native_side):
     import interp
     from .config import ConfigError, engine_config
 
+    argv = read_args_file(argv)
     options, app, app_args = split_argv(argv)
     parser = build_parser()
     try:
@@ -330,6 +400,7 @@ def _main(argv, native_side):
         # its host gave it, but "." is the one the user's contract names: hand it on.
         preopens = [(".", ".")]
     env = parse_env(ns.env)
+    origins = parse_dir_origins(ns.dir_origin, preopens)
     for host, _guest in preopens:
         if not os.path.isdir(host):
             _err("--dir %s: not a directory" % host)
@@ -344,7 +415,7 @@ def _main(argv, native_side):
     from .session import Policy, RunOptions, run_app
     policy = Policy(ns.snapshot, ns.checkpoint_trigger, ns.checkpoint_after,
                     ns.checkpoint_continue, ns.stats,
-                    created_by="selfhost %s" % interp.__version__)
+                    created_by="selfhost %s" % interp.__version__, dir_origins=origins)
     opts = RunOptions(invoke=ns.invoke, restore=ns.restore, offload=ns.offload,
                       offload_threshold=ns.offload_threshold,
                       explicit_call_depth=ns.max_call_depth is not None, profile=ns.profile,

@@ -25,9 +25,10 @@ from typing import Optional
 
 import interp
 from checkpoint import wasi_state
+from checkpoint.against_module import memory_limits
 from checkpoint.capture import capture, module_sha256, restore
 from checkpoint.snapshot import SnapshotError
-from checkpoint.store import read_snapshot, write_snapshot
+from checkpoint.store import Place, read_snapshot, write_snapshot
 from interp import errors
 from interp.errors import Exit
 from interp.machine import Machine, Suspended
@@ -62,13 +63,26 @@ class Policy:
     """What the user asked for on the command line."""
 
     def __init__(self, snapshot_path="selfhost.snap", trigger_path=None, after_seconds=None,
-                 keep_running=False, stats_path=None, created_by=""):
+                 keep_running=False, stats_path=None, created_by="", dir_origins=None):
         self.snapshot_path = snapshot_path
         self.trigger_path = trigger_path
         self.after_seconds = after_seconds
         self.keep_running = keep_running
         self.stats_path = stats_path
         self.created_by = created_by
+        self.dir_origins = dict(dir_origins or {})   # guest dir -> the user's host path
+        self.places = {}                             # output -> store.Place, while running
+
+    def pin(self):
+        """Open the output files' directories now, before the guest runs (store.Place)."""
+        self.places = {"snapshot": Place(self.snapshot_path)}
+        if self.stats_path:
+            self.places["stats"] = Place(self.stats_path)
+
+    def unpin(self):
+        for place in self.places.values():
+            place.close()
+        self.places = {}
 
 
 class _Controller:
@@ -122,10 +136,12 @@ class _Controller:
         profile = profile_stats(self.instance.module)
         if profile is not None:
             stats["profile"] = profile
-        snap = capture(frames, self.instance, wasi=wasi_state.to_json(self.wasi.state()), stats=stats,
+        wasi = wasi_state.to_json(self.wasi.state(), self.policy.dir_origins)
+        snap = capture(frames, self.instance, wasi=wasi, stats=stats,
                        created_by=self.policy.created_by)
         t1 = time.monotonic()
-        size = write_snapshot(self.policy.snapshot_path, snap)
+        size = write_snapshot(self.policy.places.get("snapshot", self.policy.snapshot_path),
+                              snap)
         t2 = time.monotonic()
         self.checkpoints += 1
         self.stats.update({"capture_seconds": t1 - t0, "write_seconds": t2 - t1,
@@ -157,8 +173,15 @@ def _drive(controller, start):
 
 def _write_stats(policy, stats):
     if policy.stats_path:
-        with open(policy.stats_path, "w") as f:
-            json.dump(stats, f, indent=1, sort_keys=True)
+        place = policy.places.get("stats") or Place(policy.stats_path)
+        try:
+            place.write([json.dumps(stats, indent=1, sort_keys=True).encode()], sync=False)
+        except OSError as e:
+            raise RunError("cannot write --stats %s: %s" % (policy.stats_path,
+                                                            e.strerror or e)) from None
+        finally:
+            if place is not policy.places.get("stats"):
+                place.close()
 
 
 def run_command(instance, wasi, policy):
@@ -175,7 +198,8 @@ def run_command(instance, wasi, policy):
 
 def load_snapshot(path, module):
     """Read and check a snapshot file for ``module`` (raises checkpoint.SnapshotError)."""
-    return read_snapshot(path, expected_module_sha256=module_sha256(module))
+    return read_snapshot(path, expected_module_sha256=module_sha256(module),
+                         memory_limits=memory_limits(module))
 
 
 def restore_command(module, snapshot, wasi, policy, preopens, config=None):
@@ -190,7 +214,7 @@ def restore_command(module, snapshot, wasi, policy, preopens, config=None):
         raise RunError("cannot reopen a file the snapshot's app had open: %s%s"
                        % (e.strerror or e, ": %s" % e.filename if e.filename else "")) from None
     machine = Machine(config)
-    instance, frames = restore(snapshot, module, wasi.imports(), machine=machine)
+    instance, frames = restore(snapshot, module, wasi.imports(), machine=machine, consume=True)
     if "memory" in instance.exports:
         wasi.bind(instance)
     stats["restore_seconds"] = time.monotonic() - t0
@@ -207,6 +231,7 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
     """Decode ``data`` and run it as ``opts`` say (a command, a restore, or one --invoke);
     return the exit code."""
     wasi = WASI([name] + list(app_args), env, preopens)
+    policy.pin()
     try:
         try:
             module = interp.decode(data)
@@ -239,6 +264,7 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
         raise
     finally:
         wasi.close()
+        policy.unpin()
 
 
 def _run_module(module, name, app_args, wasi, preopens, config, policy, opts):
@@ -276,7 +302,10 @@ def _attach_offload(module, threshold, native_side):
     """Offload auto: attach an Offloader when a native side is available: the one the host
     passed in (``native_side``, on CPython), or inside selfhost.wasm a launcher that answers
     the doorbell (doorbell.py); else nothing (everything is interpreted)."""
-    from interp.offload import DEFAULT_THRESHOLD, Offloader
+    from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
+    analysis = applies(module)
+    if analysis is None:         # nothing to offload (e.g. it imports a global): no native side
+        return None
     if native_side is not None:
         return native_side(module, threshold)
     if vars(sys).get("platform") != "wasi":
@@ -285,5 +314,5 @@ def _attach_offload(module, threshold, native_side):
     native = DoorbellNative.connect(module)
     if native is None:
         return None
-    return Offloader(module, native,
-                     DEFAULT_THRESHOLD if threshold is None else threshold).attach()
+    return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,
+                     analysis=analysis).attach()

@@ -124,7 +124,8 @@ def test_view_rewrites_the_app_token_and_path_options(tmp_path):
     assert view.rewrite_argv(["--version"]) == ["--version"]
     assert view.rewrite_argv(["--snapshot=/g/s", "--stats", "/g/t", "/g/a.wasm"]) == \
         ["--snapshot=/view0/s", "--stats", "/view0/t", "/view0/a.wasm"]
-    assert view.selfhost_dir_args() == ["--dir", "/view0::/g"]
+    assert view.selfhost_dir_args() == ["--dir", "/view0::/g", "--dir-origin",
+                                        "/g::%s" % tmp_path]
     assert view.preopens() == [(str(tmp_path), "/view0")]
 
 
@@ -136,7 +137,7 @@ def test_guest_app_inside_and_outside_dirs(tmp_path):
     assert Mounts([(str(tmp_path), ".")]).guest_app(str(app)) == "sub/a.wasm"
     mounts = Mounts()
     assert mounts.guest_app(str(app)) == APP_GUEST_DIR + "/a.wasm"
-    assert mounts.private_pairs() == [(str(tmp_path / "sub"), APP_GUEST_DIR)]
+    assert mounts.private_pairs() == [(str(tmp_path / "sub"), APP_GUEST_DIR, ("a.wasm",), True)]
     assert mounts.user_pairs() == []
 
 

@@ -4,14 +4,15 @@ import argparse
 import hashlib
 import json
 import math
+import os
 
-from checkpoint import SnapshotError, wasi_state
+from checkpoint import SnapshotError, store, wasi_state
 from checkpoint import check as check_snapshot_bytes
 from checkpoint.format import TRAILER_SIZE
 from selfhost.cli import PATH_OPTIONS
 
-from .. import launch
-from ..errors import Failure, UsageError
+from .. import known_snapshots, launch
+from ..errors import Failure, UsageError, say
 from ..runtimes import NAMES as RUNTIME_NAMES
 
 
@@ -53,14 +54,18 @@ def check_env(specs):
             raise UsageError("bad --env %r: expected K=V" % spec)
 
 
+MAX_SECONDS = 1e9
+
+
 def seconds(text):
-    """An argparse type: a positive, finite number of seconds."""
+    """An argparse type: a positive, finite number of seconds (at most MAX_SECONDS)."""
     try:
         v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected seconds, got %r" % text) from None
-    if not math.isfinite(v) or v <= 0:
-        raise argparse.ArgumentTypeError("expected a positive number of seconds, got %r" % text)
+        raise argparse.ArgumentTypeError("expected seconds, got %.40r" % text) from None
+    if not math.isfinite(v) or not 0 < v <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError("expected a positive number of seconds up to %g, "
+                                         "got %.40r" % (MAX_SECONDS, text))
     return v
 
 
@@ -96,6 +101,30 @@ def translate_options(tokens, mounts):
     return out
 
 
+def after_run(snapshot, mounts, before):
+    """What a command does when its run ended, however it ended: note the snapshot the run
+    wrote (host/known_snapshots.py), and remove the temp file a runner killed mid-write left
+    beside it (checkpoint/store.py names it; the next write would remove it too)."""
+    if not snapshot:
+        return
+    known_snapshots.remember(snapshot, mounts.user_pairs(), before)
+    try:
+        os.unlink(store.temp_path(snapshot))
+    except OSError:
+        pass
+
+
+def option_value(tokens, name):
+    """The value of the last ``name V`` / ``name=V`` in option tokens, or None."""
+    value = None
+    for i, tok in enumerate(tokens):
+        if tok == name and i + 1 < len(tokens):
+            value = tokens[i + 1]
+        elif tok.startswith(name + "="):
+            value = tok[len(name) + 1:]
+    return value
+
+
 # --- snapshots ---------------------------------------------------------------------------------
 
 def read_snapshot_file(path):
@@ -113,8 +142,10 @@ def read_snapshot_file(path):
 def check_snapshot(snap_path, app_path, mounts):
     """Refuse, with one clear line, a snapshot that selfhost.wasm could not resume: unreadable,
     damaged (both checksums named), of another module (both module hashes named), or naming a
-    preopened directory that no --dir gives. Reads only the header, the JSON sections and the
-    memories' sizes (checkpoint.check). Returns its summary."""
+    preopened directory that no --dir gives and that cannot default to where it was when
+    the snapshot was taken (``_default_dirs``: then it is added to ``mounts``). Reads only
+    the header, the JSON sections and the memories' sizes (checkpoint.check). Returns its
+    summary."""
     data = read_snapshot_file(snap_path)
     app_sha = launch.file_sha256(app_path)
     try:
@@ -131,15 +162,40 @@ def check_snapshot(snap_path, app_path, mounts):
         raise Failure("snapshot %s was taken of another module: the snapshot's module is sha256 "
                       "%s, %s is sha256 %s" % (snap_path, snap_sha, app_path, app_sha))
     try:
-        needed = wasi_state.needed_dirs(summary["wasi"])
+        recorded = wasi_state.recorded_preopens(summary["wasi"])
     except SnapshotError as e:
         raise Failure("snapshot %s: %s" % (snap_path, e)) from None
-    given = {m.guest.rstrip("/") or "/" for m in mounts.user}
-    for guest in needed:
-        if (guest.rstrip("/") or "/") not in given:
+    given = {_norm(m.guest) for m in mounts.user}
+    missing = [(host, guest) for host, guest in recorded if _norm(guest) not in given]
+    if missing:
+        _default_dirs(missing, known_snapshots.known_dirs(data), mounts)
+    return summary
+
+
+def _norm(guest):
+    return guest.rstrip("/") or "/"
+
+
+def _default_dirs(missing, known, mounts):
+    """Give each directory the snapshot's app had and no --dir names its recorded host
+    directory, when this user's own run wrote the snapshot with that very directory
+    (host/known_snapshots.py) and it still exists; else refuse with the --dir to pass."""
+    for host, guest in missing:
+        if known is None:
+            raise Failure("the snapshot's app has the directory %s preopened: give its host "
+                          "directory with --dir HOST::%s (the snapshot says it was %s, but "
+                          "no run of yours on this machine wrote this snapshot, so that is "
+                          "not taken on its word)" % (guest, guest, host))
+        if (host, guest) not in known:
             raise Failure("the snapshot's app has the directory %s preopened: give its host "
                           "directory with --dir HOST::%s" % (guest, guest))
-    return summary
+        if not os.path.isdir(host):
+            raise Failure("the snapshot's app has the directory %s preopened, which was %s "
+                          "when it was taken; that directory is gone: give one with --dir "
+                          "HOST::%s" % (guest, host, guest))
+        mounts.add_user(host, guest)
+        say("restore: giving the app %s as %s, as when the snapshot was taken (pass --dir "
+            "to choose another)" % (host, guest))
 
 
 def memory_bytes(summary):

@@ -11,7 +11,7 @@ import time
 from selfhost import exit_codes
 from selfhost.cli import split_argv
 
-from .. import launch
+from .. import known_snapshots, launch
 from ..errors import Failure, UsageError, say
 from . import common
 from .restore import app_mounts, restore_argv
@@ -86,6 +86,7 @@ def _migrate(ns, app, app_args, mounts, guest_app, work):
     size = os.path.getsize(snap)
     if ns.keep_snapshot:
         shutil.copyfile(snap, ns.keep_snapshot)
+        known_snapshots.remember(ns.keep_snapshot, mounts.user_pairs())
     summary = common.check_snapshot(snap, app, mounts)
 
     # The app may ask again later (magic path): keep running then, into a scratch snapshot.

@@ -16,7 +16,7 @@ from selfhost.cli import UsageError as SelfhostUsageError
 from selfhost.cli import VALUE_OPTIONS, split_argv
 from selfhost.cli import build_parser as selfhost_parser
 
-from .. import launch
+from .. import known_snapshots, launch
 from ..errors import UsageError, print_error
 from ..mounts import Mounts, parse_dir
 from ..runtimes import NAMES as RUNTIME_NAMES
@@ -25,6 +25,9 @@ from . import common
 # Options of `selfhost run` itself; anything else before APP.wasm goes to selfhost.wasm.
 _OWN_VALUE_OPTIONS = ("--runtime", "--dir", "--env")
 _OWN_FLAGS = ("-h", "--help")
+# selfhost.wasm's options that only the launcher sets (from --dir and the launch itself)
+_LAUNCHER_OPTIONS = ("--args-file", "--dir-origin")
+DEFAULT_SNAPSHOT = "selfhost.snap"
 
 
 def split_run_args(tokens):
@@ -69,6 +72,10 @@ def main(tokens):
         return 0
     ns = build_parser().parse_args(own)
     selfhost_ns = None
+    for tok in passthrough:
+        if tok.split("=", 1)[0] in _LAUNCHER_OPTIONS:
+            raise UsageError("%s is passed to selfhost.wasm by `selfhost run` itself"
+                             % tok.split("=", 1)[0])
     if passthrough:
         # Check the selfhost.wasm options here, natively: a typo then fails at once.
         try:
@@ -82,6 +89,10 @@ def main(tokens):
     mounts = Mounts([parse_dir(spec) for spec in ns.dir])
     common.check_env(ns.env)
     argv = list(passthrough)
+    if common.option_value(passthrough, "--snapshot") is None and app:
+        # selfhost's default, made a host path here (./selfhost.snap, as natively): the app
+        # may ask for a checkpoint at any time, and every runtime then writes it there
+        argv += ["--snapshot", DEFAULT_SNAPSHOT]
     for spec in ns.env:
         argv += ["--env", spec]
     if app is None:
@@ -96,8 +107,14 @@ def main(tokens):
             # the app sees (and messages name) the path the user typed, as under `wasmtime
             # run`, not where selfhost.wasm finds it in its sandbox
             argv += ["--argv0", app]
+    snapshot = common.option_value(argv, "--snapshot")     # a host path (before translation)
     argv = common.translate_options(argv, mounts)
     if guest_app is not None:
         argv += ["--", guest_app] + app_args
-    return launch.run(ns.runtime, argv, dirs=mounts.user_pairs(),
-                      private_dirs=mounts.private_pairs(), stdin=None, capture=False).returncode
+    before = known_snapshots.file_id(snapshot) if snapshot else None
+    try:
+        return launch.run(ns.runtime, argv, dirs=mounts.user_pairs(),
+                          private_dirs=mounts.private_pairs(), stdin=None,
+                          capture=False).returncode
+    finally:
+        common.after_run(snapshot, mounts, before)

@@ -277,10 +277,18 @@ def _import_stub(imp):
 
 def make_offloader(module, threshold=None):
     """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it."""
-    from interp.offload import DEFAULT_THRESHOLD, Offloader
-    native = WasmtimeNative(module)
-    return Offloader(module, native,
-                     DEFAULT_THRESHOLD if threshold is None else threshold).attach()
+    from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
+    analysis = applies(module)
+    if analysis is None:       # e.g. a module that imports a global: offload does not apply
+        return None
+    try:
+        native = WasmtimeNative(module)
+    except (wasmtime.WasmtimeError, wasmtime.Trap):
+        # e.g. an element or data segment out of bounds: instantiating the module traps, and
+        # the interpreter reports that itself when it instantiates it; nothing to offload
+        return None
+    return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,
+                     analysis=analysis).attach()
 
 
 def _api(vt, b):

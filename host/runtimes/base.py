@@ -30,6 +30,7 @@ class Job:
     work: str                       # a private temp directory, removed after the run
     cache: Path                     # where compiled modules may be cached
     offload: bool = True            # offer offload's native side (when the runtime has one)
+    only_files: dict = field(default_factory=dict)   # view -> the only names needed in it
 
 
 @dataclass

