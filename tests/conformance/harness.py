@@ -11,8 +11,10 @@ and are part of the compared tree (a run that escapes shows up there). The app i
 private ROOT/app/ that only selfhost sees. argv[0] is NAME.wasm on both sides (``--argv0``).
 
 A program may ask for a variation in a header comment (C and Rust ``//``, WAT ``;;``), e.g.
-    // conformance: args='a b' env='K=V K2=V2' stdin='line\\n' fixture=many stderr slow
-- args / env: shell-quoted lists; ``@NAME`` instead takes a generated value (GENERATED);
+    // conformance: stdin='line\\n' fixture=many stderr slow
+    // conformance: args=one 'two words' ''
+- args / env: shell-quoted lists, each to the end of its line; ``@NAME`` instead takes a
+  generated value (GENERATED);
 - stdin: bytes with backslash escapes, or ``@NAME``; fixture: a FIXTURES name (default "std");
 - stderr: compare stderr too (it is the program's own output); slow: pytest marks it slow;
 - timeout=SECONDS: per run (default 120).
@@ -91,6 +93,24 @@ def _value(text, kind):
     return codecs.escape_decode(text.encode("utf-8"))[0]
 
 
+def _header_items(text):
+    """(key, value) pairs of one header line: ``args=`` and ``env=`` take the rest of the line
+    (a shell-quoted list), every other item is one shell token (``key=value`` or a flag)."""
+    text = text.strip()
+    while text:
+        word = text.split(None, 1)[0]
+        if word.startswith(("args=", "env=")):
+            key, _eq, value = text.partition("=")
+            yield key, value
+            return
+        lexer = shlex.shlex(text, posix=True)
+        lexer.whitespace_split = True
+        token = lexer.get_token()
+        text = lexer.instream.read().strip()
+        key, _eq, value = token.partition("=")
+        yield key, value
+
+
 def parse_header(source):
     """The Spec of a program from its ``conformance:`` header lines (any number of them)."""
     spec = Spec()
@@ -98,8 +118,7 @@ def parse_header(source):
         stripped = line.strip().lstrip("/;").strip()
         if not stripped.startswith("conformance:"):
             continue
-        for token in shlex.split(stripped[len("conformance:"):]):
-            key, _eq, value = token.partition("=")
+        for key, value in _header_items(stripped[len("conformance:"):]):
             if key == "args":
                 spec.args = list(_value(value, "list"))
             elif key == "env":

@@ -1,9 +1,9 @@
 // clock_time_get for every clock id: realtime is after 2020, monotonic never goes back, the
-// CPU-time clocks as wasmtime answers, invalid ids.
+// CPU-time clocks as wasmtime answers (an id outside the enum is clock_time_invalid_id).
 #include "common.h"
 
 int main(void) {
-    for (int id = 0; id <= 5; id++) {
+    for (int id = 0; id <= 3; id++) {
         __wasi_timestamp_t t = 0;
         int e = __wasi_clock_time_get(id, 1, &t);
         printf("clock %d: %s nonzero=%s\n", id, errname(e), e == 0 && t ? "yes" : "no");
@@ -20,6 +20,5 @@ int main(void) {
     }
     printf("monotonic went backwards: %d times\n", backwards);
     show("precision huge", __wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, UINT64_MAX, &t));
-    show("clock 99", __wasi_clock_time_get(99, 1, &t));
     return 0;
 }

@@ -1,4 +1,5 @@
-// fd_seek with every whence, negative offsets, past the end, and an invalid whence.
+// fd_seek with every whence, negative offsets, past the end (a whence outside the enum:
+// fd_seek_invalid_whence).
 #include "common.h"
 
 static void seek(int fd, int64_t off, int whence, const char *label) {
@@ -21,8 +22,6 @@ int main(void) {
     seek(fd, -1, __WASI_WHENCE_SET, "SET -1");
     seek(fd, -2000, __WASI_WHENCE_CUR, "CUR -2000");
     seek(fd, -100, __WASI_WHENCE_END, "END -100");
-    seek(fd, 0, 3, "whence 3");
-    seek(fd, 0, 255, "whence 255");
     seek(fd, 0, __WASI_WHENCE_CUR, "CUR 0 (where are we)");
     seek(fd, INT64_MAX, __WASI_WHENCE_SET, "SET INT64_MAX");
     seek(fd, 1, __WASI_WHENCE_CUR, "CUR +1 past INT64_MAX");

@@ -14,7 +14,7 @@ static void try(int dirfd, const char *path) {
 
 int main(void) {
     int sub;
-    if (show("open sub", open_sb("sub", __WASI_OFLAGS_DIRECTORY, ALL_RIGHTS, 0, &sub)) != 0)
+    if (show("open sub", open_sb("sub", __WASI_OFLAGS_DIRECTORY, ALL_RIGHTS & ~__WASI_RIGHTS_FD_WRITE, 0, &sub)) != 0)
         return 2;
     try(sub, "nested.txt");
     try(sub, "deep/leaf.txt");
@@ -23,8 +23,8 @@ int main(void) {
     try(sub, "link_up");
     try(sub, ".");
     int deep;
-    if (show("open deep from sub", open_at(sub, "deep", 1, __WASI_OFLAGS_DIRECTORY, ALL_RIGHTS,
-                                           ALL_RIGHTS, 0, &deep)) == 0)
+    if (show("open deep from sub", open_at(sub, "deep", 1, __WASI_OFLAGS_DIRECTORY,
+                                           __WASI_RIGHTS_FD_READDIR, ALL_RIGHTS, 0, &deep)) == 0)
         try(deep, "../nested.txt");
     return 0;
 }
