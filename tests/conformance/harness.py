@@ -437,10 +437,13 @@ def main(argv=None):
     parser.add_argument("--quiet", action="store_true", help="only the summary")
     parser.add_argument("--show", action="store_true",
                         help="print the oracle's exit code and stdout for each program")
+    parser.add_argument("--reverse", action="store_true", help="run the programs last to first")
     parser.add_argument("names", nargs="*")
     ns = parser.parse_args(argv)
     runtimes = ns.runtime or ["native"]
     names = [n for n in programs() if (not ns.names or n in ns.names) and ns.pattern in n]
+    if ns.reverse:
+        names.reverse()
     results = {r: {} for r in runtimes}
     timings = {r: 0.0 for r in runtimes}
     oracle_seconds = 0.0
