@@ -49,6 +49,7 @@ DEFAULT_TIMEOUT = 120
 # Bump when the fixtures or the oracle's command line change: the oracle cache is keyed by it.
 HARNESS_VERSION = "1"
 ORACLE_CACHE = CACHE_DIR / "oracle"
+ORACLE_CACHE_MAX_STDOUT = 32 << 20     # the 200 MiB stdout program is run again instead
 
 
 # --- program headers -------------------------------------------------------------------------
@@ -340,7 +341,7 @@ def oracle(name, wasm, spec):
         def go(root):
             return _timed(run_oracle_in, root, wasm, name, spec)
         outcome = _in_fixture(spec, go)
-        if not outcome.error:
+        if not outcome.error and len(outcome.stdout) <= ORACLE_CACHE_MAX_STDOUT:
             ORACLE_CACHE.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".%d.tmp" % os.getpid())
             with open(tmp, "wb") as f:
