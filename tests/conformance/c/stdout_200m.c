@@ -5,7 +5,8 @@
 static uint8_t chunk[1 << 20];
 
 int main(void) {
-    for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = 'A' + i % 26;
+    memset(chunk, 'A', sizeof chunk);
+    for (size_t i = 63; i < sizeof chunk; i += 64) chunk[i] = '\n';
     size_t total = 0;
     for (int i = 0; i < 200; i++) {
         chunk[0] = '0' + i % 10;

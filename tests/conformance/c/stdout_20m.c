@@ -4,7 +4,8 @@
 static uint8_t chunk[65536];
 
 int main(void) {
-    for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = 'a' + i % 26;
+    memset(chunk, 'a', sizeof chunk);
+    for (size_t i = 63; i < sizeof chunk; i += 64) chunk[i] = '\n';
     chunk[sizeof chunk - 1] = '\n';
     size_t total = 0;
     for (int i = 0; i < 320; i++) {

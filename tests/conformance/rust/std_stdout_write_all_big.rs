@@ -3,7 +3,8 @@ include!("common.rs");
 use std::io::Write;
 
 fn main() {
-    let data: Vec<u8> = (0..4u32 << 20).map(|i| if i % 100 == 99 { b'\n' } else { b'a' + (i % 26) as u8 }).collect();
+    let mut data = vec![b'a'; 4 << 20];
+    for i in (99..data.len()).step_by(100) { data[i] = b'\n'; }
     std::io::stdout().write_all(&data).unwrap();
     println!("\ndone");
 }
