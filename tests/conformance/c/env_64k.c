@@ -1,3 +1,4 @@
+// conformance: alone
 // conformance: env=@env_64k
 // One environment variable of 70 KiB.
 #include "common.h"

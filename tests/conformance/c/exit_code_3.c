@@ -1,3 +1,4 @@
+// conformance: alone
 // proc_exit(3) after some output: the exit status the host reports, and the output kept.
 #include "common.h"
 

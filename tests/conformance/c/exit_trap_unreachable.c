@@ -1,3 +1,4 @@
+// conformance: alone
 // A trap (unreachable) after output: the host's exit status for a trap.
 #include "common.h"
 

@@ -1,3 +1,4 @@
+// conformance: alone
 // fd_renumber(fd, fd) keeps the fd; renumbering from a bad fd fails; renumbering stdio.
 #include "common.h"
 

@@ -1,3 +1,4 @@
+// conformance: alone
 // fd_seek with a whence outside the enum (3).
 #include "common.h"
 

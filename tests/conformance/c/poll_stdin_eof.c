@@ -1,3 +1,4 @@
+// conformance: alone
 // poll_oneoff for reading stdin at end of input (empty stdin), with a 2 s clock as a bound.
 #include "common.h"
 

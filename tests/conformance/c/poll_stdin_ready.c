@@ -1,3 +1,4 @@
+// conformance: alone
 // conformance: stdin='some input\n'
 // poll_oneoff for reading stdin when input is there, and for writing stdout/stderr.
 #include "common.h"

@@ -1,3 +1,4 @@
+// conformance: alone
 // conformance: stderr
 // 1 MiB to stderr: every byte arrives.
 #include "common.h"

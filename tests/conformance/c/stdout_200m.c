@@ -1,3 +1,4 @@
+// conformance: alone
 // conformance: slow timeout=900
 // 200 MiB to stdout in 1 MiB writes: every byte arrives (issue 15: Node lost most of them).
 #include "common.h"

@@ -1,3 +1,4 @@
+// conformance: alone
 // 20 MiB to stdout in 64 KiB writes: every byte arrives (the harness compares them all).
 #include "common.h"
 

@@ -1,3 +1,4 @@
+// conformance: alone
 // A panic (panic=abort on wasm32-wasi): the output before it is kept, the exit status is the
 // host's for a trap.
 include!("common.rs");

@@ -1,3 +1,4 @@
+// conformance: alone
 // conformance: stderr
 // eprintln! and println! interleaved: each stream in order.
 include!("common.rs");

@@ -1,3 +1,4 @@
+// conformance: alone
 // conformance: stdin=@stdin_1m
 // read_to_end of 1 MiB of binary stdin: length and a checksum.
 include!("common.rs");

@@ -1,3 +1,4 @@
+// conformance: alone
 // 5,000 println! lines (about 80 KB) through Rust's line-buffered stdout.
 include!("common.rs");
 

@@ -1,3 +1,4 @@
+// conformance: alone
 // One write_all of 4 MiB to stdout (one fd_write call that the host may cut short).
 include!("common.rs");
 use std::io::Write;
