@@ -22,11 +22,12 @@ Section (JSON object):
                   when the launcher said it with --dir-origin, else selfhost's own view)
     fds:          {"N": {kind, guest_path, preopen, fdflags, rights_base, rights_inheriting,
                          offset, dir_fd, stdio, root, rel}}
+    free:         fd numbers closed and not reused yet (a new fd takes the highest)
     written:      {"1": bytes written to stdout, "2": to stderr}
     stdin_read:   bytes consumed from stdin
 """
 from interp.wasi.abi import FDFLAGS_ALL, RIGHTS_ALL, WasiError
-from interp.wasi.paths import join_host, resolve_in
+from interp.wasi.paths import check_rel
 
 from .snapshot import InvalidState
 
@@ -36,7 +37,7 @@ MAX_FDS = 1 << 16            # open fds a snapshot may name (far above any real 
 MAX_OFFSET = (1 << 63) - 1
 _FD_KEYS = ("kind", "guest_path", "preopen", "fdflags", "rights_base", "rights_inheriting",
             "offset", "dir_fd", "stdio", "root", "rel")
-_TOP_KEYS = ("args", "env", "preopens", "fds", "written", "stdin_read")
+_TOP_KEYS = ("args", "env", "preopens", "fds", "free", "written", "stdin_read")
 
 
 def to_json(state, origins=None):
@@ -50,7 +51,7 @@ def to_json(state, origins=None):
         fds[str(n)] = {k: fields.get(k) for k in _FD_KEYS}
     return {"args": list(state["args"]), "env": list(state["env"]),
             "preopens": [[origins.get(guest, host), guest] for host, guest in state["preopens"]],
-            "fds": fds,
+            "fds": fds, "free": list(state["free"]),
             "written": {str(k): v for k, v in state["written"].items()},
             "stdin_read": state["stdin_read"]}
 
@@ -144,9 +145,15 @@ def from_json(section, preopens):
             raise _bad("fd number %.40r" % key)
         n = _int(int(key), "fd number", 0, MAX_FD)
         fds[n] = _fd(n, _object(fields, "fd %d" % n, _FD_KEYS), roots)
+    free = section["free"]
+    if type(free) is not list or len(free) > MAX_FDS:
+        raise _bad("free must be a list of at most %d fd numbers" % MAX_FDS)
+    free = [_int(f, "free fd number", 0, MAX_FD) for f in free]
+    if set(free) & set(fds):
+        raise _bad("an fd number both free and open")
     return {"args": args, "env": env,
             "preopens": [(roots[guest], guest) for _h, guest in recorded],
-            "fds": fds, "written": {1: _int(written["1"], "written[1]"),
+            "fds": fds, "free": free, "written": {1: _int(written["1"], "written[1]"),
                                     2: _int(written["2"], "written[2]")},
             "stdin_read": stdin_read}
 
@@ -181,13 +188,14 @@ def _fd(n, f, roots):
                            "snapshot's preopened directories" % (n, root))
     if out["preopen"] and rel:
         raise _bad("fd %d: a preopen with a path below it" % n)
-    host_root = roots[root]
     try:
-        parts = resolve_in(host_root, rel, follow_last=True) if rel else []
+        check_rel(rel)
     except WasiError:
-        raise InvalidState("snapshot's fd %d names %r, which is not inside %s (the directory "
-                           "given for %r)" % (n, rel, host_root, root)) from None
-    out.update(root=root, rel="/".join(parts), host_path=join_host(host_root, parts))
+        raise InvalidState("snapshot's fd %d names %.80r, which is not a path below the "
+                           "directory %r" % (n, rel, root)) from None
+    # WASI.restore_state reopens it below the user's directory for ``root``, one component at
+    # a time, never following a symlink: a crafted rel cannot leave that directory
+    out.update(root=root, rel=rel)
     return out
 
 

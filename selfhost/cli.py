@@ -52,8 +52,10 @@ from . import exit_codes
 # or after "="), and those whose value is a file path (host/mounts.py maps them per runtime).
 VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--dir-origin", "--argv0", "--max-call-depth",
                  "--snapshot", "--checkpoint-trigger", "--checkpoint-after", "--restore",
-                 "--stats", "--trace", "--offload", "--offload-threshold", "--args-file")
-PATH_OPTIONS = ("--snapshot", "--checkpoint-trigger", "--restore", "--stats", "--trace")
+                 "--stats", "--trace", "--offload", "--offload-threshold", "--args-file",
+                 "--batch")
+PATH_OPTIONS = ("--snapshot", "--checkpoint-trigger", "--restore", "--stats", "--trace",
+                "--batch")
 
 
 class UsageError(Exception):
@@ -157,6 +159,10 @@ def build_parser():
     parser.add_argument("--no-implicit-dir", action="store_true",
                         help="give the app no directory when no --dir is given, not even a "
                              "'.' that the host preopened (launchers always pass it)")
+    parser.add_argument("--batch", metavar="JOBS.json",
+                        help="run the jobs of JOBS.json (each a selfhost command line) one "
+                             "after the other in this process, their output and exit codes "
+                             "in files (see selfhost/batch.py); no APP.wasm then")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--spec-json", action="store_true",
                         help="APP.wasm and APP_ARGS are spec test scripts (wast2json's .json, "
@@ -375,6 +381,8 @@ def _main(argv, native_side):
     if ns.version:
         print("selfhost %s" % interp.__version__)
         return exit_codes.OK
+    if ns.batch is not None:
+        return _batch(ns.batch, app, native_side)
     if app is None:
         raise UsageError("missing APP.wasm")
     if ns.spec_json:
@@ -422,6 +430,26 @@ def _main(argv, native_side):
                       trace=ns.trace, parse_args=_invoke_args, print_results=_print_results)
     return _guarded(lambda: run_app(data, name, app_args, env, preopens, config, policy, opts,
                                     native_side))
+
+
+def _batch(path, app, native_side):
+    from . import batch
+    if app is not None:
+        raise UsageError("--batch takes no APP.wasm (each job names its own)")
+
+    def rebase(argv, base):
+        return batch.rebase_argv(argv, base, PATH_OPTIONS, VALUE_OPTIONS, app_index)
+
+    def run_one(argv):
+        end = app_index(argv)
+        if "--batch" in [t.split("=", 1)[0] for t in argv[:len(argv) if end is None else end]]:
+            _err("a batch job cannot be a --batch itself")
+            return exit_codes.USAGE
+        return _run(argv, native_side)
+    try:
+        return batch.run(path, run_one, rebase)
+    except batch.BatchError as e:
+        raise UsageError(str(e)) from None
 
 
 def _invoke_args(name, params, texts):

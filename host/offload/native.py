@@ -80,9 +80,13 @@ class WasmtimeNative:
         module = self.module
         self.store = wasmtime.Store(self.engine)
         linker = wasmtime.Linker(self.engine)
+        defined = set()
         for imp in module.imports:
             if imp.kind != "func":
                 raise ValueError("cannot offload a module that imports a %s" % imp.kind)
+            if (imp.module, imp.name) in defined:   # imported twice (legal): one definition
+                continue
+            defined.add((imp.module, imp.name))
             linker.define(self.store, imp.module, imp.name,
                           wasmtime.Func(self.store, _functype(module.types[imp.desc]),
                                         _import_stub(imp)))

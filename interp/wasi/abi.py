@@ -1,9 +1,8 @@
 """WASI preview1's ABI as selfhost serves it: errno values (and the host errno -> WASI errno
-map), rights, file types, flags, the byte layouts of its structs, every function's signature.
+map), rights, file types, flags, the byte layouts of its structs, every function's signature,
+and the argument checks that wasmtime makes before a call (``ARG_CHECKS``).
 """
 import errno as _errno
-import os
-import stat as _stat
 import struct
 
 from ..module import FuncType
@@ -12,10 +11,10 @@ from ..opcodes import I32, I64
 # --- WASI constants ------------------------------------------------------------------------
 
 ESUCCESS = 0
-E2BIG, EACCES, EAGAIN, EBADF, EEXIST, EFAULT = 1, 2, 6, 8, 20, 21
-EILSEQ, EINVAL, EIO, EISDIR, ELOOP, ENAMETOOLONG = 25, 28, 29, 31, 32, 37
-ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, ENOTSUP, EPERM = 44, 52, 54, 55, 58, 63
-ESPIPE, ENOTCAPABLE = 70, 76
+E2BIG, EACCES, EAGAIN, EBADF, EBUSY, EEXIST, EFAULT = 1, 2, 6, 8, 10, 20, 21
+EILSEQ, EINTR, EINVAL, EIO, EISDIR, ELOOP, ENAMETOOLONG = 25, 27, 28, 29, 31, 32, 37
+ENOENT, ENOMEM, ENOSYS, ENOTDIR, ENOTEMPTY, ENOTSOCK, ENOTSUP = 44, 48, 52, 54, 55, 57, 58
+EOVERFLOW, EPERM, ESPIPE, EXDEV, ENOTCAPABLE = 61, 63, 70, 75, 76
 # what a path that leaves its directory fd gets: EPERM, as wasmtime answers (cap-std)
 ESCAPE = EPERM
 
@@ -53,36 +52,57 @@ def wasi_errno(exc):
     return HOST_TO_WASI_ERRNO.get(exc.errno, EIO)
 
 
-FILETYPE_UNKNOWN, FILETYPE_CHAR, FILETYPE_DIR, FILETYPE_REG, FILETYPE_SYMLINK = 0, 2, 3, 4, 7
-FILETYPE_BLOCK, FILETYPE_SOCKET_STREAM = 1, 6
+FILETYPE_UNKNOWN, FILETYPE_BLOCK, FILETYPE_CHAR, FILETYPE_DIR, FILETYPE_REG = 0, 1, 2, 3, 4
+FILETYPE_SOCKET_DGRAM, FILETYPE_SOCKET_STREAM, FILETYPE_SYMLINK = 5, 6, 7
 
 OFLAG_CREAT, OFLAG_DIRECTORY, OFLAG_EXCL, OFLAG_TRUNC = 1, 2, 4, 8
-FDFLAG_APPEND, FDFLAG_NONBLOCK = 1, 4
+FDFLAG_APPEND, FDFLAG_DSYNC, FDFLAG_NONBLOCK, FDFLAG_RSYNC, FDFLAG_SYNC = 1, 2, 4, 8, 16
+FDFLAGS_SYNCS = FDFLAG_DSYNC | FDFLAG_RSYNC | FDFLAG_SYNC
 FDFLAGS_ALL = 0x1F
 LOOKUP_SYMLINK_FOLLOW = 1
 FST_ATIM, FST_ATIM_NOW, FST_MTIM, FST_MTIM_NOW = 1, 2, 4, 8
+EVENT_FD_READWRITE_HANGUP = 1
 
 RIGHT_FD_DATASYNC = 1 << 0
 RIGHT_FD_READ = 1 << 1
 RIGHT_FD_SEEK = 1 << 2
 RIGHT_FD_TELL = 1 << 5
 RIGHT_FD_WRITE = 1 << 6
-RIGHT_FD_ALLOCATE = 1 << 8
 RIGHT_FD_READDIR = 1 << 14
+RIGHT_PATH_FILESTAT_SET_SIZE = 1 << 19
 RIGHT_FD_FILESTAT_SET_SIZE = 1 << 22
-RIGHT_POLL_FD_READWRITE = 1 << 27
-RIGHTS_ALL = (1 << 29) - 1
-RIGHTS_READ = RIGHT_FD_READ | RIGHT_FD_READDIR
-RIGHTS_WRITE = RIGHT_FD_DATASYNC | RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE
-RIGHTS_TTY = RIGHTS_ALL & ~(RIGHT_FD_SEEK | RIGHT_FD_TELL)
+RIGHTS_ALL = (1 << 30) - 1          # through sock_accept, as wasmtime's Rights::all()
+# What wasmtime 49's fd_fdstat_get reports. It keeps no rights of its own: a preopen has a
+# fixed set, stdio one bit, every other fd "all" minus what its kind and open mode exclude.
+RIGHTS_PREOPEN_BASE = 0x7B7FE00
+RIGHTS_PREOPEN_INHERITING = 0xFF7FFFF
+RIGHTS_NOT_DIR = (RIGHT_FD_SEEK | RIGHT_FD_FILESTAT_SET_SIZE | RIGHT_PATH_FILESTAT_SET_SIZE
+                  | RIGHT_FD_WRITE)
+RIGHTS_NOT_READ = RIGHT_FD_READ | RIGHT_FD_READDIR
+
+
+def reported_rights(is_dir, read, write):
+    """The rights wasmtime reports for a directory or file opened for reading/writing."""
+    rights = RIGHTS_ALL
+    if is_dir:
+        rights &= ~RIGHTS_NOT_DIR
+    if not read:
+        rights &= ~RIGHTS_NOT_READ
+    if not write:
+        rights &= ~RIGHT_FD_WRITE
+    return rights
+
 
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS, CLOCK_THREAD = 0, 1, 2, 3
 EVENTTYPE_CLOCK, EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE = 0, 1, 2
 SUBSCRIPTION_CLOCK_ABSTIME = 1
-MAX_SYMLINKS = 40
+MAX_SYMLINKS = 40            # cap-std's (and Linux's) limit on symlinks in one resolution
+PATH_MAX = 4096              # a path of this many bytes or more: ENAMETOOLONG
+NAME_MAX = 255               # a longer component: ENAMETOOLONG
 
 MASK32 = 0xFFFFFFFF
 MASK64 = 0xFFFFFFFFFFFFFFFF
+INT64_MAX = (1 << 63) - 1
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -93,7 +113,7 @@ _DIRENT = struct.Struct("<QQIBxxx")                # 24 bytes, then the name
 _PRESTAT = struct.Struct("<BxxxI")                 # 8 bytes
 _SUB_HEAD = struct.Struct("<QB")                   # userdata, tag (at 0, 8)
 _SUB_CLOCK = struct.Struct("<IxxxxQQH")            # at 16: id, timeout, precision, flags
-_EVENT = struct.Struct("<QHBxxxxxQHxxxxxx")            # userdata, error, type, nbytes(16), flags(24)
+_EVENT = struct.Struct("<QHBxxxxxQHxxxxxx")        # userdata, error, type, nbytes(16), flags(24)
 SUBSCRIPTION_SIZE, EVENT_SIZE = 48, 32
 
 # name -> (param types, result types); every function returns an errno except proc_exit
@@ -121,6 +141,35 @@ SIGNATURES = {
 }
 _VALTYPE = {"i": I32, "I": I64}
 
+# The enum and flags arguments wasmtime (wiggle) converts before the call: a value out of range
+# is no errno there but an error that stops the program ("In func ... at convert Whence:
+# Invalid enum value Whence"). name -> ((argument index, witx type, "enum"|"flag", limit)...):
+# an enum must be < limit, a flags value must have no bit outside limit.
+_CLOCKID = ("Clockid", "enum", 4)
+_LOOKUP = ("Lookupflags", "flag", 0x1)
+_FDFLAGS = ("Fdflags", "flag", FDFLAGS_ALL)
+_FSTFLAGS = ("Fstflags", "flag", 0xF)
+_RIGHTS = ("Rights", "flag", RIGHTS_ALL)
+ARG_CHECKS = {
+    "clock_res_get": ((0,) + _CLOCKID,),
+    "clock_time_get": ((0,) + _CLOCKID,),
+    "fd_advise": ((3, "Advice", "enum", 6),),
+    "fd_fdstat_set_flags": ((1,) + _FDFLAGS,),
+    "fd_fdstat_set_rights": ((1,) + _RIGHTS, (2,) + _RIGHTS),
+    "fd_filestat_set_times": ((3,) + _FSTFLAGS,),
+    "fd_seek": ((2, "Whence", "enum", 3),),
+    "path_filestat_get": ((1,) + _LOOKUP,),
+    "path_filestat_set_times": ((1,) + _LOOKUP, (6,) + _FSTFLAGS),
+    "path_link": ((1,) + _LOOKUP,),
+    "path_open": ((1,) + _LOOKUP, (4, "Oflags", "flag", 0xF), (5,) + _RIGHTS, (6,) + _RIGHTS,
+                  (7,) + _FDFLAGS),
+    "proc_raise": ((0, "Signal", "enum", 31),),
+    "sock_accept": ((1,) + _FDFLAGS,),
+    "sock_recv": ((3, "Riflags", "flag", 0x3),),
+    "sock_send": ((3, "Siflags", "flag", 0x0),),
+    "sock_shutdown": ((1, "Sdflags", "flag", 0x3),),
+}
+
 
 def functype(name):
     params, results = SIGNATURES[name]
@@ -135,35 +184,22 @@ class WasiError(Exception):
         self.code = code
 
 
-def _os(name):
-    """An os function, or NotImplementedError when this Python (e.g. inside Wasm) lacks it."""
-    fn = getattr(os, name, None)
-    if fn is None:
-        raise NotImplementedError(name)
-    return fn
-
-
-def _filetype(mode):
-    if _stat.S_ISREG(mode):
+def filetype(mode):
+    """The WASI file type of a st_mode (a FIFO is "unknown", as wasmtime reports it)."""
+    kind = mode & 0o170000
+    if kind == 0o100000:
         return FILETYPE_REG
-    if _stat.S_ISDIR(mode):
+    if kind == 0o040000:
         return FILETYPE_DIR
-    if _stat.S_ISLNK(mode):
+    if kind == 0o120000:
         return FILETYPE_SYMLINK
-    if _stat.S_ISCHR(mode):
+    if kind == 0o020000:
         return FILETYPE_CHAR
-    if _stat.S_ISBLK(mode):
+    if kind == 0o060000:
         return FILETYPE_BLOCK
-    if _stat.S_ISSOCK(mode):
+    if kind == 0o140000:
         return FILETYPE_SOCKET_STREAM
     return FILETYPE_UNKNOWN
-
-
-def _pack_filestat(st):
-    return _FILESTAT.pack(st.st_dev & MASK64, st.st_ino & MASK64, _filetype(st.st_mode),
-                          st.st_nlink & MASK64, max(st.st_size, 0) & MASK64,
-                          st.st_atime_ns & MASK64, st.st_mtime_ns & MASK64,
-                          st.st_ctime_ns & MASK64)
 
 
 CHECKPOINT_MAGIC = ".selfhost-checkpoint"

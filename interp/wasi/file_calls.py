@@ -1,297 +1,303 @@
-"""WASI's fd_* calls: read/write (with offsets, append emulation), seek, sync, fdstat, filestat,
-prestat, readdir.
+"""WASI's fd_* calls as wasmtime 49 answers them: read/write (positional, the first non-empty
+iovec, append), seek, sync, fdstat, filestat, prestat, readdir, renumber.
+
+Which kind of fd each call takes (else EBADF): read/write any but a directory; seek/tell a
+file (stdio: ESPIPE); advise, allocate, sync, datasync, set_size, set_flags a file; readdir a
+directory; filestat_set_times a file or directory.
 """
 import os
 import time
 
-from .abi import (EBADF, EINVAL, ENAMETOOLONG, ENOTCAPABLE, ENOTSUP, ESPIPE, ESUCCESS,
-                  FDFLAGS_ALL, FDFLAG_APPEND, FILETYPE_CHAR, FILETYPE_DIR, FILETYPE_UNKNOWN,
-                  FST_ATIM, FST_ATIM_NOW, FST_MTIM, FST_MTIM_NOW, MASK64, WasiError, _DIRENT,
-                  _FDSTAT, _FILESTAT, _PRESTAT, _filetype, _os, _pack_filestat)
-from .fdtable import (_stream_isatty)
+from . import filestat, hostfs
+from .abi import (EBADF, EINTR, EINVAL, ENAMETOOLONG, ENOTDIR, ENOTSUP, ESPIPE, ESUCCESS,
+                  FDFLAG_APPEND, FDFLAG_NONBLOCK, FDFLAGS_SYNCS, FILETYPE_CHAR, FILETYPE_DIR,
+                  FILETYPE_UNKNOWN, FST_ATIM, FST_ATIM_NOW, FST_MTIM, FST_MTIM_NOW, INT64_MAX,
+                  MASK64, WasiError, _DIRENT, _FDSTAT, _FILESTAT, _PRESTAT, filetype)
+from .fdtable import _stream_isatty
+from .stdio import read_some
+
+READ_CHUNK = 64 << 20       # the most one fd_read of a file reads (a short read beyond)
+STDIN_CHUNK = 1 << 20       # and of stdin
 
 
 class FileCalls:
     """The fd_* calls of WASI (a mixin of core.WASI: it uses its fd table and memory helpers)."""
 
-    def _read_into(self, entry, iovecs, offset=None):
-        """Read into the iovecs; from ``offset`` without moving the file position when given."""
-        total = 0
-        if entry.kind == "magic":
-            return 0
+    # --- read / write ------------------------------------------------------------------------
+
+    def _read_into(self, entry, iovs, iovs_len, offset=None):
+        """Read into the first non-empty iovec; at ``offset`` without moving the position when
+        given."""
         if entry.kind == "stdio":
             if entry.stdio != 0:
                 raise WasiError(EBADF)
             if offset is not None:
                 raise WasiError(ESPIPE)
-            stream = self.streams[0]
-            read = getattr(stream, "read1", None) or stream.read
-            for buf, n in iovecs:
-                if n == 0:
-                    continue
-                data = read(n)
-                if data:
-                    self._write(buf, data)
-                    total += len(data)
-                if len(data) < n:
-                    break
-            self.stdin_read += total
-            return total
-        if entry.kind == "dir":
-            raise WasiError(EBADF)      # as wasmtime (a directory is no file to read)
-        pos = entry.offset if offset is None else offset
-        os.lseek(entry.handle, pos, os.SEEK_SET)
-        for buf, n in iovecs:
+            buf, n = self._first_iovec(iovs, iovs_len)
             if n == 0:
-                continue
-            mem = self._mem()
-            self._check(mem, buf, n)
-            data = os.read(entry.handle, n)
-            mem[buf:buf + len(data)] = data
-            total += len(data)
-            if len(data) < n:
-                break
-        if offset is None:
-            entry.offset = pos + total
-        return total
-
-    def _write_from(self, entry, iovecs, offset=None):
-        data = b"".join(self._read(buf, n) for buf, n in iovecs)
-        if entry.kind == "magic":
-            self.checkpoint_requested = True
-            if self.on_checkpoint_request is not None:
-                self.on_checkpoint_request()
+                raise WasiError(EINTR)      # wasmtime's blocking read of nothing
+            data = read_some(self.streams[0], min(n, STDIN_CHUNK))
+            self._write(buf, data)
+            self.stdin_read += len(data)
             return len(data)
+        if entry.kind == "magic":
+            return 0
+        if entry.kind != "file" or not entry.readable:
+            raise WasiError(EBADF)
+        buf, n = self._first_iovec(iovs, iovs_len)
+        pos = entry.offset if offset is None else offset
+        if n == 0:
+            return 0
+        if pos > INT64_MAX:
+            raise WasiError(EINVAL)
+        st = hostfs.fstat(entry.handle)
+        want = min(n, READ_CHUNK)
+        if hostfs.S_ISREG(st.st_mode):     # no larger buffer than there is left to read
+            want = min(want, max(st.st_size - pos, 0))
+        data = os.pread(entry.handle, want, pos) if want else b""
+        self._write(buf, data)
+        if offset is None:
+            entry.offset = pos + len(data)
+        return len(data)
+
+    def _write_from(self, entry, iovs, iovs_len, offset=None):
         if entry.kind == "stdio":
             if entry.stdio == 0:
                 raise WasiError(EBADF)
             if offset is not None:
                 raise WasiError(ESPIPE)
-            stream = self.streams[entry.stdio]
-            stream.write(data)
-            stream.flush()
-            self.written[entry.stdio] += len(data)
-            return len(data)
-        if entry.kind == "dir":
+            buf, n = self._first_iovec(iovs, iovs_len)
+            if n:
+                self.writers[entry.stdio].write(self._read(buf, n))
+                self.written[entry.stdio] += n
+            return n
+        if entry.kind == "magic":
+            buf, n = self._first_iovec(iovs, iovs_len)
+            self.checkpoint_requested = True
+            if self.on_checkpoint_request is not None:
+                self.on_checkpoint_request()
+            return n
+        if entry.kind != "file" or not entry.writable:
             raise WasiError(EBADF)
-        if offset is not None:
-            pos = offset
-        elif entry.fdflags & FDFLAG_APPEND:
-            pos = os.fstat(entry.handle).st_size
+        buf, n = self._first_iovec(iovs, iovs_len)
+        data = self._read(buf, n)
+        append = entry.fdflags & FDFLAG_APPEND
+        if append:                     # even for pwrite, as Linux does in append mode
+            pos = hostfs.fstat(entry.handle).st_size
         else:
-            pos = entry.offset
-        os.lseek(entry.handle, pos, os.SEEK_SET)
-        view = memoryview(data)
-        done = 0
-        while done < len(data):
-            n = os.write(entry.handle, view[done:])
-            if n <= 0:
-                break
-            done += n
+            pos = entry.offset if offset is None else offset
+        done = os.pwrite(entry.handle, data, pos) if data else 0
         if offset is None:
-            entry.offset = pos + done
+            entry.offset = hostfs.fstat(entry.handle).st_size if append else pos + done
         return done
 
     def fd_read(self, fd, iovs, iovs_len, nread_ptr):
-        n = self._read_into(self._get(fd), self._iovecs(iovs, iovs_len))
+        n = self._read_into(self._get(fd), iovs, iovs_len)
         self._put_u32(nread_ptr, n)
         return ESUCCESS
 
     def fd_pread(self, fd, iovs, iovs_len, offset, nread_ptr):
-        n = self._read_into(self._get(fd), self._iovecs(iovs, iovs_len), offset & MASK64)
+        n = self._read_into(self._get(fd), iovs, iovs_len, offset & MASK64)
         self._put_u32(nread_ptr, n)
         return ESUCCESS
 
     def fd_write(self, fd, iovs, iovs_len, nwritten_ptr):
-        n = self._write_from(self._get(fd), self._iovecs(iovs, iovs_len))
+        n = self._write_from(self._get(fd), iovs, iovs_len)
         self._put_u32(nwritten_ptr, n)
         return ESUCCESS
 
     def fd_pwrite(self, fd, iovs, iovs_len, offset, nwritten_ptr):
-        n = self._write_from(self._get(fd), self._iovecs(iovs, iovs_len), offset & MASK64)
+        n = self._write_from(self._get(fd), iovs, iovs_len, offset & MASK64)
         self._put_u32(nwritten_ptr, n)
         return ESUCCESS
 
-    def fd_seek(self, fd, offset, whence, newoffset_ptr):
+    # --- position ------------------------------------------------------------------------
+
+    def _get_seekable(self, fd):
         entry = self._get(fd)
         if entry.kind in ("stdio", "magic"):
-            return ESPIPE
-        if entry.kind == "dir":
-            return EBADF
+            raise WasiError(ESPIPE)
+        if entry.kind != "file":
+            raise WasiError(EBADF)
+        return entry
+
+    def fd_seek(self, fd, offset, whence, newoffset_ptr):
+        entry = self._get_seekable(fd)
         if whence == 0:
             pos = offset
         elif whence == 1:
             pos = entry.offset + offset
-        elif whence == 2:
-            pos = os.fstat(entry.handle).st_size + offset
         else:
-            return EINVAL
-        if pos < 0:
+            pos = hostfs.fstat(entry.handle).st_size + offset
+        if not 0 <= pos <= MASK64:
             return EINVAL
         entry.offset = pos
         self._put_u64(newoffset_ptr, pos)
         return ESUCCESS
 
     def fd_tell(self, fd, offset_ptr):
-        entry = self._get(fd)
-        if entry.kind in ("stdio", "magic"):
-            return ESPIPE
-        if entry.kind == "dir":
-            return EBADF
+        entry = self._get_seekable(fd)
         self._put_u64(offset_ptr, entry.offset)
         return ESUCCESS
+
+    # --- the table ------------------------------------------------------------------------
 
     def fd_close(self, fd):
         entry = self._get(fd)
         self._close_handle(entry)
-        del self.fds[fd]
+        self.fds.remove(fd)
         return ESUCCESS
 
     def fd_renumber(self, fd, to):
-        entry = self._get(fd)
-        target = self._get(to)
+        self._get(fd)
+        self._get(to)
         if fd != to:
-            self._close_handle(target)
-            self.fds[to] = entry
-            del self.fds[fd]
+            self._close_handle(self.fds.move(fd, to))
         return ESUCCESS
 
+    # --- files only ----------------------------------------------------------------------
+
     def fd_sync(self, fd):
-        entry = self._get(fd)
-        if entry.kind == "file":
-            _os("fsync")(entry.handle)
+        os.fsync(self._get_file(fd).handle)
         return ESUCCESS
 
     def fd_datasync(self, fd):
-        return self.fd_sync(fd)
+        entry = self._get_file(fd)
+        getattr(os, "fdatasync", os.fsync)(entry.handle)
+        return ESUCCESS
 
     def fd_advise(self, fd, offset, length, advice):
-        entry = self._get(fd)
-        if advice > 5:
+        self._get_file(fd)
+        if (offset & MASK64) > INT64_MAX or (length & MASK64) > INT64_MAX:
             return EINVAL
-        return EBADF if entry.kind != "file" else ESUCCESS
+        return ESUCCESS
 
     def fd_allocate(self, fd, offset, length):
-        entry = self._get(fd, "file")
-        if entry.kind != "file":
-            return EBADF
-        end = (offset & MASK64) + (length & MASK64)
-        if os.fstat(entry.handle).st_size < end:
-            _os("ftruncate")(entry.handle, end)
+        self._get_file(fd)
+        return ENOTSUP
+
+    def fd_filestat_set_size(self, fd, size):
+        entry = self._get_file(fd)
+        size &= MASK64
+        if not entry.writable or size > INT64_MAX:
+            return EINVAL
+        os.ftruncate(entry.handle, size)
         return ESUCCESS
+
+    def fd_fdstat_set_flags(self, fd, flags):
+        entry = self._get_file(fd)
+        if flags & FDFLAGS_SYNCS:
+            return EINVAL
+        entry.fdflags = flags & (FDFLAG_APPEND | FDFLAG_NONBLOCK)
+        return ESUCCESS
+
+    # --- fdstat / filestat ---------------------------------------------------------------
+
+    def _stdio_filetype(self, entry):
+        stream = self.streams[entry.stdio]
+        return FILETYPE_CHAR if _stream_isatty(stream) else FILETYPE_UNKNOWN
 
     def fd_fdstat_get(self, fd, buf):
         entry = self._get(fd)
         if entry.kind == "stdio":
-            tty = _stream_isatty(self.streams[entry.stdio])
-            filetype = FILETYPE_CHAR if tty else FILETYPE_UNKNOWN
+            ftype = self._stdio_filetype(entry)
         elif entry.kind == "dir":
-            filetype = FILETYPE_DIR
+            ftype = FILETYPE_DIR
         elif entry.kind == "magic":
-            filetype = FILETYPE_CHAR
+            ftype = FILETYPE_CHAR
         else:
-            filetype = _filetype(os.fstat(entry.handle).st_mode)
-        self._write(buf, _FDSTAT.pack(filetype, entry.fdflags, entry.rights_base,
-                                      entry.rights_inheriting))
-        return ESUCCESS
-
-    def fd_fdstat_set_flags(self, fd, flags):
-        entry = self._get(fd)
-        if flags & ~FDFLAGS_ALL:
-            return EINVAL
-        entry.fdflags = flags
+            ftype = filetype(hostfs.fstat(entry.handle).st_mode)
+        self._write(buf, _FDSTAT.pack(ftype, entry.fdflags, entry.rights_base,
+                                      entry.rights_inheriting if entry.kind != "stdio"
+                                      else entry.rights_base), 8)
         return ESUCCESS
 
     def fd_fdstat_set_rights(self, fd, base, inheriting):
         entry = self._get(fd)
-        base &= MASK64
-        inheriting &= MASK64
-        if base & ~entry.rights_base or inheriting & ~entry.rights_inheriting:
-            return ENOTCAPABLE
-        entry.rights_base, entry.rights_inheriting = base, inheriting
-        return ESUCCESS
+        return EBADF if entry.kind == "stdio" else ENOTSUP
 
     def fd_filestat_get(self, fd, buf):
         entry = self._get(fd)
-        if entry.kind == "file":
-            st = os.fstat(entry.handle)
-        elif entry.kind == "dir":
-            st = os.stat(entry.host_path)
+        if entry.kind == "stdio":
+            data = _FILESTAT.pack(0, 0, self._stdio_filetype(entry), 0, 0, 0, 0, 0)
         elif entry.kind == "magic":
-            self._write(buf, _FILESTAT.pack(0, 0, FILETYPE_CHAR, 1, 0, 0, 0, 0))
-            return ESUCCESS
+            data = _FILESTAT.pack(0, 0, FILETYPE_CHAR, 0, 0, 0, 0, 0)
         else:
-            self._write(buf, _FILESTAT.pack(0, 0, FILETYPE_CHAR if _stream_isatty(
-                self.streams[entry.stdio]) else FILETYPE_UNKNOWN, 1, 0, 0, 0, 0))
-            return ESUCCESS
-        self._write(buf, _pack_filestat(st))
-        return ESUCCESS
-
-    def fd_filestat_set_size(self, fd, size):
-        entry = self._get(fd, "file")
-        if entry.kind != "file":
-            return EBADF
-        _os("ftruncate")(entry.handle, size & MASK64)
+            st = hostfs.fstat(entry.handle)
+            data = filestat.pack(st, lambda: hostfs.count_subdirs(entry.handle,
+                                                                    entry.host_path))
+        self._write(buf, data, 8)
         return ESUCCESS
 
     def fd_filestat_set_times(self, fd, atim, mtim, fst_flags):
+        ns = self._new_times(atim, mtim, fst_flags)
         entry = self._get(fd)
-        if entry.kind == "stdio":
+        if entry.kind not in ("file", "dir"):
             return EBADF
-        return self._set_times(entry.host_path, atim, mtim, fst_flags, True)
+        hostfs.futime(entry.handle, self._times(ns, hostfs.fstat(entry.handle)))
+        return ESUCCESS
 
     @staticmethod
-    def _set_times(host, atim, mtim, flags, follow):
-        if (flags & FST_ATIM and flags & FST_ATIM_NOW) or (flags & FST_MTIM and flags & FST_MTIM_NOW):
-            return EINVAL
-        st = os.stat(host, follow_symlinks=follow)
+    def _new_times(atim, mtim, flags):
+        """(atime, mtime) to set: a number, "now" or None (unchanged); both "set" and "now"
+        for one of them is EINVAL."""
+        if (flags & FST_ATIM and flags & FST_ATIM_NOW) or (flags & FST_MTIM
+                                                            and flags & FST_MTIM_NOW):
+            raise WasiError(EINVAL)
+        a = atim & MASK64 if flags & FST_ATIM else "now" if flags & FST_ATIM_NOW else None
+        m = mtim & MASK64 if flags & FST_MTIM else "now" if flags & FST_MTIM_NOW else None
+        return a, m
+
+    @staticmethod
+    def _times(ns, st):
+        """The (atime_ns, mtime_ns) pair for os.utime: unchanged values read from ``st``."""
         now = time.time_ns()
-        a = atim & MASK64 if flags & FST_ATIM else now if flags & FST_ATIM_NOW else st.st_atime_ns
-        m = mtim & MASK64 if flags & FST_MTIM else now if flags & FST_MTIM_NOW else st.st_mtime_ns
-        try:
-            os.utime(host, ns=(a, m), follow_symlinks=follow)
-        except NotImplementedError:
-            return ENOTSUP
-        return ESUCCESS
+        a, m = ns
+        return (st.st_atime_ns if a is None else now if a == "now" else a,
+                st.st_mtime_ns if m is None else now if m == "now" else m)
+
+    # --- preopens ------------------------------------------------------------------------
 
     def fd_prestat_get(self, fd, buf):
         entry = self._get(fd)
         if not entry.preopen:
             return EBADF
-        self._write(buf, _PRESTAT.pack(0, len(entry.guest_path.encode("utf-8"))))
+        self._write(buf, _PRESTAT.pack(0, len(entry.guest_path.encode("utf-8"))), 4)
         return ESUCCESS
 
     def fd_prestat_dir_name(self, fd, path, path_len):
         entry = self._get(fd)
         if not entry.preopen:
-            return EBADF
+            return ENOTDIR
         name = entry.guest_path.encode("utf-8")
         if path_len < len(name):
             return ENAMETOOLONG
         self._write(path, name)
         return ESUCCESS
 
+    # --- directories ---------------------------------------------------------------------
+
     def fd_readdir(self, fd, buf, buf_len, cookie, bufused_ptr):
-        entry = self._get(fd, "dir")
-        host = entry.host_path
-        names = [".", ".."] + sorted(os.listdir(host))
-        out = bytearray()
+        entry = self._get_dir(fd)
+        here = hostfs.fstat(entry.handle)
+        names = hostfs.listdir(entry.handle, entry.host_path)
         cookie &= MASK64
-        for i in range(cookie, len(names)):
-            name = names[i]
-            path = os.path.join(host, name)
-            try:
-                st = os.lstat(path)
-                ino, ftype = st.st_ino & MASK64, _filetype(st.st_mode)
-            except OSError:
-                ino, ftype = 0, FILETYPE_UNKNOWN
-            raw = name.encode("utf-8", "surrogateescape")
-            out += _DIRENT.pack(i + 1, ino, len(raw), ftype) + raw
+        out = bytearray()
+        dot = filestat.inode(here)
+        for i in range(cookie, len(names) + 2):
             if len(out) >= buf_len:
                 break
+            if i < 2:
+                name, ino, ftype = ("." if i == 0 else ".."), dot, FILETYPE_DIR
+            else:
+                name = names[i - 2]
+                st = hostfs.lstat_at(entry.handle, name)
+                if st is None:              # gone since the listing
+                    continue
+                ino, ftype = filestat.inode(st), filetype(st.st_mode)
+            raw = name.encode("utf-8", "surrogateescape")
+            out += _DIRENT.pack(i + 1, ino, len(raw), ftype) + raw
         data = bytes(out[:buf_len])
         self._write(buf, data)
         self._put_u32(bufused_ptr, len(data))
         return ESUCCESS
-
-    # --- path operations ----------------------------------------------------------------
