@@ -1,4 +1,5 @@
-"""The Wasm 2.0 opcode table (without SIMD): one row per instruction.
+"""The opcode table: Wasm 2.0 (without SIMD), exception handling (the final "exnref" proposal)
+and tail calls; one row per instruction.
 
 Decode, validate and lower all read this table, so an instruction's number, name and immediate
 kind are written down exactly once. Single-byte opcodes keep their byte value; the 0xFC-prefixed
@@ -20,18 +21,25 @@ Immediate kinds (what ``decode`` stores as the instruction's ``imm``):
   data_mem0   -> int data index (followed by a reserved zero byte)
   mem00       -> None (two reserved zero bytes)
   idx2        -> (first, second) two indices: table.copy (dst, src), table.init (elem, table)
+  try_table   -> (blocktype as above, catches): catches a tuple of (kind, tag index or None,
+                 label depth), kind CATCH / CATCH_REF / CATCH_ALL / CATCH_ALL_REF (0..3)
 """
 
 # value type codes, as in the binary format
 I32, I64, F32, F64, V128, FUNCREF, EXTERNREF = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F
+EXNREF = 0x69    # exception handling: a reference to a caught exception
 VALTYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128",
-                 FUNCREF: "funcref", EXTERNREF: "externref"}
+                 FUNCREF: "funcref", EXTERNREF: "externref", EXNREF: "exnref"}
 NUM_TYPES = (I32, I64, F32, F64)
-REF_TYPES = (FUNCREF, EXTERNREF)
+REF_TYPES = (FUNCREF, EXTERNREF, EXNREF)
+
+# try_table catch clause kinds (their binary codes)
+CATCH, CATCH_REF, CATCH_ALL, CATCH_ALL_REF = 0, 1, 2, 3
 
 # blocktype immediates (raw s33)
 BLOCK_EMPTY = -64
-BLOCK_VALTYPE = {-1: I32, -2: I64, -3: F32, -4: F64, -5: V128, -16: FUNCREF, -17: EXTERNREF}
+BLOCK_VALTYPE = {-1: I32, -2: I64, -3: F32, -4: F64, -5: V128, -16: FUNCREF, -17: EXTERNREF,
+                 -23: EXNREF}
 
 _TABLE = """
 0x00 unreachable none
@@ -40,6 +48,8 @@ _TABLE = """
 0x03 loop blocktype
 0x04 if blocktype
 0x05 else none
+0x08 throw idx
+0x0A throw_ref none
 0x0B end none
 0x0C br idx
 0x0D br_if idx
@@ -47,9 +57,12 @@ _TABLE = """
 0x0F return none
 0x10 call idx
 0x11 call_indirect call_ind
+0x12 return_call idx
+0x13 return_call_indirect call_ind
 0x1A drop none
 0x1B select none
 0x1C select_t select_t
+0x1F try_table try_table
 0x20 local.get idx
 0x21 local.set idx
 0x22 local.tee idx
