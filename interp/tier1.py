@@ -47,7 +47,9 @@ map exactly like the normal variant's; the normal variant has no trace of OSR (n
 Debugging: ``Config.tier1_dump_dir`` (the program sets it from SELFHOST_TIER1_DUMP) writes each
 generated source to ``dir/<module-hash>-f<index>.py``; ``Compiled.source`` keeps it in memory.
 Functions the generator does not handle (too deeply nested for Python's block limit, huge,
-huge br_tables) are left in tier 0: ``compile_function`` returns None.
+huge br_tables, a try_table or a tail call: tier1_expr.TIER0_ONLY) are left in tier 0:
+``compile_function`` raises Unsupported. ``throw`` and ``throw_ref`` are generated: the raised
+``Thrown`` leaves the generator, and the driver unwinds (interp/unwind.py).
 """
 
 import os
@@ -183,6 +185,8 @@ def bind(comp, inst, check_every):
             v = inst.globals[x]
         elif kind == "table":
             v = inst.tables[x]
+        elif kind == "tag":
+            v = inst.tags[x]
         elif kind == "T":
             v = tables(inst).T
         elif kind == "F":

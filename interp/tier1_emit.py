@@ -7,7 +7,8 @@ Python blocks, places safe points and, for OSR variants, guards the path to the 
 What each instruction emits is tier1_ops.py's ``_OpEmitter``.
 """
 from . import opcodes as W
-from .tier1_expr import MAX_BODY, MAX_INDENT, MAX_LOOP_NESTING, Unsupported, _ZERO_SRC, _slot
+from .tier1_expr import (MAX_BODY, MAX_INDENT, MAX_LOOP_NESTING, TIER0_ONLY, Unsupported,
+                         _ZERO_SRC, _slot)
 from .tier1_ops import _OpEmitter
 
 # ------------------------------------------------------------------------ control analysis
@@ -90,6 +91,9 @@ class _Gen(_OpEmitter):
         f = module.funcs[k]
         if len(f.body) > MAX_BODY:
             raise Unsupported("function too big")
+        for op, _, _ in f.body:
+            if op in TIER0_ONLY:
+                raise Unsupported(TIER0_ONLY[op])
         self.body = f.body
         self.heights = module.codemap.heights[k]
         self.ftype = module.types[f.type_idx]

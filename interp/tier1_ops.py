@@ -113,6 +113,20 @@ class _OpEmitter:
             self.flush_impure()
             self.bind("_Trap", ("helper", "_Trap"))
             self.emit('raise _Trap("unreachable")')
+        elif op == W.THROW:  # the driver unwinds (interp/unwind.py)
+            n = len(self.module.types[self.module.tag_types()[imm]].params)
+            args = self.sym[len(self.sym) - n:] if n else []
+            del self.sym[len(self.sym) - n:]
+            self.flush_impure()
+            self.bind("_throw", ("helper", "_throw"))
+            tag = self.bind("TG%d" % imm, ("tag", imm))
+            self.emit("_throw(%s, (%s%s))" % (tag, ", ".join(self.exact(a) for a in args),
+                                              "," if n == 1 else ""))
+        elif op == W.THROW_REF:
+            v = pop()
+            self.flush_impure()
+            self.bind("_throw_ref", ("helper", "_throw_ref"))
+            self.emit("_throw_ref(%s)" % v.e)
         elif op == W.NOP:
             pass
         elif op == W.DROP:
