@@ -19,7 +19,8 @@ handlers are static (the function's code), found again from the restored pc.
 import hashlib
 
 from interp import opcodes as op
-from interp.runtime import Exn, instantiate
+from interp.runtime import instantiate
+from interp.values import Exn
 from interp.validate import stack_types_at
 
 from .snapshot import (ExceptionState, Frame, InvalidState, Label, MemoryState, ModuleMismatch,

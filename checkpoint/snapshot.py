@@ -112,7 +112,7 @@ class Snapshot:
     tables: List[TableState] = field(default_factory=list)
     dropped_elems: List[int] = field(default_factory=list)
     dropped_datas: List[int] = field(default_factory=list)
-    exceptions: List[ExceptionState] = field(default_factory=list)
     wasi: dict = field(default_factory=dict)     # JSON-able: args, env, preopens, fds, counts
     stats: dict = field(default_factory=dict)    # JSON-able
     created_by: str = ""
+    exceptions: List[ExceptionState] = field(default_factory=list)   # what exnrefs name

@@ -11,7 +11,8 @@ from .config import Config
 from .errors import (Exit, InvalidError, LinkError, MalformedError, ModuleError, Thrown, Trap,
                      UnsupportedFeature, WasmError)
 from .module import FuncType, GlobalType, Limits, MemType, Module, TableType
-from .runtime import Exn, Function, Global, HostFunc, Instance, Memory, Table, Tag, instantiate
+from .runtime import Function, Global, HostFunc, Instance, Memory, Table, Tag, instantiate
+from .values import Exn
 # Import the stages before defining decode(): importing the submodule interp.decode sets the
 # package attribute "decode", which the function below must then replace for good.
 from .decode import decode_module

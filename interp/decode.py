@@ -22,8 +22,8 @@ immediate kinds, with one-byte LEB128 values read inline and longer ones by the 
 from .errors import MalformedError, UnsupportedFeature
 from .module import (Data, Elem, Export, Func, FuncType, Global, GlobalType, Import, Limits,
                      MemType, Module, TableType)
-from .opcodes import (FUNCREF, EXTERNREF, EXNREF, IMMEDIATES, VALTYPE_NAMES, BLOCK_EMPTY,
-                      BLOCK_VALTYPE, REF_TYPES, V128)
+from .opcodes import (FUNCREF, IMMEDIATES, VALTYPE_NAMES, BLOCK_EMPTY, BLOCK_VALTYPE,
+                      REF_TYPES, V128)
 from .values import f32_from_bits, f64_from_bits
 
 MASK32 = 0xFFFFFFFF
@@ -419,15 +419,17 @@ class _Decoder:
         self.pos += 1
         return b
 
-    def limits(self):
+    def limits(self, memory=False):
+        """Table (or, with `memory`, memory) limits. Flags above 1 are later proposals'
+        (shared memory 2-3, 64-bit indices 4-7, custom page sizes 8-15 for memories)."""
         at = self.pos
         flags = self.byte()
         if flags > 1:
-            if flags in (2, 3):
+            if memory and flags in (2, 3):
                 raise UnsupportedFeature("threads (shared memory)", at)
             if 4 <= flags <= 7:
                 raise UnsupportedFeature("memory64", at)
-            if 8 <= flags <= 15:
+            if memory and 8 <= flags <= 15:
                 raise UnsupportedFeature("custom-page-sizes", at)
             # otherwise the flags are a 1-bit LEB128 number for the reference interpreter
             raise MalformedError("integer too large" if flags & 0x7F > 1
@@ -499,7 +501,7 @@ class _Decoder:
             elif sid == 4:
                 m.tables = self.vec(self.tabletype)
             elif sid == 5:
-                m.mems = self.vec(lambda: MemType(self.limits()))
+                m.mems = self.vec(lambda: MemType(self.limits(memory=True)))
             elif sid == 13:
                 m.tags = self.vec(self.tag)
             elif sid == 6:
@@ -573,7 +575,7 @@ class _Decoder:
         elif kind == 1:
             desc = self.tabletype()
         elif kind == 2:
-            desc = MemType(self.limits())
+            desc = MemType(self.limits(memory=True))
         elif kind == 3:
             desc = self.globaltype()
         else:

@@ -144,18 +144,6 @@ class Tag:
         return "<tag %s>" % (self.type,)
 
 
-class Exn:
-    """An exception: the value an exnref refers to (``values`` in the internal form)."""
-    __slots__ = ("tag", "values")
-
-    def __init__(self, tag, values):
-        self.tag = tag
-        self.values = values      # tuple
-
-    def __repr__(self):
-        return "<exception %r %r>" % (self.tag, self.values)
-
-
 class Function:
     """A Wasm function of an instance (``code`` is its module.Func)."""
     kind = "func"

@@ -6,7 +6,7 @@ import struct
 from . import numerics
 from .cold import run_cold
 from .errors import Thrown, Trap
-from .runtime import Exn
+from .values import Exn
 
 
 def _indirect(table, i, ftype, args):

@@ -18,7 +18,7 @@ the frame and its results go to the frame's caller.
 """
 from .errors import Thrown, Trap
 from .lower import lower_function
-from .runtime import Exn
+from .values import Exn
 
 
 def throw(inst, tag_index, n, stack):
@@ -87,7 +87,6 @@ def tail_call(machine, op, a, b, code, base, inst, depth, tick, floor):
     depth, tick) of the frame to run next; code is None when the run's bottom frame returned
     (its results are then at stack[base:])."""
     stack = machine.stack
-    frames = machine.frames
     f = _callee(op, a, b, inst, stack)
     n = len(f.type.params)
     s = len(stack) - n

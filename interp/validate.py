@@ -25,8 +25,8 @@ from .opcodes import (BLOCK, BLOCK_EMPTY, BLOCK_VALTYPE, BR, BR_IF, BR_TABLE, CA
                        RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, SELECT_T, TABLE_COPY,
                        TABLE_FILL, TABLE_GET, TABLE_GROW, TABLE_INIT, TABLE_SET, TABLE_SIZE,
                        THROW, THROW_REF, TRY_TABLE, UNREACHABLE)
-from .opcodes import (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, EXNREF, REF_TYPES,
-                      CATCH_REF, CATCH_ALL_REF)
+from .opcodes import (I32, I64, F32, F64, V128, FUNCREF, EXNREF, REF_TYPES, CATCH_REF,
+                      CATCH_ALL_REF)
 
 UNKNOWN = 0  # the "any type" of the polymorphic stack
 
