@@ -282,12 +282,14 @@ class Machine:
         lowered, funcs, G, mem, module, gens = self._env(inst)
         tick = self.check_every
         thr = self.tier1_threshold if self.tier1_threshold is None else self._threshold(module)
+        v0 = None  # what a tier-1 frame on top is sent first: an exception it catches
         try:
             while True:  # once, and again after a try_table caught an exception
                 try:
                     if pc < 0:  # a tier-1 frame on top: the driver runs it first
                         code, pc, L, base, i2, depth, tick = self._t1(
-                            L, code, inst, base, None, depth, tick, floor, pc == -2)
+                            L, code, inst, base, v0, depth, tick, floor, pc == -2)
+                        v0 = None
                         if code is not None and i2 is not inst:
                             inst = i2
                             lowered, funcs, G, mem, module, gens = self._env(inst)
@@ -766,6 +768,9 @@ class Machine:
                     if caught is None:
                         raise
                     code, pc, L, base, inst, depth = caught
+                    if pc == -3:  # a tier-1 frame catches it in its generated code
+                        pc = -1
+                        v0 = e
                     lowered, funcs, G, mem, module, gens = self._env(inst)
         except BaseException as e:
             del frames[floor:]

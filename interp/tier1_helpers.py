@@ -48,7 +48,7 @@ def _s(fmt):
 
 
 HELPERS = {"_Trap": Trap, "_indirect": _indirect, "_cold_op": _cold_op, "_grow": _grow,
-           "_throw": _throw, "_throw_ref": _throw_ref}
+           "_throw": _throw, "_throw_ref": _throw_ref, "_Thrown": Thrown}
 for _c in "bBhHiIqQfd":
     HELPERS["_ld" + _c] = _s(_c).unpack_from
     HELPERS["_st" + _c] = _s(_c).pack_into

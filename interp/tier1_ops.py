@@ -61,10 +61,10 @@ class _OpEmitter:
             else:
                 r = repr(imm)
                 push(_E(r if r[0] != "-" else "(%s)" % r, size=0, atom=r[0] != "-"))
-        elif op == W.BLOCK or op == W.LOOP:
-            np_, nr = self.block_arity(imm)
+        elif op == W.BLOCK or op == W.LOOP or op == W.TRY_TABLE:
+            np_, nr = self.block_arity(imm if op != W.TRY_TABLE else imm[0])
             self.flush()
-            if op == W.BLOCK:
+            if op != W.LOOP:
                 c = self.new_ctl("block", i, h - np_, nr, nr)
             else:
                 c = self.new_ctl("loop", i, h - np_, np_, nr)
@@ -74,6 +74,9 @@ class _OpEmitter:
                 self.osr_arrive(i)
             if c.wrapped:
                 self.open_loop(c)
+            if op == W.TRY_TABLE and imm[1]:
+                c.catches = imm[1]
+                self.open_try(c)
             if self.osr is not None and i in self.osr_child:
                 self.osr_guard(i)
         elif op == W.IF:
@@ -204,18 +207,7 @@ class _OpEmitter:
         del self.sym[len(self.sym) - np_:]
         self.flush()
         argt = "(%s%s)" % (", ".join(self.exact(a) for a in args), "," if np_ == 1 else "")
-        nr = len(ft.results)
-        h = len(self.sym)
-        req = "(F[%d], %s)" % (idx, argt)
-        if nr == 0:
-            line = self.emit("yield " + req)
-        else:
-            outs = ", ".join("s%d" % (h + j) for j in range(nr))
-            line = self.emit("%s%s = yield %s" % (outs, "," if nr > 1 else "", req))
-        code = self.code
-        self.sites[line] = (code.offsets[code.pc_at[off] + 1], h)
-        for j in range(nr):
-            self.push(_slot(h + j))
+        self.call_site("(F[%d], %s)" % (idx, argt), len(ft.results), off)
 
     def br_table(self, imm):
         depths, default = imm

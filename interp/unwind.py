@@ -9,8 +9,11 @@ then pops frames from the top: a tier-0 frame is searched through its ``Code.han
 static try_table table lower.py builds, innermost first) at the pc of the instruction that threw
 or made the call; tier-1 frames have no handlers (functions with a try_table stay in tier 0).
 A matching clause cuts the operand stack to its target label's height, pushes the payload
-and/or the exnref, and the frame resumes at the label: an ordinary branch. Traps are not
-exceptions: ``try_table`` never sees them.
+and/or the exnref, and the frame resumes at the label: an ordinary branch. A tier-1 frame
+suspended at a call inside a try body (its generated code is a Python try/except, see
+tier1_emit) is handed the exception instead: the driver sends it as the call's result, the
+call site raises it where the generated ``except`` matches the clauses (or re-raises, and
+unwinding goes on). Traps are not exceptions: ``try_table`` never sees them.
 
 Tail calls (``return_call``, ``return_call_indirect``): the running frame is replaced by the
 callee's, so a tail-recursive loop runs in constant depth. A host callee is called in place of
@@ -40,15 +43,20 @@ def throw_ref(stack):
 def catch(machine, e, floor):
     """Unwind ``machine.frames`` above ``floor`` (this run loop's own frames) to the innermost
     handler of ``e.exn``. Returns the registers (code, pc, locals, base, instance, depth) of
-    the frame that caught it, ready to run on, or None: no handler here (the frames are then
-    gone; the exception goes on to whoever called this run loop)."""
+    the frame that caught it, ready to run on (pc -3: a tier-1 frame, to be sent the exception),
+    or None: no handler here (the frames are then gone; the exception goes on to whoever
+    called this run loop)."""
     frames = machine.frames
     stack = machine.stack
     exn = e.exn
     depth = e.depth
+    e.with_traceback(None)  # (the frames it passed need not stay alive)
     while len(frames) > floor:
         code, pc, L, base, inst = frames.pop()
-        if pc > 0 and code.handlers:
+        if pc < 0:
+            if code.t1 and code.t1.catches_at(L):
+                return code, -3, L, base, inst, depth   # -3: send it the exception
+        elif code.handlers:
             p = pc - 1  # the throw, or the call the exception came out of
             for start, end, clauses in code.handlers:
                 if start <= p < end:
