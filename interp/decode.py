@@ -1,9 +1,10 @@
 """The decode stage: binary module bytes -> interp.module.Module.
 
 What it reads: Wasm 2.0 without SIMD, plus exception handling (the tag section, tag imports and
-exports, exnref, try_table/throw/throw_ref) and tail calls. The encodings of the other proposals
-wasmtime 49 enables (SIMD, threads, GC, function references, multi-memory, memory64, wide
-arithmetic, the legacy exceptions) raise ``UnsupportedFeature`` ("unsupported feature: NAME"):
+exports, exnref, try_table/throw/throw_ref), tail calls and the atomic instructions (threads;
+a shared memory is not read). The encodings of the other proposals wasmtime 49 enables (SIMD,
+shared memories, GC, function references, multi-memory, memory64, wide arithmetic, the legacy
+exceptions) raise ``UnsupportedFeature`` ("unsupported feature: NAME"):
 such a module is not malformed, it is one this engine cannot run.
 
 One pass over the bytes. Errors are ``MalformedError(message, offset)`` with the messages of the
@@ -44,7 +45,7 @@ _UNSUPPORTED_OPS = {0x06: "legacy exceptions", 0x07: "legacy exceptions",
                     0x19: "legacy exceptions", 0x14: "function-references",
                     0x15: "function-references", 0xD3: "function-references",
                     0xD4: "function-references", 0xD5: "gc", 0xD6: "function-references",
-                    0xFB: "gc", 0xFD: "simd", 0xFE: "threads"}
+                    0xFB: "gc", 0xFD: "simd"}
 _UNSUPPORTED_FC = {0x13: "wide-arithmetic", 0x14: "wide-arithmetic", 0x15: "wide-arithmetic",
                    0x16: "wide-arithmetic"}
 _UNSUPPORTED_TYPES = {V128: "simd", 0x63: "function-references", 0x64: "function-references",
@@ -120,8 +121,8 @@ def _s64(data, pos):
 
 # immediate kind codes for the dispatch table (most frequent first in the if-chain below)
 (K_IDX, K_NONE, K_MEMARG, K_I32, K_BLOCK, K_END, K_ELSE, K_I64, K_F32, K_F64, K_BR_TABLE,
- K_CALL_IND, K_MEM0, K_REFTYPE, K_SELECT_T, K_PREFIX, K_TRY_TABLE, K_UNSUPPORTED,
- K_ILLEGAL) = range(19)
+ K_CALL_IND, K_MEM0, K_REFTYPE, K_SELECT_T, K_PREFIX, K_TRY_TABLE, K_UNSUPPORTED, K_ATOMIC,
+ K_ILLEGAL) = range(20)
 
 _KIND_CODE = {"idx": K_IDX, "none": K_NONE, "memarg": K_MEMARG, "i32": K_I32,
               "blocktype": K_BLOCK, "i64": K_I64, "f32": K_F32, "f64": K_F64,
@@ -135,6 +136,7 @@ for _op, _kind in IMMEDIATES.items():
 _KINDS[0x0B] = K_END
 _KINDS[0x05] = K_ELSE
 _KINDS[0xFC] = K_PREFIX
+_KINDS[0xFE] = K_ATOMIC
 for _op in _UNSUPPORTED_OPS:
     _KINDS[_op] = K_UNSUPPORTED
 del _op, _kind
@@ -308,6 +310,25 @@ def _decode_expr(data, pos):
             append((op, (v, tuple(catches)), start))
         elif k == K_UNSUPPORTED:
             raise UnsupportedFeature(_UNSUPPORTED_OPS[op], start)
+        elif k == K_ATOMIC:  # threads: 0xFE prefix, a memarg (atomic.fence: a zero byte)
+            sub, pos = _u32(data, pos)
+            op = 0xFE00 + sub
+            kind = IMMEDIATES.get(op) if sub < 0x100 else None
+            if kind == "memarg":
+                align, pos = _u32(data, pos)
+                if align >= 32:
+                    if align & 0x40:
+                        raise UnsupportedFeature("multi-memory", start + 1)
+                    raise MalformedError("malformed memop flags", start + 1)
+                off, pos = _u32(data, pos)
+                append((op, (align, off), start))
+            elif kind == "fence":
+                if data[pos] != 0:
+                    raise MalformedError("zero byte expected", pos)
+                pos += 1
+                append((op, None, start))
+            else:
+                raise MalformedError("illegal opcode 0xfe %d" % sub, start)
         elif k == K_PREFIX:
             sub, pos = _u32(data, pos)
             op = 0xFC00 + sub

@@ -28,6 +28,7 @@ for one that writes Python source reuses the analysis unchanged.
 """
 import struct
 
+from . import atomics
 from . import numerics
 from . import opcodes as W
 
@@ -67,6 +68,7 @@ TABLE_COPY, TABLE_INIT, ELEM_DROP, REF_FUNC, REF_IS_NULL = range(114, 119)
 OSR_ENTER = 119    # never in a Code: the run loop's one-op program after on-stack replacement
 # exception handling and tail calls (cold; interp/unwind.py does the work)
 THROW, THROW_REF, RETURN_CALL, RETURN_CALL_INDIRECT = range(120, 124)
+ATOMIC = 124       # the threads proposal's atomic instructions (cold.py, interp/atomics.py)
 
 NAMES = {v: k for k, v in list(globals().items()) if k.isupper() and isinstance(v, int)}
 
@@ -422,8 +424,11 @@ def _lower(module, k):
                 emit(RETURN, None, None, off)
             else:  # values to drop: a cutting branch to the function's final RETURN
                 branch(len(labels) - 1, h, False, off)
-        elif op == W.NOP:
+        elif op == W.NOP or op == 0xFE03:  # (atomic.fence: one thread, nothing to order)
             pass
+        elif op in atomics.SPECS:
+            kind, vt, size = atomics.SPECS[op]
+            emit(ATOMIC, (kind, vt, size, imm[1]), None, off)
         elif op == W.CALL:
             if imm < nimported:
                 emit(CALL_IMPORT, imm, None, off)

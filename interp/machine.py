@@ -690,7 +690,7 @@ class Machine:
                                         inst = i2
                                         lowered, funcs, G, mem, module, gens = self._env(inst)
                                     continue
-                                elif op < 120:
+                                elif op < 120 or op == 124:
                                     _cold(op, a, b, inst, stack, mem)
                                     continue
                                 elif op == 120:  # THROW a = tag index, b = payload count

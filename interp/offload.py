@@ -81,6 +81,7 @@ NaN payloads are not guaranteed to survive the boundary.
 """
 import time
 
+from . import atomics
 from . import opcodes as W
 from . import tier1
 from .decode import _u32
@@ -196,6 +197,8 @@ def analyze(module):
                 reason.setdefault(i, "changes table or segment state (opcode 0x%X)" % op)
             elif op in _EXCEPTIONS:
                 reason.setdefault(i, _EXCEPTIONS[op])
+            elif op in atomics.SPECS:
+                e |= _READ | _WRITE
             elif op in _MEM_READ:
                 e |= _READ
             elif op in _MEM_WRITE:

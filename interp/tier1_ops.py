@@ -3,6 +3,7 @@ source (locals, constants, calls, memory, numerics from numerics.INLINE template
 tier1_emit._Gen, which owns the control structure and the pending-expression stack."""
 import re
 
+from . import atomics
 from . import numerics
 from . import opcodes as W
 from .lower import _WITH_IMM
@@ -193,6 +194,26 @@ class _OpEmitter:
             push(_E("F[%d]" % imm, size=1))
         elif op in _COLD:
             self.cold(op, imm, h)
+        elif op in atomics.SPECS:  # through the shared cold implementation
+            kind, vt, size = atomics.SPECS[op]
+            pops, push_t = atomics.signature(op)
+            args = self.sym[len(self.sym) - len(pops):]
+            del self.sym[len(self.sym) - len(pops):]
+            self.flush_impure()
+            self.bind("_cold_op", ("helper", "_cold_op"))
+            self.bind("INST", ("inst", 0))
+            m = self.bind("M", ("mem", 0))
+            call = "_cold_op(124, %s, INST, %s%s)" % (
+                self.const((kind, vt, size, imm[1])), m,
+                "".join(", " + self.exact(v) for v in args))
+            if push_t:
+                hh = len(self.sym)
+                self.emit("s%d = %s" % (hh, call))
+                self.push(_slot(hh))
+            else:
+                self.emit(call)
+        elif op == 0xFE03:  # atomic.fence
+            pass
         elif op in numerics.BINARY:
             self.binary(op)
         elif op in numerics.UNARY:

@@ -15,6 +15,7 @@ of the block/loop/if instruction in the body (-1 for the function itself).
 Errors raise InvalidError(message, offset) with the spec's message text; an index that does not
 exist gives "unknown <space> <index>" (the spec tests match messages by prefix).
 """
+from . import atomics
 from .errors import InvalidError, UnsupportedFeature
 from .opcodes import (BLOCK, BLOCK_EMPTY, BLOCK_VALTYPE, BR, BR_IF, BR_TABLE, CALL,
                        CALL_INDIRECT, DATA_DROP, DROP, ELEM_DROP, ELSE, END, F32_CONST,
@@ -54,7 +55,7 @@ def _build_tables():
     for op, name in NAMES.items():
         prefix, _, rest = name.partition(".")
         t = _NUM.get(prefix)
-        if t is None:
+        if t is None or rest.startswith("atomic."):
             continue
         if rest == "const":
             SIMPLE[op] = ([], t, 0, -1)
@@ -557,6 +558,16 @@ def _check_body(ctx, params, results, local_types, body, limit, func_off):
             del vals[height:]
             unreach = ctrls[-1][4] = True
 
+        elif op in atomics.SPECS:
+            mem_check(off)
+            if imm[0] != atomics.ALIGN[atomics.SPECS[op][2]]:
+                _err("atomic instructions must always specify maximum alignment", off)
+            apops, apush = atomics.signature(op)
+            pop_list(apops, off)
+            if apush:
+                push(apush)
+        elif op == 0xFE03:  # atomic.fence
+            pass
         elif op == NOP:
             pass
         elif op == DROP:

@@ -465,7 +465,8 @@ MALFORMED = [
     (func_module(b"\x41\x00\x28\x40\x00\x00\x1a\x0b", MEM_1), "unsupported feature: multi-memory"),
     (func_module(b"\xfd\x0c" + b"\x00" * 16 + b"\x1a\x0b"), "unsupported feature: simd"),
     (func_module(b"\x06\x0b"), "unsupported feature: legacy exceptions"),
-    (func_module(b"\xfe\x03\x00\x0b"), "unsupported feature: threads"),
+    (func_module(b"\xfe\x7f\x0b"), "illegal opcode"),                 # no such atomic op
+    (func_module(b"\xfe\x03\x01\x0b"), "zero byte expected"),             # atomic.fence
     (func_module(b"\xfb\x00\x00\x0b"), "unsupported feature: gc"),
     (func_module(b"\x14\x00\x0b"), "unsupported feature: function-references"),
     (func_module(b"\xfc\x13\x0b"), "unsupported feature: wide-arithmetic"),

@@ -1,4 +1,5 @@
-"""Exception handling, tail calls and extended-const as spec scripts (tests/eh-testsuite/*.wast).
+"""Exception handling, tail calls, extended-const and atomics as spec scripts
+(tests/eh-testsuite/*.wast).
 
 The scripts are our own (the official proposal's files are not vendored here); each one is
 checked twice: against the real wasmtime CLI (``wasmtime wast``, the oracle: our expectations are
@@ -83,7 +84,7 @@ def test_script_is_what_wasmtime_does(path):
 def test_scripts_are_there():
     names = {p.name for p in SCRIPTS}
     assert {"throw_catch.wast", "exnref.wast", "tags.wast", "tail_calls.wast",
-            "extended_const.wast"} <= names
+            "extended_const.wast", "atomics.wast"} <= names
 
 
 @needs_wast2json
