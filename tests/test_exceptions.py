@@ -325,3 +325,43 @@ def test_initialize_then_start_as_wasmtime(tmp_path, capsys):
                             tmp_path / "only.wasm")
     assert cli.main([str(only)]) == 0
     assert capsys.readouterr().out == "init\n"
+
+
+INIT_CKPT = r"""
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "init\n")
+  (data (i32.const 32) "start\n")
+  (data (i32.const 48) ".selfhost-checkpoint")
+  (func $p (param i32 i32)
+    (i32.store (i32.const 0) (local.get 0)) (i32.store (i32.const 4) (local.get 1))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_initialize") (local $i i32)
+    ;; ask for a checkpoint (the magic file), then loop: a safe point inside _initialize
+    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 48) (i32.const 20) (i32.const 1)
+                      (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 64)))
+    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 1))
+    (drop (call $w (i32.load (i32.const 64)) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 100000))))
+    (call $p (i32.const 16) (i32.const 5)))
+  (func (export "_start") (call $p (i32.const 32) (i32.const 6))))
+"""
+
+
+@needs_wat2wasm
+def test_checkpoint_inside_initialize_then_start(tmp_path, capsys):
+    """A checkpoint taken inside _initialize of a module that also exports _start: the restored
+    run finishes _initialize, then calls _start (the snapshot remembers it)."""
+    app = support.wat2wasm(INIT_CKPT, tmp_path / "app.wasm")
+    snap = tmp_path / "s.snap"
+    box = tmp_path / "box"
+    box.mkdir()
+    assert cli.main(["--dir", str(box), "--snapshot", str(snap), str(app)]) == 75
+    assert capsys.readouterr().out == ""
+    assert fmt.decode(snap.read_bytes()).stats["then"] == ["_start"]
+    assert cli.main(["--dir", str(box), "--restore", str(snap), str(app)]) == 0
+    assert capsys.readouterr().out == "init\nstart\n"
