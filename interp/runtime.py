@@ -268,9 +268,10 @@ def _link(module, imports):
     return resolved
 
 
-_CONST_ARITH = {op.I32_ADD: lambda x, y: (x + y) & MASK32, op.I32_SUB: lambda x, y: (x - y) & MASK32,
-                op.I32_MUL: lambda x, y: (x * y) & MASK32, op.I64_ADD: lambda x, y: (x + y) & MASK64,
-                op.I64_SUB: lambda x, y: (x - y) & MASK64, op.I64_MUL: lambda x, y: (x * y) & MASK64}
+_CONST_ARITH = {  # extended-const
+    op.I32_ADD: lambda x, y: (x + y) & MASK32, op.I32_SUB: lambda x, y: (x - y) & MASK32,
+    op.I32_MUL: lambda x, y: (x * y) & MASK32, op.I64_ADD: lambda x, y: (x + y) & MASK64,
+    op.I64_SUB: lambda x, y: (x - y) & MASK64, op.I64_MUL: lambda x, y: (x * y) & MASK64}
 
 
 def eval_const(expr, instance):

@@ -30,13 +30,13 @@ exports it (as the wasmtime CLI does: a reactor-style program runs from ``_initi
 Imports that no one provides are a link error, unless ``--unknown-imports trap|default`` (or
 wasmtime's ``-W unknown-imports-trap=y`` / ``-W unknown-imports-default=y``) stubs them.
 
-Exit codes (exit_codes.py): the app's own code; 1 with one line "selfhost: error: ..." on
-stderr for a bad module, a module using a proposal selfhost does not implement ("unsupported
-feature: NAME"), a link error, an uncaught Wasm exception, a missing file, or a module with
-neither ``_start`` nor ``_initialize`` when no --invoke is given; 2 for a bad command line; 134 for a trap ("selfhost: error: wasm trap:
-MESSAGE"), as wasmtime does on Unix (128 + SIGABRT); 75 after a checkpoint that stopped the app.
-A bug inside selfhost is reported as one "internal error" line (exit 1); SELFHOST_DEBUG=1 shows
-its traceback instead.
+Exit codes (exit_codes.py): the app's own code; 1 with one line "selfhost: error: ..." on stderr
+for a bad module, a module using a proposal selfhost does not implement ("unsupported feature:
+NAME"), a link error, an uncaught Wasm exception, a missing file, or a module with neither
+``_start`` nor ``_initialize`` when no --invoke is given; 2 for a bad command line; 134 for a
+trap ("selfhost: error: wasm trap: MESSAGE"), as wasmtime does on Unix (128 + SIGABRT); 75 after
+a checkpoint that stopped the app. A bug inside selfhost is reported as one "internal error"
+line (exit 1); SELFHOST_DEBUG=1 shows its traceback instead.
 """
 import argparse
 import math

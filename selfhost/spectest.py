@@ -7,8 +7,8 @@ CPython it was developed on. tests/spec.py adds the wast2json conversion and its
 selection and timeouts around it (`python -m tests.spec`).
 
 Counting: every assertion (assert_return, assert_trap, assert_exhaustion, assert_invalid,
-assert_malformed, assert_unlinkable, assert_uninstantiable, assert_exception) counts as passed, failed or skipped
-(text-format assert_malformed is skipped: there is no text parser). The other commands (module,
+assert_malformed, assert_unlinkable, assert_uninstantiable, assert_exception) counts as passed,
+failed or skipped (text-format assert_malformed is skipped: there is no text parser). The other commands (module,
 register, action) are not counted when they work, and count as one failure when they do not.
 """
 import json

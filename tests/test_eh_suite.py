@@ -24,7 +24,8 @@ from tests import spec
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = sorted((HERE / "eh-testsuite").glob("*.wast"))
-OFFICIAL = Path(os.environ.get("SELFHOST_EH_SUITE") or HERE.parent.parent / "shared" / "eh-testsuite")
+OFFICIAL = Path(os.environ.get("SELFHOST_EH_SUITE")
+                or HERE.parent.parent / "shared" / "eh-testsuite")
 OFFICIAL_FILES = sorted(OFFICIAL.glob("*.wast")) if OFFICIAL.is_dir() else []
 # official assertions that need a proposal interp does not implement: file -> count
 OFFICIAL_UNSUPPORTED = {"tag.wast": 1}   # its (rec ...) types are GC

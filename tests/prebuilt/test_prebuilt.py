@@ -17,10 +17,8 @@ SELFHOST_REQUIRE_BUILD=1); inside selfhost.wasm a program runs some 1000x slower
 wasmtime, so the bigger cases run hosted only under the ``slow`` marker.
 """
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Optional
 
 import pytest
@@ -104,7 +102,8 @@ def _check_micropython(r, tree):
 
 CASES = {
     # C with Wasm exceptions: MicroPython's raise/except is Wasm throw/try_table
-    "micropython-c": Case(MICROPYTHON, ["-c", "import sys; print(sum(range(100)), sys.implementation)"],
+    "micropython-c": Case(MICROPYTHON,
+                          ["-c", "import sys; print(sum(range(100)), sys.implementation)"],
                           "micropython", ["-W", "unknown-imports-trap=y"],
                           check=lambda r, t: r.stdout.startswith(b"4950 (name='micropython'")),
     "micropython-prog": Case(MICROPYTHON, ["prog.py", "x", "y"], "micropython",
@@ -195,8 +194,8 @@ def run_reference(name, case, root):
     """The program under the real wasmtime CLI."""
     app = _program(case)
     box = _box(root, case)
-    argv = [str(_wasmtime_cli()), "run"] + case.flags + ["--argv0", case.argv0,
-                                                          "--dir", "%s::%s" % (box, GUEST.get(name, "."))]
+    argv = [str(_wasmtime_cli()), "run"] + case.flags + [
+        "--argv0", case.argv0, "--dir", "%s::%s" % (box, GUEST.get(name, "."))]
     for host, guest in _extra_dirs(case):
         argv += ["--dir", "%s::%s" % (host, guest)]
     proc = subprocess.run(argv + [str(app)] + case.args, input=case.stdin, capture_output=True,
@@ -208,7 +207,8 @@ def run_selfhost(name, case, runtime, root):
     app = _program(case)
     box = _box(root, case)
     dirs = [(str(box), GUEST.get(name, "."))] + _extra_dirs(case)
-    argv = case.flags + ["--argv0", case.argv0, "%s/%s" % (APPS_GUEST_DIR, app.name)] + case.args
+    argv = case.flags + ["--argv0", case.argv0,
+                         "%s/%s" % (APPS_GUEST_DIR, app.name)] + case.args
     result = launch.run(runtime, argv, dirs=dirs, stdin=case.stdin, timeout=3600,
                         private_dirs=[(str(app.parent), APPS_GUEST_DIR)])
     return result, snapshot_tree(root)
