@@ -271,3 +271,49 @@ def test_manifest_is_consistent():
         assert len(entry["sha256"]) == 64 and entry["files"]
     used = {c.program[0] for c in CASES.values()}
     assert used == set(fetch.MANIFEST)
+
+
+LOOP_PY = '''class Odd(Exception):
+    pass
+def check(i):
+    if i % 2:
+        raise Odd(i)
+    return i
+total = caught = 0
+for i in range(40000):
+    try:
+        total += check(i)
+    except Odd as e:
+        caught += e.args[0]
+print(total, caught)
+'''
+
+
+@pytest.mark.parametrize("restore_on", ["native", "node"])
+def test_micropython_checkpoint_mid_run(tmp_path, restore_on):
+    """MicroPython raising and catching Python exceptions (Wasm throw/try_table) is stopped by
+    a checkpoint mid-run, natively, and resumed (natively or under Node): the output is the one
+    of an uninterrupted run, and the first run printed nothing."""
+    if restore_on != "native":
+        problem = _build_problem()
+        if problem:
+            if os.environ.get("SELFHOST_REQUIRE_BUILD") == "1":
+                pytest.fail(problem + " and SELFHOST_REQUIRE_BUILD=1")
+            pytest.skip(problem)
+    case = Case(MICROPYTHON, ["loop.py"], "micropython", ["-W", "unknown-imports-trap=y"],
+                files={"loop.py": LOOP_PY})
+    app = _program(case)
+    box = _box(tmp_path, case)
+    snap = tmp_path / "s.snap"
+    dirs = [(str(box), ".")]
+    private = [(str(app.parent), APPS_GUEST_DIR)]
+    argv = case.flags + ["--argv0", case.argv0]
+    tail = ["%s/%s" % (APPS_GUEST_DIR, app.name)] + case.args
+    first = launch.run("native", argv + ["--checkpoint-after", "3", "--snapshot", str(snap)]
+                       + tail, dirs=dirs, private_dirs=private, timeout=900)
+    assert first.returncode == 75, first.stderr
+    assert first.stdout == b""
+    second = launch.run(restore_on, argv + ["--restore", str(snap)] + tail, dirs=dirs,
+                        private_dirs=private, timeout=3600)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == b"399980000 400000000\n"
