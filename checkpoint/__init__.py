@@ -6,13 +6,13 @@ store.py (atomic files), capture.py (machine state <-> Snapshot), wasi_state.py 
 section's schema: JSON form, checks, remapping onto the user's directories, display),
 inspect.py (views for humans).
 """
-from .snapshot import (Snapshot, Frame, Label, MemoryState, TableState, PAGE_SIZE,
+from .snapshot import (Snapshot, Frame, Label, MemoryState, TableState, ExceptionState, PAGE_SIZE,
                        SnapshotError, CorruptSnapshot, VersionMismatch, ModuleMismatch,
                        InvalidState, SnapshotIOError)
 from .format import encode, decode, check, FORMAT_VERSION
 from .store import write_snapshot, read_snapshot
 
-__all__ = ["Snapshot", "Frame", "Label", "MemoryState", "TableState", "PAGE_SIZE",
+__all__ = ["Snapshot", "Frame", "Label", "MemoryState", "TableState", "ExceptionState", "PAGE_SIZE",
            "SnapshotError", "CorruptSnapshot", "VersionMismatch", "ModuleMismatch",
            "InvalidState", "SnapshotIOError", "encode", "decode", "check", "FORMAT_VERSION",
            "write_snapshot", "read_snapshot"]

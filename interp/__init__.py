@@ -1,4 +1,5 @@
-"""interp: a WebAssembly 2.0 interpreter in pure Python with explicit stacks.
+"""interp: a WebAssembly 2.0 interpreter (with exception handling and tail calls) in pure Python
+with explicit stacks.
 
 Embedding API (see docs/architecture.md)::
 
@@ -7,9 +8,11 @@ Embedding API (see docs/architecture.md)::
     inst.invoke("fib", 20)  # -> [6765]
 """
 from .config import Config
-from .errors import Exit, InvalidError, LinkError, MalformedError, ModuleError, Trap, WasmError
+from .errors import (Exit, InvalidError, LinkError, MalformedError, ModuleError, Thrown, Trap,
+                     UnsupportedFeature, WasmError)
 from .module import FuncType, GlobalType, Limits, MemType, Module, TableType
-from .runtime import Function, Global, HostFunc, Instance, Memory, Table, instantiate
+from .runtime import Function, Global, HostFunc, Instance, Memory, Table, Tag, instantiate
+from .values import Exn
 # Import the stages before defining decode(): importing the submodule interp.decode sets the
 # package attribute "decode", which the function below must then replace for good.
 from .decode import decode_module
@@ -20,8 +23,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "decode", "instantiate", "Config", "Module", "Instance", "Function", "HostFunc", "Memory", "Table",
-    "Global", "FuncType", "GlobalType", "Limits", "MemType", "TableType", "WasmError",
-    "ModuleError", "MalformedError", "InvalidError", "LinkError", "Trap", "Exit", "__version__",
+    "Global", "Tag", "Exn", "FuncType", "GlobalType", "Limits", "MemType", "TableType",
+    "WasmError", "ModuleError", "MalformedError", "InvalidError", "UnsupportedFeature",
+    "LinkError", "Trap", "Thrown", "Exit", "__version__",
 ]
 
 

@@ -3,11 +3,13 @@
 They neither call nor change the frame, and are rare enough to run outside the hot loops: tier 0
 (machine.py) and tier 1's generated code (through ``_cold_op``) both call ``run_cold``.
 """
+from . import atomics
 from .errors import Trap
 
 
 def run_cold(op, a, b, inst, stack, mem):
-    """Run the rare internal instruction ``op`` (lower.py's numbering, 102..118) on ``stack``."""
+    """Run the rare internal instruction ``op`` (lower.py's numbering, 102..118, 124) on
+    ``stack``."""
     pop = stack.pop
     if op == 102:  # UNREACHABLE
         raise Trap("unreachable")
@@ -88,5 +90,7 @@ def run_cold(op, a, b, inst, stack, mem):
         stack.append(inst.funcs[a])
     elif op == 118:  # REF_IS_NULL
         stack[-1] = 1 if stack[-1] is None else 0
+    elif op == 124:  # ATOMIC a = (kind, value type, size, offset)
+        atomics.run(a, stack, mem)
     else:
         raise AssertionError("unknown internal opcode %d" % op)

@@ -24,6 +24,10 @@ hot function moves into tier 1 at a loop header (on-stack replacement, ``_back_e
 back-edge safe points, so a long first call or a restored frame does not stay in tier 0; a
 resumed top frame at a loop header goes straight in. The tier-0 fast path is unchanged.
 
+Exceptions and tail calls (interp/unwind.py): a ``throw`` raises ``Thrown``; the run loop catches
+it around its dispatch loop (free while nothing is thrown), pushes the running frame and lets
+``unwind.catch`` find the handler; the frame that caught it goes on in the same loop.
+
 Call depth: each frame counts ``Code.cost`` (1, more for functions with many locals) toward
 ``max_call_depth``; beyond it the call traps with "call stack exhausted".
 Memory accesses rely on bytearray/struct bounds checks; their IndexError / struct.error /
@@ -35,8 +39,10 @@ import struct
 from . import tier1
 from .cold import run_cold as _cold
 from .config import Config
-from .errors import Trap
+from .errors import Thrown, Trap
 from .lower import OSR_ENTER, lower_function
+from .unwind import catch as _catch, tail_call as _tail_call, throw as _throw
+from .unwind import throw_ref as _throw_ref
 from .values import f32_from_bits, f32_to_bits
 
 _U32 = struct.Struct("<I")
@@ -276,71 +282,407 @@ class Machine:
         lowered, funcs, G, mem, module, gens = self._env(inst)
         tick = self.check_every
         thr = self.tier1_threshold if self.tier1_threshold is None else self._threshold(module)
+        v0 = None  # what a tier-1 frame on top is sent first: an exception it catches
         try:
-            if pc < 0:  # a tier-1 frame on top: the driver runs it first
-                code, pc, L, base, i2, depth, tick = self._t1(
-                    L, code, inst, base, None, depth, tick, floor, pc == -2)
-                if code is not None and i2 is not inst:
-                    inst = i2
-                    lowered, funcs, G, mem, module, gens = self._env(inst)
-            ops = code.ops if code is not None else ()
-            if code is not None:  # (else the tier-1 bottom frame already returned)
-                while True:
-                    op, a, b = ops[pc]
-                    pc += 1
-                    if op < 16:
-                        if op < 8:
-                            if op == 0:  # LGET
-                                push(L[a])
-                            elif op == 1:  # CONST
-                                push(a)
-                            elif op == 2:  # LSET
-                                L[a] = pop()
-                            elif op == 3:  # LTEE
-                                L[a] = stack[-1]
-                            elif op == 4:  # I32_ADD
-                                b = pop()
-                                stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
-                            elif op == 5:  # BR_IF (forward)
-                                if pop():
-                                    pc = a
-                            elif op == 6:  # JUMP (forward)
-                                pc = a
-                            elif op == 7:  # LOOP_JUMP (back-edge)
-                                pc = a
-                                tick -= 1
-                                if not tick:
-                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
-                        elif op == 8:  # BR_IF_LOOP
-                            if pop():
-                                pc = a
-                                tick -= 1
-                                if not tick:
-                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
-                        elif op == 9:  # BR_IFZ
-                            if not pop():
-                                pc = a
-                        elif op == 10:  # CALL a function of this module (b: its defined index)
-                            try:
-                                c = lowered[b]
-                            except KeyError:
-                                c = lower_function(module, b)
-                            if gens is not None:  # tier 1 on: is the callee compiled, or hot?
-                                g1 = gens[b]
-                                if g1 is None:
-                                    c.heat += 1
-                                    if c.heat > thr and c.t1 is not False:
-                                        g1 = self._promote(inst, b)
-                                if g1 is not None:
+            while True:  # once, and again after a try_table caught an exception
+                try:
+                    if pc < 0:  # a tier-1 frame on top: the driver runs it first
+                        code, pc, L, base, i2, depth, tick = self._t1(
+                            L, code, inst, base, v0, depth, tick, floor, pc == -2)
+                        v0 = None
+                        if code is not None and i2 is not inst:
+                            inst = i2
+                            lowered, funcs, G, mem, module, gens = self._env(inst)
+                    ops = code.ops if code is not None else ()
+                    if code is not None:  # (else the tier-1 bottom frame already returned)
+                        while True:
+                            op, a, b = ops[pc]
+                            pc += 1
+                            if op < 16:
+                                if op < 8:
+                                    if op == 0:  # LGET
+                                        push(L[a])
+                                    elif op == 1:  # CONST
+                                        push(a)
+                                    elif op == 2:  # LSET
+                                        L[a] = pop()
+                                    elif op == 3:  # LTEE
+                                        L[a] = stack[-1]
+                                    elif op == 4:  # I32_ADD
+                                        b = pop()
+                                        stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                                    elif op == 5:  # BR_IF (forward)
+                                        if pop():
+                                            pc = a
+                                    elif op == 6:  # JUMP (forward)
+                                        pc = a
+                                    elif op == 7:  # LOOP_JUMP (back-edge)
+                                        pc = a
+                                        tick -= 1
+                                        if not tick:
+                                            ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
+                                elif op == 8:  # BR_IF_LOOP
+                                    if pop():
+                                        pc = a
+                                        tick -= 1
+                                        if not tick:
+                                            ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
+                                elif op == 9:  # BR_IFZ
+                                    if not pop():
+                                        pc = a
+                                elif op == 10:  # CALL a function of this module (b: its defined index)
+                                    try:
+                                        c = lowered[b]
+                                    except KeyError:
+                                        c = lower_function(module, b)
+                                    if gens is not None:  # tier 1 on: is the callee compiled, or hot?
+                                        g1 = gens[b]
+                                        if g1 is None:
+                                            c.heat += 1
+                                            if c.heat > thr and c.t1 is not False:
+                                                g1 = self._promote(inst, b)
+                                        if g1 is not None:
+                                            s = len(stack) - c.nparams
+                                            args = stack[s:]
+                                            del stack[s:]
+                                            frames.append((code, pc, L, base, inst))
+                                            depth += c.cost
+                                            if depth > maxdepth:
+                                                raise Trap("call stack exhausted")
+                                            code, pc, L, base, i2, depth, tick = self._t1(
+                                                g1(*args), c, inst, s, None, depth, tick, floor, True)
+                                            if code is None:
+                                                break
+                                            ops = code.ops
+                                            if i2 is not inst:
+                                                inst = i2
+                                                lowered, funcs, G, mem, module, gens = self._env(inst)
+                                            continue
                                     s = len(stack) - c.nparams
-                                    args = stack[s:]
+                                    L2 = stack[s:]
                                     del stack[s:]
+                                    L2 += c.zeros
                                     frames.append((code, pc, L, base, inst))
                                     depth += c.cost
                                     if depth > maxdepth:
                                         raise Trap("call stack exhausted")
+                                    code = c
+                                    ops = c.ops
+                                    pc = 0
+                                    L = L2
+                                    base = s
+                                    tick -= 1
+                                    if not tick:
+                                        tick = self._safe_point(code, pc, L, base, inst)
+                                elif op == 11:  # RETURN (the results are exactly stack[base:])
+                                    if len(frames) == floor:
+                                        break
+                                    depth -= code.cost
+                                    s = base
+                                    code, pc, L, base, i2 = frames.pop()
+                                    if pc < 0:  # back to a tier-1 caller: send it the results
+                                        r = stack[s:]
+                                        del stack[s:]
+                                        code, pc, L, base, i2, depth, tick = self._t1(
+                                            L, code, i2, base,
+                                            (r[0] if len(r) == 1 else tuple(r)) if r else None,
+                                            depth, tick, floor, False)
+                                        if code is None:
+                                            break
+                                    ops = code.ops
+                                    if i2 is not inst:
+                                        inst = i2
+                                        lowered, funcs, G, mem, module, gens = self._env(inst)
+                                elif op == 12:  # ADD_C
+                                    stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
+                                elif op == 13:  # LGET2
+                                    push(L[a])
+                                    push(L[b])
+                                elif op == 14:  # GGET
+                                    push(G[a].v)
+                                else:  # 15 GSET
+                                    G[a].v = pop()
+                            elif op < 26:
+                                if op == 16:  # LC_ADD
+                                    push((L[a] + b) & 0xFFFFFFFF)
+                                elif op == 17:  # L_ADD
+                                    stack[-1] = (stack[-1] + L[a]) & 0xFFFFFFFF
+                                elif op == 18:  # LC_BR_CMP
+                                    x, y, k, flip = b
+                                    x = L[x] ^ flip
+                                    if k == 0:
+                                        t = x < y
+                                    elif k == 1:
+                                        t = x != y
+                                    elif k == 2:
+                                        t = x == y
+                                    elif k == 3:
+                                        t = x >= y
+                                    elif k == 4:
+                                        t = x > y
+                                    else:
+                                        t = x <= y
+                                    if t:
+                                        if a < pc:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                                continue
+                                        pc = a
+                                elif op == 19:  # BR_CMP
+                                    k, flip, src, y = b
+                                    if src is None:
+                                        y = pop() ^ flip
+                                    elif src:
+                                        y = L[y] ^ flip
+                                    x = pop() ^ flip
+                                    if k == 0:
+                                        t = x < y
+                                    elif k == 1:
+                                        t = x != y
+                                    elif k == 2:
+                                        t = x == y
+                                    elif k == 3:
+                                        t = x >= y
+                                    elif k == 4:
+                                        t = x > y
+                                    else:
+                                        t = x <= y
+                                    if t:
+                                        if a < pc:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                                continue
+                                        pc = a
+                                elif op == 20:  # L_BR_IF
+                                    if L[b]:
+                                        if a < pc:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                                continue
+                                        pc = a
+                                elif op == 21:  # SET_GET
+                                    L[a] = stack[-1]
+                                    stack[-1] = L[b]
+                                elif op == 22:  # TEE_SET
+                                    L[a] = L[b] = pop()
+                                elif op == 23:  # TEE_GET
+                                    L[a] = stack[-1]
+                                    push(L[b])
+                                elif op == 24:  # LC_CMP
+                                    y, k, flip = b
+                                    x = L[a] ^ flip
+                                    if k == 0:
+                                        push(1 if x < y else 0)
+                                    elif k == 1:
+                                        push(1 if x != y else 0)
+                                    elif k == 2:
+                                        push(1 if x == y else 0)
+                                    elif k == 3:
+                                        push(1 if x >= y else 0)
+                                    elif k == 4:
+                                        push(1 if x > y else 0)
+                                    else:
+                                        push(1 if x <= y else 0)
+                                else:  # 25 L_BR_IFZ (forward)
+                                    if not L[b]:
+                                        pc = a
+                            elif op < 48:
+                                if op < 34:  # right operand: stack, constant a or local a (see lower.py)
+                                    if b is None:
+                                        y = pop()
+                                    elif b:
+                                        y = L[a]
+                                    else:
+                                        y = a
+                                    x = stack[-1]
+                                    if op == 26:  # I32_SUB
+                                        stack[-1] = (x - y) & 0xFFFFFFFF
+                                    elif op == 27:  # I32_MUL
+                                        stack[-1] = (x * y) & 0xFFFFFFFF
+                                    elif op == 28:  # I32_AND
+                                        stack[-1] = x & y
+                                    elif op == 29:  # I32_OR
+                                        stack[-1] = x | y
+                                    elif op == 30:  # I32_XOR
+                                        stack[-1] = x ^ y
+                                    elif op == 31:  # I32_SHL
+                                        stack[-1] = (x << (y & 31)) & 0xFFFFFFFF
+                                    elif op == 32:  # I32_SHR_U
+                                        stack[-1] = x >> (y & 31)
+                                    else:  # 33 I32_SHR_S
+                                        stack[-1] = (((x ^ 0x80000000) - 0x80000000) >> (y & 31)) & 0xFFFFFFFF
+                                elif op == 34:  # I32_EQZ
+                                    stack[-1] = 0 if stack[-1] else 1
+                                elif op < 45:  # i32 compares
+                                    if b is None:
+                                        y = pop()
+                                    elif b:
+                                        y = L[a]
+                                    else:
+                                        y = a
+                                    x = stack[-1]
+                                    if op == 35:  # I32_EQ
+                                        stack[-1] = 1 if x == y else 0
+                                    elif op == 36:  # I32_NE
+                                        stack[-1] = 1 if x != y else 0
+                                    elif op == 37:  # I32_LT_S
+                                        stack[-1] = 1 if x ^ 0x80000000 < y ^ 0x80000000 else 0
+                                    elif op == 38:  # I32_LT_U
+                                        stack[-1] = 1 if x < y else 0
+                                    elif op == 39:  # I32_GT_S
+                                        stack[-1] = 1 if x ^ 0x80000000 > y ^ 0x80000000 else 0
+                                    elif op == 40:  # I32_GT_U
+                                        stack[-1] = 1 if x > y else 0
+                                    elif op == 41:  # I32_LE_S
+                                        stack[-1] = 1 if x ^ 0x80000000 <= y ^ 0x80000000 else 0
+                                    elif op == 42:  # I32_LE_U
+                                        stack[-1] = 1 if x <= y else 0
+                                    elif op == 43:  # I32_GE_S
+                                        stack[-1] = 1 if x ^ 0x80000000 >= y ^ 0x80000000 else 0
+                                    else:  # 44 I32_GE_U
+                                        stack[-1] = 1 if x >= y else 0
+                                elif op == 45:  # I32_LOAD
+                                    stack[-1] = unpack_I(mem, stack[-1] + a)[0]
+                                elif op == 46:  # I32_STORE
+                                    y = pop()
+                                    pack_I(mem, pop() + a, y)
+                                else:  # 47 LOAD8_U
+                                    stack[-1] = mem[stack[-1] + a]
+                            elif op < 100:
+                                if op < 56:
+                                    if op == 48:  # STORE8 (b: None, or the constant to store)
+                                        y = pop() if b is None else b
+                                        mem[pop() + a] = y & 0xFF
+                                    elif op == 49:  # LOAD (unsigned int or f64: b = unpack_from)
+                                        stack[-1] = b(mem, stack[-1] + a)[0]
+                                    elif op == 50:  # LOAD_S (b = (unpack_from, mask))
+                                        stack[-1] = b[0](mem, stack[-1] + a)[0] & b[1]
+                                    elif op == 51:  # STORE (b = (pack_into, mask))
+                                        y = pop()
+                                        b[0](mem, pop() + a, y & b[1])
+                                    elif op == 52:  # DROP
+                                        pop()
+                                    elif op == 53:  # SELECT
+                                        t = pop()
+                                        y = pop()
+                                        if not t:
+                                            stack[-1] = y
+                                    elif op == 54:  # BINOP (a = numerics function)
+                                        y = pop()
+                                        stack[-1] = a(stack[-1], y)
+                                    else:  # 55 UNOP
+                                        stack[-1] = a(stack[-1])
+                                elif op < 64:
+                                    if b is None:
+                                        y = pop()
+                                    elif b:
+                                        y = L[a]
+                                    else:
+                                        y = a
+                                    x = stack[-1]
+                                    if op == 56:  # I64_ADD
+                                        stack[-1] = (x + y) & 0xFFFFFFFFFFFFFFFF
+                                    elif op == 57:  # I64_SUB
+                                        stack[-1] = (x - y) & 0xFFFFFFFFFFFFFFFF
+                                    elif op == 58:  # I64_MUL
+                                        stack[-1] = (x * y) & 0xFFFFFFFFFFFFFFFF
+                                    elif op == 59:  # I64_AND
+                                        stack[-1] = x & y
+                                    elif op == 60:  # I64_OR
+                                        stack[-1] = x | y
+                                    elif op == 61:  # I64_XOR
+                                        stack[-1] = x ^ y
+                                    elif op == 62:  # I64_SHL
+                                        stack[-1] = (x << (y & 63)) & 0xFFFFFFFFFFFFFFFF
+                                    else:  # 63 I64_SHR_U
+                                        stack[-1] = x >> (y & 63)
+                                elif op == 64:  # I64_EQZ
+                                    stack[-1] = 0 if stack[-1] else 1
+                                elif op == 65:  # I64_EQ
+                                    y = pop()
+                                    stack[-1] = 1 if stack[-1] == y else 0
+                                elif op == 66:  # I64_NE
+                                    y = pop()
+                                    stack[-1] = 1 if stack[-1] != y else 0
+                                elif op == 67:  # F64_ADD
+                                    y = pop()
+                                    stack[-1] += y
+                                elif op == 68:  # F64_SUB
+                                    y = pop()
+                                    stack[-1] -= y
+                                elif op == 69:  # F64_MUL
+                                    y = pop()
+                                    stack[-1] *= y
+                                elif op == 70:  # LOAD_F32 (through the bits: a signalling NaN stays one)
+                                    stack[-1] = f32_from_bits(unpack_I(mem, stack[-1] + a)[0])
+                                elif op == 71:  # STORE_F32
+                                    y = pop()
+                                    pack_I(mem, pop() + a, f32_to_bits(y))
+                                elif op == 72:  # STORE_F64
+                                    y = pop()
+                                    pack_d(mem, pop() + a, y)
+                                elif op == 73 or op == 74:  # BR_CUT, BR_IF_CUT: b = (keep, height, back)
+                                    if op == 73 or pop():
+                                        keep, h, back = b
+                                        h += base
+                                        if keep:
+                                            stack[h:] = stack[len(stack) - keep:]
+                                        else:
+                                            del stack[h:]
+                                        pc = a
+                                        if back:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
+                                elif op == 76:  # L_LOAD
+                                    push(unpack_I(mem, L[a] + b)[0])
+                                elif op == 77:  # TEE_BR_IF
+                                    L[b] = t = pop()
+                                    if t:
+                                        if a < pc:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                                continue
+                                        pc = a
+                                else:  # 75 BR_TABLE: a = entries [target, keep, height, back], last default
+                                    i = pop()
+                                    n = len(a) - 1
+                                    pc, keep, h, back = a[i] if i < n else a[n]
+                                    h += base
+                                    if len(stack) - keep != h:
+                                        if keep:
+                                            stack[h:] = stack[len(stack) - keep:]
+                                        else:
+                                            del stack[h:]
+                                    if back:
+                                        tick -= 1
+                                        if not tick:
+                                            ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
+                            else:  # cold: calls through objects, memory/table management, traps
+                                if op == 100:  # CALL_IMPORT a
+                                    f = funcs[a]
+                                elif op == 101:  # CALL_INDIRECT a = expected FuncType, b = table index
+                                    i = pop()
+                                    elems = inst.tables[b].elements
+                                    if i >= len(elems):
+                                        raise Trap("undefined element %d" % i)
+                                    f = elems[i]
+                                    if f is None:
+                                        raise Trap("uninitialized element %d" % i)
+                                    if f.type is not a and f.type != a:
+                                        raise Trap("indirect call type mismatch")
+                                elif op == 104:  # MEM_GROW
+                                    r = inst.mems[0].grow(stack[-1])
+                                    stack[-1] = r & 0xFFFFFFFF
+                                    mem = inst.mems[0].data
+                                    continue
+                                elif op == 119:  # OSR_ENTER: the frame went to tier 1, L: its generator
                                     code, pc, L, base, i2, depth, tick = self._t1(
-                                        g1(*args), c, inst, s, None, depth, tick, floor, True)
+                                        L, code, inst, base, None, depth, tick, floor, False)
                                     if code is None:
                                         break
                                     ops = code.ops
@@ -348,392 +690,88 @@ class Machine:
                                         inst = i2
                                         lowered, funcs, G, mem, module, gens = self._env(inst)
                                     continue
-                            s = len(stack) - c.nparams
-                            L2 = stack[s:]
-                            del stack[s:]
-                            L2 += c.zeros
-                            frames.append((code, pc, L, base, inst))
-                            depth += c.cost
-                            if depth > maxdepth:
-                                raise Trap("call stack exhausted")
-                            code = c
-                            ops = c.ops
-                            pc = 0
-                            L = L2
-                            base = s
-                            tick -= 1
-                            if not tick:
-                                tick = self._safe_point(code, pc, L, base, inst)
-                        elif op == 11:  # RETURN (the results are exactly stack[base:])
-                            if len(frames) == floor:
-                                break
-                            depth -= code.cost
-                            s = base
-                            code, pc, L, base, i2 = frames.pop()
-                            if pc < 0:  # back to a tier-1 caller: send it the results
-                                r = stack[s:]
-                                del stack[s:]
-                                code, pc, L, base, i2, depth, tick = self._t1(
-                                    L, code, i2, base,
-                                    (r[0] if len(r) == 1 else tuple(r)) if r else None,
-                                    depth, tick, floor, False)
-                                if code is None:
-                                    break
-                            ops = code.ops
-                            if i2 is not inst:
-                                inst = i2
-                                lowered, funcs, G, mem, module, gens = self._env(inst)
-                        elif op == 12:  # ADD_C
-                            stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
-                        elif op == 13:  # LGET2
-                            push(L[a])
-                            push(L[b])
-                        elif op == 14:  # GGET
-                            push(G[a].v)
-                        else:  # 15 GSET
-                            G[a].v = pop()
-                    elif op < 26:
-                        if op == 16:  # LC_ADD
-                            push((L[a] + b) & 0xFFFFFFFF)
-                        elif op == 17:  # L_ADD
-                            stack[-1] = (stack[-1] + L[a]) & 0xFFFFFFFF
-                        elif op == 18:  # LC_BR_CMP
-                            x, y, k, flip = b
-                            x = L[x] ^ flip
-                            if k == 0:
-                                t = x < y
-                            elif k == 1:
-                                t = x != y
-                            elif k == 2:
-                                t = x == y
-                            elif k == 3:
-                                t = x >= y
-                            elif k == 4:
-                                t = x > y
-                            else:
-                                t = x <= y
-                            if t:
-                                if a < pc:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                elif op < 120 or op == 124:
+                                    _cold(op, a, b, inst, stack, mem)
+                                    continue
+                                elif op == 120:  # THROW a = tag index, b = payload count
+                                    _throw(inst, a, b, stack)
+                                elif op == 121:  # THROW_REF
+                                    _throw_ref(stack)
+                                elif op == 122 or op == 123:  # RETURN_CALL, RETURN_CALL_INDIRECT
+                                    code, pc, L, base, i2, depth, tick = _tail_call(
+                                        self, op, a, b, code, base, inst, depth, tick, floor)
+                                    if code is None:
+                                        break
+                                    ops = code.ops
+                                    if i2 is not inst:
+                                        inst = i2
+                                        lowered, funcs, G, mem, module, gens = self._env(inst)
+                                    continue
+                                # a call through a function object: host, or Wasm (maybe another instance)
+                                if f.host:
+                                    s = len(stack) - len(f.type.params)
+                                    args = stack[s:]
+                                    del stack[s:]
+                                    self._depth = depth  # a nested run (host calls Wasm) starts here
+                                    stack += f.call_internal(args)
+                                    if self.safe_point_soon:  # e.g. the guest asked for a checkpoint
+                                        self.safe_point_soon = False
+                                        tick = 1
+                                    continue
+                                i2 = f.instance
+                                c = lower_function(i2.module, f.defined_index)
+                                if thr is not None:
+                                    g1 = self._tier1(i2, f.defined_index)
+                                    if g1 is not None:
+                                        s = len(stack) - c.nparams
+                                        args = stack[s:]
+                                        del stack[s:]
+                                        frames.append((code, pc, L, base, inst))
+                                        depth += c.cost
+                                        if depth > maxdepth:
+                                            raise Trap("call stack exhausted")
+                                        code, pc, L, base, i2, depth, tick = self._t1(
+                                            g1(*args), c, i2, s, None, depth, tick, floor, True)
+                                        if code is None:
+                                            break
+                                        ops = code.ops
+                                        if i2 is not inst:
+                                            inst = i2
+                                            lowered, funcs, G, mem, module, gens = self._env(inst)
                                         continue
-                                pc = a
-                        elif op == 19:  # BR_CMP
-                            k, flip, src, y = b
-                            if src is None:
-                                y = pop() ^ flip
-                            elif src:
-                                y = L[y] ^ flip
-                            x = pop() ^ flip
-                            if k == 0:
-                                t = x < y
-                            elif k == 1:
-                                t = x != y
-                            elif k == 2:
-                                t = x == y
-                            elif k == 3:
-                                t = x >= y
-                            elif k == 4:
-                                t = x > y
-                            else:
-                                t = x <= y
-                            if t:
-                                if a < pc:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
-                                        continue
-                                pc = a
-                        elif op == 20:  # L_BR_IF
-                            if L[b]:
-                                if a < pc:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
-                                        continue
-                                pc = a
-                        elif op == 21:  # SET_GET
-                            L[a] = stack[-1]
-                            stack[-1] = L[b]
-                        elif op == 22:  # TEE_SET
-                            L[a] = L[b] = pop()
-                        elif op == 23:  # TEE_GET
-                            L[a] = stack[-1]
-                            push(L[b])
-                        elif op == 24:  # LC_CMP
-                            y, k, flip = b
-                            x = L[a] ^ flip
-                            if k == 0:
-                                push(1 if x < y else 0)
-                            elif k == 1:
-                                push(1 if x != y else 0)
-                            elif k == 2:
-                                push(1 if x == y else 0)
-                            elif k == 3:
-                                push(1 if x >= y else 0)
-                            elif k == 4:
-                                push(1 if x > y else 0)
-                            else:
-                                push(1 if x <= y else 0)
-                        else:  # 25 L_BR_IFZ (forward)
-                            if not L[b]:
-                                pc = a
-                    elif op < 48:
-                        if op < 34:  # right operand: stack, constant a or local a (see lower.py)
-                            if b is None:
-                                y = pop()
-                            elif b:
-                                y = L[a]
-                            else:
-                                y = a
-                            x = stack[-1]
-                            if op == 26:  # I32_SUB
-                                stack[-1] = (x - y) & 0xFFFFFFFF
-                            elif op == 27:  # I32_MUL
-                                stack[-1] = (x * y) & 0xFFFFFFFF
-                            elif op == 28:  # I32_AND
-                                stack[-1] = x & y
-                            elif op == 29:  # I32_OR
-                                stack[-1] = x | y
-                            elif op == 30:  # I32_XOR
-                                stack[-1] = x ^ y
-                            elif op == 31:  # I32_SHL
-                                stack[-1] = (x << (y & 31)) & 0xFFFFFFFF
-                            elif op == 32:  # I32_SHR_U
-                                stack[-1] = x >> (y & 31)
-                            else:  # 33 I32_SHR_S
-                                stack[-1] = (((x ^ 0x80000000) - 0x80000000) >> (y & 31)) & 0xFFFFFFFF
-                        elif op == 34:  # I32_EQZ
-                            stack[-1] = 0 if stack[-1] else 1
-                        elif op < 45:  # i32 compares
-                            if b is None:
-                                y = pop()
-                            elif b:
-                                y = L[a]
-                            else:
-                                y = a
-                            x = stack[-1]
-                            if op == 35:  # I32_EQ
-                                stack[-1] = 1 if x == y else 0
-                            elif op == 36:  # I32_NE
-                                stack[-1] = 1 if x != y else 0
-                            elif op == 37:  # I32_LT_S
-                                stack[-1] = 1 if x ^ 0x80000000 < y ^ 0x80000000 else 0
-                            elif op == 38:  # I32_LT_U
-                                stack[-1] = 1 if x < y else 0
-                            elif op == 39:  # I32_GT_S
-                                stack[-1] = 1 if x ^ 0x80000000 > y ^ 0x80000000 else 0
-                            elif op == 40:  # I32_GT_U
-                                stack[-1] = 1 if x > y else 0
-                            elif op == 41:  # I32_LE_S
-                                stack[-1] = 1 if x ^ 0x80000000 <= y ^ 0x80000000 else 0
-                            elif op == 42:  # I32_LE_U
-                                stack[-1] = 1 if x <= y else 0
-                            elif op == 43:  # I32_GE_S
-                                stack[-1] = 1 if x ^ 0x80000000 >= y ^ 0x80000000 else 0
-                            else:  # 44 I32_GE_U
-                                stack[-1] = 1 if x >= y else 0
-                        elif op == 45:  # I32_LOAD
-                            stack[-1] = unpack_I(mem, stack[-1] + a)[0]
-                        elif op == 46:  # I32_STORE
-                            y = pop()
-                            pack_I(mem, pop() + a, y)
-                        else:  # 47 LOAD8_U
-                            stack[-1] = mem[stack[-1] + a]
-                    elif op < 100:
-                        if op < 56:
-                            if op == 48:  # STORE8 (b: None, or the constant to store)
-                                y = pop() if b is None else b
-                                mem[pop() + a] = y & 0xFF
-                            elif op == 49:  # LOAD (unsigned int or f64: b = unpack_from)
-                                stack[-1] = b(mem, stack[-1] + a)[0]
-                            elif op == 50:  # LOAD_S (b = (unpack_from, mask))
-                                stack[-1] = b[0](mem, stack[-1] + a)[0] & b[1]
-                            elif op == 51:  # STORE (b = (pack_into, mask))
-                                y = pop()
-                                b[0](mem, pop() + a, y & b[1])
-                            elif op == 52:  # DROP
-                                pop()
-                            elif op == 53:  # SELECT
-                                t = pop()
-                                y = pop()
-                                if not t:
-                                    stack[-1] = y
-                            elif op == 54:  # BINOP (a = numerics function)
-                                y = pop()
-                                stack[-1] = a(stack[-1], y)
-                            else:  # 55 UNOP
-                                stack[-1] = a(stack[-1])
-                        elif op < 64:
-                            if b is None:
-                                y = pop()
-                            elif b:
-                                y = L[a]
-                            else:
-                                y = a
-                            x = stack[-1]
-                            if op == 56:  # I64_ADD
-                                stack[-1] = (x + y) & 0xFFFFFFFFFFFFFFFF
-                            elif op == 57:  # I64_SUB
-                                stack[-1] = (x - y) & 0xFFFFFFFFFFFFFFFF
-                            elif op == 58:  # I64_MUL
-                                stack[-1] = (x * y) & 0xFFFFFFFFFFFFFFFF
-                            elif op == 59:  # I64_AND
-                                stack[-1] = x & y
-                            elif op == 60:  # I64_OR
-                                stack[-1] = x | y
-                            elif op == 61:  # I64_XOR
-                                stack[-1] = x ^ y
-                            elif op == 62:  # I64_SHL
-                                stack[-1] = (x << (y & 63)) & 0xFFFFFFFFFFFFFFFF
-                            else:  # 63 I64_SHR_U
-                                stack[-1] = x >> (y & 63)
-                        elif op == 64:  # I64_EQZ
-                            stack[-1] = 0 if stack[-1] else 1
-                        elif op == 65:  # I64_EQ
-                            y = pop()
-                            stack[-1] = 1 if stack[-1] == y else 0
-                        elif op == 66:  # I64_NE
-                            y = pop()
-                            stack[-1] = 1 if stack[-1] != y else 0
-                        elif op == 67:  # F64_ADD
-                            y = pop()
-                            stack[-1] += y
-                        elif op == 68:  # F64_SUB
-                            y = pop()
-                            stack[-1] -= y
-                        elif op == 69:  # F64_MUL
-                            y = pop()
-                            stack[-1] *= y
-                        elif op == 70:  # LOAD_F32 (through the bits: a signalling NaN stays one)
-                            stack[-1] = f32_from_bits(unpack_I(mem, stack[-1] + a)[0])
-                        elif op == 71:  # STORE_F32
-                            y = pop()
-                            pack_I(mem, pop() + a, f32_to_bits(y))
-                        elif op == 72:  # STORE_F64
-                            y = pop()
-                            pack_d(mem, pop() + a, y)
-                        elif op == 73 or op == 74:  # BR_CUT, BR_IF_CUT: b = (keep, height, back)
-                            if op == 73 or pop():
-                                keep, h, back = b
-                                h += base
-                                if keep:
-                                    stack[h:] = stack[len(stack) - keep:]
-                                else:
-                                    del stack[h:]
-                                pc = a
-                                if back:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
-                        elif op == 76:  # L_LOAD
-                            push(unpack_I(mem, L[a] + b)[0])
-                        elif op == 77:  # TEE_BR_IF
-                            L[b] = t = pop()
-                            if t:
-                                if a < pc:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
-                                        continue
-                                pc = a
-                        else:  # 75 BR_TABLE: a = entries [target, keep, height, back], last default
-                            i = pop()
-                            n = len(a) - 1
-                            pc, keep, h, back = a[i] if i < n else a[n]
-                            h += base
-                            if len(stack) - keep != h:
-                                if keep:
-                                    stack[h:] = stack[len(stack) - keep:]
-                                else:
-                                    del stack[h:]
-                            if back:
-                                tick -= 1
-                                if not tick:
-                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
-                    else:  # cold: calls through objects, memory/table management, traps
-                        if op == 100:  # CALL_IMPORT a
-                            f = funcs[a]
-                        elif op == 101:  # CALL_INDIRECT a = expected FuncType, b = table index
-                            i = pop()
-                            elems = inst.tables[b].elements
-                            if i >= len(elems):
-                                raise Trap("undefined element %d" % i)
-                            f = elems[i]
-                            if f is None:
-                                raise Trap("uninitialized element %d" % i)
-                            if f.type is not a and f.type != a:
-                                raise Trap("indirect call type mismatch")
-                        elif op == 104:  # MEM_GROW
-                            r = inst.mems[0].grow(stack[-1])
-                            stack[-1] = r & 0xFFFFFFFF
-                            mem = inst.mems[0].data
-                            continue
-                        elif op == 119:  # OSR_ENTER: the frame went to tier 1, L: its generator
-                            code, pc, L, base, i2, depth, tick = self._t1(
-                                L, code, inst, base, None, depth, tick, floor, False)
-                            if code is None:
-                                break
-                            ops = code.ops
-                            if i2 is not inst:
-                                inst = i2
-                                lowered, funcs, G, mem, module, gens = self._env(inst)
-                            continue
-                        else:
-                            _cold(op, a, b, inst, stack, mem)
-                            continue
-                        # a call through a function object: host, or Wasm (maybe another instance)
-                        if f.host:
-                            s = len(stack) - len(f.type.params)
-                            args = stack[s:]
-                            del stack[s:]
-                            self._depth = depth  # a nested run (host calls Wasm) starts here
-                            stack += f.call_internal(args)
-                            if self.safe_point_soon:  # e.g. the guest asked for a checkpoint
-                                self.safe_point_soon = False
-                                tick = 1
-                            continue
-                        i2 = f.instance
-                        c = lower_function(i2.module, f.defined_index)
-                        if thr is not None:
-                            g1 = self._tier1(i2, f.defined_index)
-                            if g1 is not None:
                                 s = len(stack) - c.nparams
-                                args = stack[s:]
+                                L2 = stack[s:]
                                 del stack[s:]
+                                L2 += c.zeros
                                 frames.append((code, pc, L, base, inst))
                                 depth += c.cost
                                 if depth > maxdepth:
                                     raise Trap("call stack exhausted")
-                                code, pc, L, base, i2, depth, tick = self._t1(
-                                    g1(*args), c, i2, s, None, depth, tick, floor, True)
-                                if code is None:
-                                    break
-                                ops = code.ops
+                                code = c
+                                ops = c.ops
+                                pc = 0
+                                L = L2
+                                base = s
                                 if i2 is not inst:
                                     inst = i2
                                     lowered, funcs, G, mem, module, gens = self._env(inst)
-                                continue
-                        s = len(stack) - c.nparams
-                        L2 = stack[s:]
-                        del stack[s:]
-                        L2 += c.zeros
+                                tick -= 1
+                                if not tick:
+                                    tick = self._safe_point(code, pc, L, base, inst)
+                    break
+                except Thrown as e:  # unwind to a handler (interp/unwind.py), or pass it on
+                    if not e.in_frames:  # thrown by tier 0's running frame: push it
                         frames.append((code, pc, L, base, inst))
-                        depth += c.cost
-                        if depth > maxdepth:
-                            raise Trap("call stack exhausted")
-                        code = c
-                        ops = c.ops
-                        pc = 0
-                        L = L2
-                        base = s
-                        if i2 is not inst:
-                            inst = i2
-                            lowered, funcs, G, mem, module, gens = self._env(inst)
-                        tick -= 1
-                        if not tick:
-                            tick = self._safe_point(code, pc, L, base, inst)
+                        e.depth = depth
+                    e.in_frames = False
+                    caught = _catch(self, e, floor)
+                    if caught is None:
+                        raise
+                    code, pc, L, base, inst, depth = caught
+                    if pc == -3:  # a tier-1 frame catches it in its generated code
+                        pc = -1
+                        v0 = e
+                    lowered, funcs, G, mem, module, gens = self._env(inst)
         except BaseException as e:
             del frames[floor:]
             del stack[entry_base:]
@@ -772,72 +810,79 @@ class Machine:
             tick -= 1
             if not tick:
                 tick = self._safe_point(code, -2, g, base, inst)
-        while True:
-            try:
-                req = g.send(v)
-            except StopIteration as e:
-                v = e.value
-                depth -= code.cost
-                nres = code.nresults
-                if len(frames) == floor:  # the bottom frame of this run returned
-                    if nres == 1:
+        try:
+            while True:
+                try:
+                    req = g.send(v)
+                except StopIteration as e:
+                    v = e.value
+                    depth -= code.cost
+                    nres = code.nresults
+                    if len(frames) == floor:  # the bottom frame of this run returned
+                        if nres == 1:
+                            stack.append(v)
+                        elif nres:
+                            stack.extend(v)
+                        return None, 0, None, base, None, depth, tick
+                    code, pc, g, base, inst = frames.pop()
+                    if pc < 0:
+                        continue
+                    if nres == 1:  # a tier-0 caller: results onto its stack
                         stack.append(v)
                     elif nres:
                         stack.extend(v)
-                    return None, 0, None, base, None, depth, tick
-                code, pc, g, base, inst = frames.pop()
-                if pc < 0:
+                    return code, pc, g, base, inst, depth, tick
+                if type(req) is GEN:
+                    frames.append((code, -1, g, base, inst))
+                    code = inst.module.codemap.code_of[req.gi_code]  # same instance
+                    depth += code.cost
+                    if depth > maxdepth:
+                        raise Trap("call stack exhausted")
+                    g = req
+                    v = None
+                    tick -= 1
+                    if not tick:
+                        tick = self._safe_point(code, -2, g, base, inst)
                     continue
-                if nres == 1:  # a tier-0 caller: results onto its stack
-                    stack.append(v)
-                elif nres:
-                    stack.extend(v)
-                return code, pc, g, base, inst, depth, tick
-            if type(req) is GEN:
+                if type(req) is int:  # a back-edge safe point of g
+                    self._safe_point(code, -1, g, base, inst)
+                    v = self.check_every
+                    continue
+                f, args = req
+                if f.host:
+                    self._depth = depth  # a nested run (host calls Wasm) starts here
+                    r = f.call_internal(list(args))
+                    v = (r[0] if len(r) == 1 else tuple(r)) if r else None
+                    if self.safe_point_soon:
+                        self.safe_point_soon = False
+                        tick = 1
+                    continue
+                i2 = f.instance
+                c = lower_function(i2.module, f.defined_index)
                 frames.append((code, -1, g, base, inst))
-                code = inst.module.codemap.code_of[req.gi_code]  # same instance
-                depth += code.cost
+                depth += c.cost
                 if depth > maxdepth:
                     raise Trap("call stack exhausted")
-                g = req
-                v = None
+                gen = self._tier1(i2, f.defined_index)
+                if gen is not None:
+                    g = gen(*args)
+                    code = c
+                    inst = i2
+                    v = None
+                    tick -= 1
+                    if not tick:
+                        tick = self._safe_point(code, -2, g, base, inst)
+                    continue
+                L = list(args)
+                L += c.zeros
+                base = len(stack)
                 tick -= 1
                 if not tick:
-                    tick = self._safe_point(code, -2, g, base, inst)
-                continue
-            if type(req) is int:  # a back-edge safe point of g
-                self._safe_point(code, -1, g, base, inst)
-                v = self.check_every
-                continue
-            f, args = req
-            if f.host:
-                self._depth = depth  # a nested run (host calls Wasm) starts here
-                r = f.call_internal(list(args))
-                v = (r[0] if len(r) == 1 else tuple(r)) if r else None
-                if self.safe_point_soon:
-                    self.safe_point_soon = False
-                    tick = 1
-                continue
-            i2 = f.instance
-            c = lower_function(i2.module, f.defined_index)
-            frames.append((code, -1, g, base, inst))
-            depth += c.cost
-            if depth > maxdepth:
-                raise Trap("call stack exhausted")
-            gen = self._tier1(i2, f.defined_index)
-            if gen is not None:
-                g = gen(*args)
-                code = c
-                inst = i2
-                v = None
-                tick -= 1
-                if not tick:
-                    tick = self._safe_point(code, -2, g, base, inst)
-                continue
-            L = list(args)
-            L += c.zeros
-            base = len(stack)
-            tick -= 1
-            if not tick:
-                tick = self._safe_point(c, 0, L, base, i2)
-            return c, 0, L, base, i2, depth, tick
+                    tick = self._safe_point(c, 0, L, base, i2)
+                return c, 0, L, base, i2, depth, tick
+        except Thrown as e:  # a throw in g, or out of a host call it made: g's frame is gone
+            if not e.in_frames:
+                frames.append((code, -1, g, base, inst))
+                e.in_frames = True
+                e.depth = depth
+            raise

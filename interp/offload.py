@@ -10,7 +10,11 @@ functions. A function is offloadable when
   an imported table makes the function not offloadable,
 * nothing it can reach changes state that is not carried back: ``table.set/grow/fill/copy/
   init``, ``elem.drop``, ``memory.init``, ``data.drop`` make a function (and its callers) not
-  offloadable.
+  offloadable,
+* nothing it can reach throws or catches an exception (``throw``, ``throw_ref``, ``try_table``):
+  an exception cannot cross the native boundary, so a function that can throw, and every
+  caller of one, stays in the interpreter, and so does one that catches. Tail calls count as
+  calls.
 
 A module that imports a memory, table or global offloads nothing (the native instance could
 not be given the same import), nor one with more than one memory.
@@ -77,6 +81,7 @@ NaN payloads are not guaranteed to survive the boundary.
 """
 import time
 
+from . import atomics
 from . import opcodes as W
 from . import tier1
 from .decode import _u32
@@ -91,6 +96,9 @@ _ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 
 
 _STATE_CHANGING = {W.TABLE_SET, W.TABLE_GROW, W.TABLE_FILL, W.TABLE_COPY, W.TABLE_INIT,
                    W.ELEM_DROP, W.MEMORY_INIT, W.DATA_DROP}
+_EXCEPTIONS = {W.THROW: "throws an exception (throw)",
+               W.THROW_REF: "throws an exception (throw_ref)",
+               W.TRY_TABLE: "catches exceptions (try_table)"}
 
 
 class Sync:
@@ -185,9 +193,9 @@ def analyze(module):
         out = set()
         e = 0
         for op, imm, _off in f.body:
-            if op == W.CALL:
+            if op == W.CALL or op == W.RETURN_CALL:
                 out.add(imm)
-            elif op == W.CALL_INDIRECT:
+            elif op == W.CALL_INDIRECT or op == W.RETURN_CALL_INDIRECT:
                 type_idx, table_idx = imm
                 if table_idx < nimp_tables:
                     reason.setdefault(i, "call_indirect on an imported table")
@@ -195,6 +203,10 @@ def analyze(module):
                 out.update(j for j in in_table if ftypes[j] == want)
             elif op in _STATE_CHANGING:
                 reason.setdefault(i, "changes table or segment state (opcode 0x%X)" % op)
+            elif op in _EXCEPTIONS:
+                reason.setdefault(i, _EXCEPTIONS[op])
+            elif op in atomics.SPECS:
+                e |= _READ | _WRITE
             elif op in _MEM_READ:
                 e |= _READ
             elif op in _MEM_WRITE:
@@ -284,7 +296,8 @@ def export_everything(data, module):
         size, p = _u32(data, pos + 1)   # a section size (the module decoded already)
         sections.append((sid, data[pos:p + size], data[p:p + size]))
         pos = p + size
-    entries = [_wasm_name(e.name) + bytes((("func", "table", "memory", "global").index(e.kind),))
+    entries = [_wasm_name(e.name)
+               + bytes((("func", "table", "memory", "global", "tag").index(e.kind),))
                + _leb(e.index) for e in module.exports]
     kinds = (("f", 0, len(module.func_types())), ("t", 1, len(module.table_types())),
              ("m", 2, len(module.mem_types())), ("g", 3, len(module.global_types())))

@@ -47,7 +47,14 @@ map exactly like the normal variant's; the normal variant has no trace of OSR (n
 Debugging: ``Config.tier1_dump_dir`` (the program sets it from SELFHOST_TIER1_DUMP) writes each
 generated source to ``dir/<module-hash>-f<index>.py``; ``Compiled.source`` keeps it in memory.
 Functions the generator does not handle (too deeply nested for Python's block limit, huge,
-huge br_tables) are left in tier 0: ``compile_function`` returns None.
+huge br_tables, a tail call: tier1_expr.TIER0_ONLY) are left in tier 0: ``compile_function``
+raises Unsupported.
+
+Exceptions: ``throw`` / ``throw_ref`` raise ``Thrown`` in the generator; one that leaves it
+goes to the driver, which unwinds (interp/unwind.py). A ``try_table`` with catch clauses is a
+Python ``try:`` whose ``except`` tests the clauses and branches like a ``br`` (tier1_emit's
+``handlers``); an exception out of a call inside the try body comes back from the driver as
+the call's result, and the call site raises it there.
 """
 
 import os
@@ -64,7 +71,20 @@ class Compiled:
     """Tier 1 of one defined function (per module; ``bind`` makes it per instance). ``osr``:
     its OSR variants by loop-header offset (each a Compiled, or False: not generated)."""
     __slots__ = ("factory", "source", "name", "sites", "nlocals", "local_masks", "entry",
-                 "bindings", "seconds", "gcode", "osr")
+                 "bindings", "seconds", "gcode", "osr", "catching")
+
+    def catches_at(self, gen):
+        """Is `gen` (a suspended generator of this function) in a call inside a try body,
+        where its generated code catches an exception the driver sends it?"""
+        if not self.catching and not self.osr:
+            return False
+        if gen.gi_code is not self.gcode:
+            for v in self.osr.values():
+                if v and v.gcode is gen.gi_code:
+                    return v.catches_at(gen)
+            return False
+        fr = gen.gi_frame  # (None: the generator that raised it, finished)
+        return fr is not None and fr.f_lineno in self.catching
 
     def frame_state(self, gen, code, started=True):
         """(pc, locals, stack) of a generator suspended at a safe point, in tier 0's form."""
@@ -183,6 +203,8 @@ def bind(comp, inst, check_every):
             v = inst.globals[x]
         elif kind == "table":
             v = inst.tables[x]
+        elif kind == "tag":
+            v = inst.tags[x]
         elif kind == "T":
             v = tables(inst).T
         elif kind == "F":
@@ -214,6 +236,7 @@ def compile_function(module, k, osr=None, dump_dir=None):
     comp.source = source
     comp.name = name
     comp.sites = gen.sites
+    comp.catching = gen.catching
     comp.nlocals = gen.nlocals
     comp.entry = code.offsets[0]
     comp.bindings = sorted(gen.bindings.items())

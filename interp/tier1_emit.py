@@ -7,7 +7,8 @@ Python blocks, places safe points and, for OSR variants, guards the path to the 
 What each instruction emits is tier1_ops.py's ``_OpEmitter``.
 """
 from . import opcodes as W
-from .tier1_expr import MAX_BODY, MAX_INDENT, MAX_LOOP_NESTING, Unsupported, _ZERO_SRC, _slot
+from .tier1_expr import (MAX_BODY, MAX_INDENT, MAX_LOOP_NESTING, TIER0_ONLY, Unsupported,
+                         _E, _ZERO_SRC, _slot)
 from .tier1_ops import _OpEmitter
 
 # ------------------------------------------------------------------------ control analysis
@@ -25,7 +26,11 @@ class _Plan:
         dead = [False]         # per open construct: opened in unreachable code (and inside)
         for i, (op, imm, off) in enumerate(body):
             h = heights[i]
-            if op in (W.BLOCK, W.LOOP, W.IF):
+            if op in (W.BLOCK, W.LOOP, W.IF, W.TRY_TABLE):
+                if op == W.TRY_TABLE and not (h < 0 or dead[-1]):
+                    # a catch clause branches from the handler, inside the try_table
+                    for _, _, d in imm[1]:
+                        self.branches.append(([i] + open_[::-1], d + 1))
                 open_.append(i)
                 dead.append(h < 0 or dead[-1])
             elif op == W.END:
@@ -66,7 +71,7 @@ class _Plan:
 
 class _Ctl:
     __slots__ = ("kind", "start", "height", "arity", "nres", "wrapped", "id", "crossed",
-                 "entry_sym", "dead", "resume")
+                 "entry_sym", "dead", "resume", "catches")
 
     def __init__(self, kind, start, height, arity, nres, wrapped, id_):
         self.kind = kind
@@ -80,6 +85,7 @@ class _Ctl:
         self.entry_sym = None
         self.dead = False
         self.resume = None      # loops: the Wasm offset tier 0 resumes at
+        self.catches = None     # a try_table with clauses: they become a Python try/except
 
 
 class _Gen(_OpEmitter):
@@ -90,6 +96,9 @@ class _Gen(_OpEmitter):
         f = module.funcs[k]
         if len(f.body) > MAX_BODY:
             raise Unsupported("function too big")
+        for op, _, _ in f.body:
+            if op in TIER0_ONLY:
+                raise Unsupported(TIER0_ONLY[op])
         self.body = f.body
         self.heights = module.codemap.heights[k]
         self.ftype = module.types[f.type_idx]
@@ -107,6 +116,8 @@ class _Gen(_OpEmitter):
         self.nloops = 0
         self.next_id = 1
         self.body_marks = []   # line count at each open Python block (to add `pass`)
+        self.in_try = 0        # open try bodies: a call site there may get an exception back
+        self.catching = set()  # body line numbers of those call sites
         self.osr = None        # OSR variant: the body index of the loop it is entered at
         if osr is not None:
             self.plan_osr(osr)
@@ -127,7 +138,7 @@ class _Gen(_OpEmitter):
         open_ = [-1]
         for i in range(target):
             op = body[i][0]
-            if op in (W.BLOCK, W.LOOP, W.IF):
+            if op in (W.BLOCK, W.LOOP, W.IF, W.TRY_TABLE):
                 open_.append(i)
             elif op == W.END:
                 self.osr_else.discard(open_.pop())
@@ -355,7 +366,7 @@ class _Gen(_OpEmitter):
                 self.do_else(i, h)
                 continue
             if h < 0 or self.ctl[-1].dead:  # unreachable (validation may still type it)
-                if op in (W.BLOCK, W.LOOP, W.IF):
+                if op in (W.BLOCK, W.LOOP, W.IF, W.TRY_TABLE):
                     c = _Ctl("dead", i, 0, 0, 0, False, 0)
                     c.dead = True
                     self.ctl.append(c)
@@ -372,6 +383,7 @@ class _Gen(_OpEmitter):
                 "    def %s(%s):" % (fname, params)]
         # sites were recorded as body line numbers; the body starts after the header
         self.sites = {line + len(head): v for line, v in self.sites.items()}
+        self.catching = {line + len(head) for line in self.catching}
         return "\n".join(head + self.lines + ["    return " + fname, ""])
 
     def do_end(self, i, h):
@@ -386,6 +398,11 @@ class _Gen(_OpEmitter):
             return
         if c.kind == "if":
             self.close()
+        if c.catches:
+            self.close()           # the try body
+            self.in_try -= 1
+            self.nloops -= 1
+            self.handlers(c)
         if c.wrapped:
             self.end_python_loop(c)
             if c.kind == "loop":
@@ -405,6 +422,49 @@ class _Gen(_OpEmitter):
         self.sym = list(c.entry_sym)
         if self.osr is not None and c.start in self.osr_else:
             self.osr_guard(c.start)
+
+    def open_try(self, c):
+        """A try_table with catch clauses: a Python ``try:`` (see handlers)."""
+        self.open("try:")
+        self.in_try += 1
+        self.nloops += 1       # a try is a static block, as a loop is
+        if self.nloops > MAX_LOOP_NESTING:
+            raise Unsupported("too many nested blocks")
+
+    def handlers(self, c):
+        """The ``except`` of try_table c: its clauses in order, each a branch (as the try_table's
+        own context sees it, hence depth + 1) with the payload and/or the exnref as the
+        values; no match re-raises. The driver delivers an exception that came out of a call
+        as the call's result (see call): the call site raises it inside the try."""
+        self.ctl.append(c)
+        self.bind("_Thrown", ("helper", "_Thrown"))
+        self.open("except _Thrown as _x:")
+        self.emit("_ex = _x.exn")
+        first = True
+        for kind, tag, depth in c.catches:
+            if tag is not None:
+                t = self.bind("TG%d" % tag, ("tag", tag))
+                self.open("%s _ex.tag is %s:" % ("if" if first else "elif", t))
+            elif not first:
+                self.open("else:")
+            self.sym = [_slot(j) for j in range(c.height)]
+            if kind < 2:
+                n = len(self.module.types[self.module.tag_types()[tag]].params)
+                self.sym += [_E("_ex.values[%d]" % j, size=1) for j in range(n)]
+            if kind & 1:
+                self.sym.append(_E("_ex", size=0, atom=True))
+            self.branch(depth + 1)
+            if tag is not None or not first:
+                self.close()
+            first = False
+            if tag is None:        # a catch_all: the clauses after it never match
+                break
+        else:
+            self.open("else:")
+            self.emit("raise")
+            self.close()
+        self.close()
+        self.ctl.pop()
 
     def open_loop(self, c):
         self.open("while True:")
@@ -434,11 +494,24 @@ class _Gen(_OpEmitter):
             req = "_indirect(%s, %s, %s, %s)" % (indirect[0], self.exact(idx), indirect[1], argt)
         else:
             req = "%s(%s)" % (callee_src, ", ".join(self.exact(a) for a in args))
+        self.call_site(req, nr, off)
+
+    def call_site(self, req, nr, off):
+        """``yield`` the call request `req`; its `nr` results go to the slots at the current
+        height. Inside a try body the driver may send back the exception that came out of the
+        call instead (unwind.catch): it is raised here, where the try catches it."""
         h = len(self.sym)
-        if nr == 0:
+        outs = ", ".join("s%d" % (h + j) for j in range(nr))
+        if self.in_try:
+            line = self.emit("_r = yield " + req)
+            self.emit("if type(_r) is _Thrown:")
+            self.emit("    raise _r")
+            if nr:
+                self.emit("%s%s = _r" % (outs, "," if nr > 1 else ""))
+            self.catching.add(line)
+        elif nr == 0:
             line = self.emit("yield " + req)
         else:
-            outs = ", ".join("s%d" % (h + j) for j in range(nr))
             line = self.emit("%s%s = yield %s" % (outs, "," if nr > 1 else "", req))
         code = self.code
         self.sites[line] = (code.offsets[code.pc_at[off] + 1], h)

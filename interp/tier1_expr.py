@@ -12,7 +12,10 @@ MAX_TABLE_TARGETS = 64    # distinct targets of one br_table
 _M = {32: "0xFFFFFFFF", 64: "0xFFFFFFFFFFFFFFFF"}
 _SIGN = {32: "0x80000000", 64: "0x8000000000000000"}
 _ZERO_SRC = {W.I32: "0", W.I64: "0", W.F32: "0.0", W.F64: "0.0", W.FUNCREF: "None",
-             W.EXTERNREF: "None"}
+             W.EXTERNREF: "None", W.EXNREF: "None"}
+# what tier 1 does not generate: functions holding these stay in tier 0 (a tail call's frame
+# replacement is tier 0's, interp/unwind.py)
+TIER0_ONLY = {W.RETURN_CALL: "return_call", W.RETURN_CALL_INDIRECT: "return_call_indirect"}
 
 
 class Unsupported(Exception):

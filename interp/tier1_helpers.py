@@ -1,11 +1,12 @@
 """What tier 1's generated code calls at run time (bound into it by name, see tier1.bind):
-call_indirect's checks, the cold instructions, memory.grow, struct packers per access width, and
-numerics' inline helpers."""
+call_indirect's checks, the cold instructions, memory.grow, throw, struct packers per access
+width, and numerics' inline helpers."""
 import struct
 
 from . import numerics
 from .cold import run_cold
-from .errors import Trap
+from .errors import Thrown, Trap
+from .values import Exn
 
 
 def _indirect(table, i, ftype, args):
@@ -32,11 +33,22 @@ def _grow(memory, n):
     return memory.grow(n) & 0xFFFFFFFF
 
 
+def _throw(tag, values):
+    raise Thrown(Exn(tag, values))
+
+
+def _throw_ref(exn):
+    if exn is None:
+        raise Trap("null exception reference")
+    raise Thrown(exn)
+
+
 def _s(fmt):
     return struct.Struct("<" + fmt)
 
 
-HELPERS = {"_Trap": Trap, "_indirect": _indirect, "_cold_op": _cold_op, "_grow": _grow}
+HELPERS = {"_Trap": Trap, "_indirect": _indirect, "_cold_op": _cold_op, "_grow": _grow,
+           "_throw": _throw, "_throw_ref": _throw_ref, "_Thrown": Thrown}
 for _c in "bBhHiIqQfd":
     HELPERS["_ld" + _c] = _s(_c).unpack_from
     HELPERS["_st" + _c] = _s(_c).pack_into

@@ -3,6 +3,7 @@ source (locals, constants, calls, memory, numerics from numerics.INLINE template
 tier1_emit._Gen, which owns the control structure and the pending-expression stack."""
 import re
 
+from . import atomics
 from . import numerics
 from . import opcodes as W
 from .lower import _WITH_IMM
@@ -61,10 +62,10 @@ class _OpEmitter:
             else:
                 r = repr(imm)
                 push(_E(r if r[0] != "-" else "(%s)" % r, size=0, atom=r[0] != "-"))
-        elif op == W.BLOCK or op == W.LOOP:
-            np_, nr = self.block_arity(imm)
+        elif op == W.BLOCK or op == W.LOOP or op == W.TRY_TABLE:
+            np_, nr = self.block_arity(imm if op != W.TRY_TABLE else imm[0])
             self.flush()
-            if op == W.BLOCK:
+            if op != W.LOOP:
                 c = self.new_ctl("block", i, h - np_, nr, nr)
             else:
                 c = self.new_ctl("loop", i, h - np_, np_, nr)
@@ -74,6 +75,9 @@ class _OpEmitter:
                 self.osr_arrive(i)
             if c.wrapped:
                 self.open_loop(c)
+            if op == W.TRY_TABLE and imm[1]:
+                c.catches = imm[1]
+                self.open_try(c)
             if self.osr is not None and i in self.osr_child:
                 self.osr_guard(i)
         elif op == W.IF:
@@ -113,6 +117,20 @@ class _OpEmitter:
             self.flush_impure()
             self.bind("_Trap", ("helper", "_Trap"))
             self.emit('raise _Trap("unreachable")')
+        elif op == W.THROW:  # the driver unwinds (interp/unwind.py)
+            n = len(self.module.types[self.module.tag_types()[imm]].params)
+            args = self.sym[len(self.sym) - n:] if n else []
+            del self.sym[len(self.sym) - n:]
+            self.flush_impure()
+            self.bind("_throw", ("helper", "_throw"))
+            tag = self.bind("TG%d" % imm, ("tag", imm))
+            self.emit("_throw(%s, (%s%s))" % (tag, ", ".join(self.exact(a) for a in args),
+                                              "," if n == 1 else ""))
+        elif op == W.THROW_REF:
+            v = pop()
+            self.flush_impure()
+            self.bind("_throw_ref", ("helper", "_throw_ref"))
+            self.emit("_throw_ref(%s)" % v.e)
         elif op == W.NOP:
             pass
         elif op == W.DROP:
@@ -176,6 +194,26 @@ class _OpEmitter:
             push(_E("F[%d]" % imm, size=1))
         elif op in _COLD:
             self.cold(op, imm, h)
+        elif op in atomics.SPECS:  # through the shared cold implementation
+            kind, vt, size = atomics.SPECS[op]
+            pops, push_t = atomics.signature(op)
+            args = self.sym[len(self.sym) - len(pops):]
+            del self.sym[len(self.sym) - len(pops):]
+            self.flush_impure()
+            self.bind("_cold_op", ("helper", "_cold_op"))
+            self.bind("INST", ("inst", 0))
+            m = self.bind("M", ("mem", 0))
+            call = "_cold_op(124, %s, INST, %s%s)" % (
+                self.const((kind, vt, size, imm[1])), m,
+                "".join(", " + self.exact(v) for v in args))
+            if push_t:
+                hh = len(self.sym)
+                self.emit("s%d = %s" % (hh, call))
+                self.push(_slot(hh))
+            else:
+                self.emit(call)
+        elif op == 0xFE03:  # atomic.fence
+            pass
         elif op in numerics.BINARY:
             self.binary(op)
         elif op in numerics.UNARY:
@@ -190,18 +228,7 @@ class _OpEmitter:
         del self.sym[len(self.sym) - np_:]
         self.flush()
         argt = "(%s%s)" % (", ".join(self.exact(a) for a in args), "," if np_ == 1 else "")
-        nr = len(ft.results)
-        h = len(self.sym)
-        req = "(F[%d], %s)" % (idx, argt)
-        if nr == 0:
-            line = self.emit("yield " + req)
-        else:
-            outs = ", ".join("s%d" % (h + j) for j in range(nr))
-            line = self.emit("%s%s = yield %s" % (outs, "," if nr > 1 else "", req))
-        code = self.code
-        self.sites[line] = (code.offsets[code.pc_at[off] + 1], h)
-        for j in range(nr):
-            self.push(_slot(h + j))
+        self.call_site("(F[%d], %s)" % (idx, argt), len(ft.results), off)
 
     def br_table(self, imm):
         depths, default = imm

@@ -25,17 +25,23 @@ handed on as ".", so ``wasmtime run --dir . selfhost.wasm -- app.wasm`` gives th
 Natively nothing is implicit (that would widen the sandbox to the working directory). The host
 launchers pass ``--dir`` explicitly.
 
+Running a command calls ``_initialize`` when the module exports it, then ``_start`` when it
+exports it (as the wasmtime CLI does: a reactor-style program runs from ``_initialize``).
+Imports that no one provides are a link error, unless ``--unknown-imports trap|default`` (or
+wasmtime's ``-W unknown-imports-trap=y`` / ``-W unknown-imports-default=y``) stubs them.
+
 Launchers (host/launch.py) also pass ``--dir-origin GUEST::PATH`` (where a --dir is on the
 user's host: recorded in snapshots) and may pass the whole command line in a file,
 ``--args-file PATH`` (a JSON list of strings; then the only option): a command line of any size,
 beyond the OS's limits on the host runtime's own.
 
-Exit codes (exit_codes.py): the app's own code; 1 with one line "selfhost: error: ..." on
-stderr for a bad module, a link error, a missing file, or a module without ``_start`` when no
---invoke is given; 2 for a bad command line; 134 for a trap ("selfhost: error: wasm trap:
-MESSAGE"), as wasmtime does on Unix (128 + SIGABRT); 75 after a checkpoint that stopped the app.
-A bug inside selfhost is reported as one "internal error" line (exit 1); SELFHOST_DEBUG=1 shows
-its traceback instead.
+Exit codes (exit_codes.py): the app's own code; 1 with one line "selfhost: error: ..." on stderr
+for a bad module, a module using a proposal selfhost does not implement ("unsupported feature:
+NAME"), a link error, an uncaught Wasm exception, a missing file, or a module with neither
+``_start`` nor ``_initialize`` when no --invoke is given; 2 for a bad command line; 134 for a
+trap ("selfhost: error: wasm trap: MESSAGE"), as wasmtime does on Unix (128 + SIGABRT); 75 after
+a checkpoint that stopped the app. A bug inside selfhost is reported as one "internal error"
+line (exit 1); SELFHOST_DEBUG=1 shows its traceback instead.
 """
 import argparse
 import math
@@ -53,7 +59,7 @@ from . import exit_codes
 VALUE_OPTIONS = ("--invoke", "--env", "--dir", "--dir-origin", "--argv0", "--max-call-depth",
                  "--snapshot", "--checkpoint-trigger", "--checkpoint-after", "--restore",
                  "--stats", "--trace", "--offload", "--offload-threshold", "--args-file",
-                 "--batch")
+                 "--batch", "--unknown-imports", "-W")
 PATH_OPTIONS = ("--snapshot", "--checkpoint-trigger", "--restore", "--stats", "--trace",
                 "--batch")
 
@@ -124,6 +130,12 @@ def build_parser():
     parser.add_argument("--argv0", metavar="NAME",
                         help="the app's argv[0], also its name in messages (default: APP.wasm "
                              "as given; as wasmtime's --argv0)")
+    parser.add_argument("--unknown-imports", choices=("trap", "default"), default=None,
+                        help="function imports that are not WASI: 'trap' fails the run when one "
+                             "is called, 'default' returns zeros (wasmtime's -W unknown-imports-"
+                             "trap=y / -W unknown-imports-default=y, which are accepted too)")
+    parser.add_argument("-W", metavar="OPTION[=y|n]", dest="wasm_options", action="append",
+                        default=[], help=argparse.SUPPRESS)
     parser.add_argument("--max-call-depth", metavar="N", type=_count(1), default=None,
                         help="trap with 'call stack exhausted' beyond N nested calls (turns "
                              "--offload off: offloaded code would hit the host's own limit)")
@@ -293,6 +305,23 @@ def read_args_file(argv):
     return args
 
 
+def unknown_imports_mode(ns):
+    """--unknown-imports, or wasmtime's spelling -W unknown-imports-trap|default[=y|n]."""
+    mode = ns.unknown_imports
+    for opt in ns.wasm_options:
+        key, _, value = opt.partition("=")
+        if key not in ("unknown-imports-trap", "unknown-imports-default"):
+            raise UsageError("-W %s: selfhost knows only -W unknown-imports-trap and -W "
+                             "unknown-imports-default (the other wasmtime -W options set Wasm "
+                             "features: selfhost has a fixed set, see docs/architecture.md)"
+                             % opt)
+        if value not in ("", "y", "yes", "n", "no"):
+            raise UsageError("-W %s: expected y or n" % opt)
+        if value in ("", "y", "yes"):
+            mode = key[len("unknown-imports-"):]
+    return mode
+
+
 def parse_env(specs):
     env = {}
     for spec in specs:
@@ -427,7 +456,8 @@ def _main(argv, native_side):
     opts = RunOptions(invoke=ns.invoke, restore=ns.restore, offload=ns.offload,
                       offload_threshold=ns.offload_threshold,
                       explicit_call_depth=ns.max_call_depth is not None, profile=ns.profile,
-                      trace=ns.trace, parse_args=_invoke_args, print_results=_print_results)
+                      trace=ns.trace, parse_args=_invoke_args, print_results=_print_results,
+                      unknown_imports=unknown_imports_mode(ns))
     return _guarded(lambda: run_app(data, name, app_args, env, preopens, config, policy, opts,
                                     native_side))
 

@@ -57,6 +57,7 @@ class RunOptions:
     trace: Optional[str] = None            # --trace PATH
     parse_args: object = None              # (valtypes, texts) -> values, for --invoke
     print_results: object = None           # (valtypes, values) -> None, for --invoke
+    unknown_imports: Optional[str] = None  # --unknown-imports trap|default (see stub_imports)
 
 
 class Policy:
@@ -88,11 +89,12 @@ class Policy:
 class _Controller:
     """The poll hook and the bookkeeping of one run."""
 
-    def __init__(self, policy, wasi, instance, stats):
+    def __init__(self, policy, wasi, instance, stats, then=()):
         self.policy = policy
         self.wasi = wasi
         self.instance = instance
         self.stats = stats
+        self.then = list(then)   # exports still to call once the running one returns
         self.started = time.monotonic()
         self.next_file_check = 0.0
         self.timer_done = policy.after_seconds is None
@@ -133,6 +135,8 @@ class _Controller:
         t0 = time.monotonic()
         self.wasi.flush()
         stats = {"checkpoints": self.checkpoints + 1}
+        if self.then:   # (a checkpoint inside _initialize: _start is still to run)
+            stats["then"] = list(self.then)
         profile = profile_stats(self.instance.module)
         if profile is not None:
             stats["profile"] = profile
@@ -184,16 +188,57 @@ def _write_stats(policy, stats):
                 place.close()
 
 
-def run_command(instance, wasi, policy):
-    """Run a WASI command's ``_start`` (``instance`` made with ``wasi``'s imports, bound) under
-    ``policy``; return the exit code."""
+def _call_entries(controller, names):
+    """Call the exports `names` in order (``_initialize``, then ``_start``), each under the
+    controller; returns the first non-zero exit code, or 0."""
+    instance = controller.instance
+    for n, name in enumerate(names):
+        controller.then = list(names[n + 1:])
+        code = _drive(controller, lambda name=name: instance.invoke(name))
+        if code:
+            return code
+    controller.then = []
+    return 0
+
+
+def run_command(instance, wasi, policy, entries=("_start",)):
+    """Run a WASI program (``instance`` made with ``wasi``'s imports, bound) under ``policy``:
+    its ``entries`` in order (as the wasmtime CLI does: ``_initialize`` when exported, then
+    ``_start`` when exported); return the exit code."""
     stats = {"phase": "run", "started_at": time.time()}
     controller = _Controller(policy, wasi, instance, stats)
     try:
-        return _drive(controller, lambda: instance.invoke("_start"))
+        return _call_entries(controller, list(entries))
     finally:
         stats["ended_at"] = time.time()
         _write_stats(policy, stats)
+
+
+def stub_imports(module, imports, mode):
+    """``imports`` plus, for every function import they do not provide, a stub (wasmtime's
+    ``-W unknown-imports-trap=y`` / ``unknown-imports-default=y``): mode "trap" fails the run
+    when the stub is called (wasmtime's message, exit 1), "default" returns zeros. None: as
+    given (the link error names the first missing import)."""
+    if mode is None:
+        return imports
+    from interp.lower import _ZERO
+    out = {m: dict(names) for m, names in imports.items()}
+    for imp in module.imports:
+        if imp.kind != "func" or imp.name in out.get(imp.module, {}):
+            continue
+        ftype = module.types[imp.desc]
+        what = "%s::%s" % (imp.module, imp.name)
+        if mode == "trap":
+            def stub(*args, what=what):
+                raise errors.LinkError("unknown import: `%s` has not been defined" % what)
+        else:
+            zeros = [_ZERO[t] for t in ftype.results]
+            zeros = zeros[0] if len(zeros) == 1 else zeros or None
+
+            def stub(*args, zeros=zeros):
+                return zeros
+        out.setdefault(imp.module, {})[imp.name] = interp.HostFunc(ftype, stub)
+    return out
 
 
 def load_snapshot(path, module):
@@ -202,7 +247,7 @@ def load_snapshot(path, module):
                          memory_limits=memory_limits(module))
 
 
-def restore_command(module, snapshot, wasi, policy, preopens, config=None):
+def restore_command(module, snapshot, wasi, policy, preopens, config=None, unknown_imports=None):
     """Resume ``snapshot`` (already read and checked) with a fresh instance of ``module``; the
     WASI object gets the snapshot's state with its preopens mapped onto ``preopens``."""
     t0 = time.monotonic()
@@ -214,14 +259,18 @@ def restore_command(module, snapshot, wasi, policy, preopens, config=None):
         raise RunError("cannot reopen a file the snapshot's app had open: %s%s"
                        % (e.strerror or e, ": %s" % e.filename if e.filename else "")) from None
     machine = Machine(config)
-    instance, frames = restore(snapshot, module, wasi.imports(), machine=machine, consume=True)
+    instance, frames = restore(snapshot, module,
+                               stub_imports(module, wasi.imports(), unknown_imports),
+                               machine=machine, consume=True)
     if "memory" in instance.exports:
         wasi.bind(instance)
     stats["restore_seconds"] = time.monotonic() - t0
     stats["resumed_at"] = time.time()
-    controller = _Controller(policy, wasi, instance, stats)
+    then = [str(n) for n in snapshot.stats.get("then", [])]
+    controller = _Controller(policy, wasi, instance, stats, then)
     try:
-        return _drive(controller, lambda: machine.resume(frames))
+        return _drive(controller, lambda: machine.resume(frames)) or \
+            _call_entries(controller, then)
     finally:
         stats["ended_at"] = time.time()
         _write_stats(policy, stats)
@@ -235,6 +284,8 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
     try:
         try:
             module = interp.decode(data)
+        except errors.UnsupportedFeature as e:   # not broken: a proposal we do not run
+            raise RunError("%s: %s" % (name, e)) from None
         except errors.ModuleError as e:
             raise RunError("%s: invalid module: %s" % (name, e)) from None
         # an explicit --max-call-depth must hold, and an offloaded recursion would run to the
@@ -259,7 +310,7 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
             elif opts.profile and sys.stderr is not None:
                 module.codemap.profile.report(sys.stderr)
                 sys.stderr.flush()
-    except errors.Trap:
+    except (errors.Trap, errors.Thrown):
         wasi.flush()
         raise
     finally:
@@ -269,25 +320,29 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
 
 def _run_module(module, name, app_args, wasi, preopens, config, policy, opts):
     exports = {exp.name: exp.kind for exp in module.exports}
-    if opts.invoke is None and opts.restore is None and exports.get("_start") != "func":
-        raise RunError("%s: no exported function _start (a WASI command); use --invoke NAME to "
-                       "call a function" % name)
+    entries = [e for e in ("_initialize", "_start") if exports.get(e) == "func"]
+    if opts.invoke is None and opts.restore is None and not entries:
+        raise RunError("%s: no exported function _start (a WASI command) nor _initialize; use "
+                       "--invoke NAME to call a function" % name)
     if opts.invoke is not None and exports.get(opts.invoke) != "func":
         raise RunError("%s: no exported function %r" % (name, opts.invoke))
     if opts.restore is not None:
         try:
             snap = load_snapshot(opts.restore, module)
-            return restore_command(module, snap, wasi, policy, preopens, config)
+            return restore_command(module, snap, wasi, policy, preopens, config,
+                                   opts.unknown_imports)
         except (SnapshotError, ValueError) as e:
             raise RunError(str(e)) from None
     try:
-        instance = interp.instantiate(module, wasi.imports(), machine=Machine(config))
+        instance = interp.instantiate(module,
+                                      stub_imports(module, wasi.imports(), opts.unknown_imports),
+                                      machine=Machine(config))
     except errors.LinkError as e:
         raise RunError("%s: link error: %s" % (name, e)) from None
     if "memory" in instance.exports:
         wasi.bind(instance)
     if opts.invoke is None:
-        return run_command(instance, wasi, policy)
+        return run_command(instance, wasi, policy, entries)
     func = instance.exports[opts.invoke]
     args = opts.parse_args(opts.invoke, func.type.params, app_args)
     if exports.get("_initialize") == "func":

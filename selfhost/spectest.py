@@ -7,21 +7,22 @@ CPython it was developed on. tests/spec.py adds the wast2json conversion and its
 selection and timeouts around it (`python -m tests.spec`).
 
 Counting: every assertion (assert_return, assert_trap, assert_exhaustion, assert_invalid,
-assert_malformed, assert_unlinkable, assert_uninstantiable) counts as passed, failed or skipped
-(text-format assert_malformed is skipped: there is no text parser). The other commands (module,
+assert_malformed, assert_unlinkable, assert_uninstantiable, assert_exception) counts as passed,
+failed or skipped (text-format assert_malformed is skipped: there is no text parser). The other commands (module,
 register, action) are not counted when they work, and count as one failure when they do not.
 """
 import json
 import os
 
-from interp.errors import LinkError, MalformedError, InvalidError, ModuleError, Trap
+from interp.errors import LinkError, MalformedError, InvalidError, ModuleError, Thrown, Trap
 from interp.module import FuncType
 from interp.opcodes import I32, I64, F32, F64, FUNCREF
 from interp.values import (f32_from_bits, f32_to_bits, f32_round, f64_from_bits, f64_to_bits,
                      to_signed32, to_signed64)
 
 ASSERTIONS = ("assert_return", "assert_trap", "assert_exhaustion", "assert_invalid",
-              "assert_malformed", "assert_unlinkable", "assert_uninstantiable")
+              "assert_malformed", "assert_unlinkable", "assert_uninstantiable",
+              "assert_exception")
 
 F32_CANONICAL = 0x7FC00000
 F64_CANONICAL = 0x7FF8000000000000
@@ -370,6 +371,17 @@ class ScriptRunner:
         self.expect_trap(cmd, lambda: self.do_action(cmd["action"]))
 
     cmd_assert_exhaustion = cmd_assert_trap
+
+    def cmd_assert_exception(self, cmd):
+        """The action must end in an uncaught Wasm exception (exception handling)."""
+        try:
+            results = self.do_action(cmd["action"])
+        except Thrown:
+            return
+        except Trap as e:
+            raise CommandFailed("expected an uncaught exception, got trap %r" % _error_text(e))
+        raise CommandFailed("expected an uncaught exception, got results [%s]"
+                            % ", ".join(format_got(r) for r in results))
 
     def _expect_module_error(self, cmd, category):
         data = self.read_module(cmd)

