@@ -59,6 +59,9 @@ def _check_value(t, v, nfuncs, where):
     elif t == op.EXTERNREF:
         if v is not None:
             raise _bad("%s: a non-null externref" % where)
+    elif t == op.EXNREF:           # an index into the snapshot's exceptions (format checks it)
+        if v is not None and not (type(v) is int and v >= 0):
+            raise _bad("%s: exception index %r" % (where, v))
     elif t in (op.I32, op.I64):
         bits = 32 if t == op.I32 else 64
         if not (type(v) is int and 0 <= v < (1 << bits)):

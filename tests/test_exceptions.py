@@ -342,7 +342,7 @@ INIT_CKPT = r"""
   (func (export "_initialize") (local $i i32)
     ;; ask for a checkpoint (the magic file), then loop: a safe point inside _initialize
     (drop (call $open (i32.const 3) (i32.const 0) (i32.const 48) (i32.const 20) (i32.const 1)
-                      (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 64)))
+                      (i64.const 0x3fffffff) (i64.const 0x3fffffff) (i32.const 0) (i32.const 64)))
     (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 1))
     (drop (call $w (i32.load (i32.const 64)) (i32.const 0) (i32.const 1) (i32.const 8)))
     (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))

@@ -328,7 +328,11 @@ def test_restore_refuses_a_snapshot_of_another_module(app, named_app, named_snap
 def test_restore_refusals_come_before_any_runtime(app, named_app, named_snapshot, tmp_path,
                                                   runtime):
     snap, d, _stats = named_snapshot
-    proc = selfhost("restore", "--runtime", runtime, snap, named_app)     # /data not given
+    # /data not given, and no run of this user (an empty cache) wrote the snapshot: refused.
+    env = dict(_env(), SELFHOST_CACHE=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-m", "host.cli", "restore", "--runtime", runtime,
+                           str(snap), str(named_app)], capture_output=True, env=env, cwd=ROOT,
+                          timeout=180)
     assert "--dir HOST::/data" in clean_error(proc)
     proc = selfhost("restore", "--runtime", runtime, tmp_path / "none.snap", named_app)
     assert "no such file" in clean_error(proc)
@@ -363,22 +367,27 @@ def test_restore_native_finishes_the_run(named_app, named_snapshot, tmp_path):
 # --- path translation (no runs) ---------------------------------------------------------------
 
 def test_checkpoint_paths_are_translated(tmp_path):
-    from host.checkpoint_cmds import PathMap, translate_options
+    from host.commands.common import translate_options
+    from host.mounts import Mounts
+    from host import runtimes
     data = tmp_path / "data"
     data.mkdir()
     ctl = tmp_path / "ctl"
     ctl.mkdir()
-    pm = PathMap([(str(data), "/data")], [(str(tmp_path), "/.selfhost-app")])
+    mounts = Mounts([(str(data), "/data")])
     tokens = translate_options(["--snapshot", str(ctl / "a.snap"), "--stats=%s" % (data / "s"),
                                 "--restore", str(tmp_path / "r.snap"), "--invoke", "f"],
-                               pm, "wasmtime")
+                               mounts)
     assert tokens == ["--snapshot", "/.selfhost-ckpt/a.snap", "--stats", "/data/s",
-                      "--restore", "/.selfhost-app/r.snap", "--invoke", "f"]
-    assert pm.private_dirs[-1] == (str(ctl.resolve()), "/.selfhost-ckpt")
-    # The launcher maps them back for the native runtime, and onto the copy for wasmer.
-    assert launch._rewrite_app(tokens + ["--", "/.selfhost-app/a.wasm"],
-                               [(g, h) for h, g in pm.private_dirs]) == \
-        ["--snapshot", str(ctl.resolve() / "a.snap"), "--stats", "/data/s",
-         "--restore", str(tmp_path / "r.snap"), "--invoke", "f", "--", str(tmp_path / "a.wasm")]
+                      "--restore", "/.selfhost-ckpt1/r.snap", "--invoke", "f"]
+    private = [(m.host, m.guest) for m in mounts.mounts if m.private]
+    assert private == [(str(ctl.resolve()), "/.selfhost-ckpt"),
+                       (str(tmp_path.resolve()), "/.selfhost-ckpt1")]
+    # The native runtime sees host paths: the view maps the guest paths back (app args stay).
+    view = mounts.view(runtimes.get("native"))
+    assert view.rewrite_argv(tokens + ["/.selfhost-ckpt1/a.wasm", "/data/x"]) == \
+        ["--snapshot", str(ctl.resolve() / "a.snap"), "--stats", str(data / "s"),
+         "--restore", str(tmp_path.resolve() / "r.snap"), "--invoke", "f",
+         str(tmp_path.resolve() / "a.wasm"), "/data/x"]
     with pytest.raises(Exception, match="does not exist"):
-        pm.guest(str(tmp_path / "nope" / "a.snap"), "--snapshot")
+        mounts.guest_file(str(tmp_path / "nope" / "a.snap"), "--snapshot")

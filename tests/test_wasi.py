@@ -506,7 +506,7 @@ class WasmtimeMemory:
 
 def run_with_our_wasi(app_wasm, args, dirs=(), env=None, stdin=b""):
     import wasmtime
-    from tests.test_apps_hosts import Result
+    from host.launch import Result
     out, err = io.BytesIO(), io.BytesIO()
     wasi = WASI([str(app_wasm)] + list(args), env or {}, dirs, io.BytesIO(stdin), out, err)
     engine = wasmtime.Engine()
