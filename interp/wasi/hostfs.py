@@ -13,6 +13,7 @@ CPython turns ``os.open(name, dir_fd=fd)`` into ``path_open(fd, name)``). That P
 ``listdir`` lists the directory by its path and then checks that the path still names that
 directory (a directory swapped during the listing fails with EIO instead of listing another).
 """
+import errno as _errno
 import os
 import stat as _stat
 
@@ -42,6 +43,25 @@ def open_dir_at(dirfd, name):
 
 def open_file_at(dirfd, name, flags, mode=0o666):
     return os.open(name, flags | O_NOFOLLOW | O_CLOEXEC, mode, dir_fd=dirfd)
+
+
+def open_existing_at(dirfd, name, flags, seen):
+    """Open the existing file ``name`` in ``dirfd`` that ``seen`` (its lstat) describes.
+
+    For writing, O_CREAT is added: inside selfhost.wasm, wasi-libc asks its host for a file's
+    rights from the directory fd's inheriting rights, which wasmtime reports without FD_WRITE
+    for a directory opened below a preopen, so an existing file opened there for writing comes
+    back read only; an opening that may create asks for every right. The fd must then be the
+    file that was looked at: another one (the entry replaced or removed since, or made by
+    this O_CREAT) raises ENOENT for the caller to look again."""
+    if flags & (os.O_WRONLY | os.O_RDWR):
+        flags |= os.O_CREAT
+    fd = open_file_at(dirfd, name, flags)
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != (seen.st_dev, seen.st_ino):
+        os.close(fd)
+        raise FileNotFoundError(_errno.ENOENT, "the file changed while it was opened", name)
+    return fd
 
 
 def lstat_at(dirfd, name):

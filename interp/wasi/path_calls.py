@@ -132,7 +132,7 @@ class PathCalls:
                 if oflags & OFLAG_DIRECTORY or trailing:
                     raise WasiError(ENOTDIR)
                 flags = _os_mode(read, write) | (os.O_TRUNC if oflags & OFLAG_TRUNC else 0)
-                return "file", hostfs.open_file_at(walk.fd, name, flags), name
+                return "file", hostfs.open_existing_at(walk.fd, name, flags, st), name
             except OSError as e:
                 # the entry changed since the lstat (created, or swapped for a symlink or a
                 # directory): look again
@@ -363,4 +363,8 @@ class PathCalls:
             last = parts[-1] if parts else "."
             if entry.kind == "dir":
                 return hostfs.open_dir_at(walk.fd, last)
-            return hostfs.open_file_at(walk.fd, last, _os_mode(entry.readable, entry.writable))
+            st = walk.lstat(last)
+            if st is None:
+                raise OSError(_errno.ENOENT, "no such file any more", entry.rel)
+            return hostfs.open_existing_at(walk.fd, last, _os_mode(entry.readable,
+                                                                   entry.writable), st)
