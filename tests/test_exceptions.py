@@ -255,6 +255,58 @@ def test_checkpoint_in_a_call_from_a_try_body(tmp_path, config):
     assert second > 5
 
 
+AFTER_CALL = r"""
+(module
+  (global $g (mut i32) (i32.const 0))
+  (func $spin (param $n i32) (result i32) (local $i i32)
+    (loop $l
+      (global.set $g (i32.add (global.get $g) (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (global.get $g))
+  ;; calls followed by a nop, by the else of an if, by the end of a block and of the function
+  (func (export "run") (param $n i32) (result i32) (local $a i32)
+    (call $spin (local.get $n))
+    nop
+    (local.set $a)
+    (if (result i32) (local.get $a)
+      (then (call $spin (local.get $n)))
+      (else (i32.const 0)))
+    (local.set $a)
+    (block (result i32) (call $spin (local.get $n)))
+    (i32.add (local.get $a))
+    (call $spin (local.get $n))
+    (i32.add))
+)
+"""
+
+
+@needs_wat2wasm
+@pytest.mark.parametrize("threshold", [None, 0])
+def test_checkpoint_in_a_call_before_a_vanished_instruction(tmp_path, threshold):
+    """A frame suspended in a call whose next instruction has no internal instruction of its
+    own (nop, else, end) is captured at that instruction, right after the call: every
+    snapshot passes the module check and resumes to the same result."""
+    module = wat(tmp_path, AFTER_CALL)
+    want = interp.instantiate(module, {}, machine=Machine(tier1_threshold=None)).invoke(
+        "run", 30)
+    machine = Machine(tier1_threshold=threshold, check_every=3)
+    inst = interp.instantiate(module, {}, machine=machine)
+    snaps = []
+    machine.poll = lambda: snaps.append(cap.capture(machine.capture(), inst)) and False
+    assert inst.invoke("run", 30) == want
+    body = module.funcs[1].body
+    ops_before = set()
+    for snap in snaps:
+        if len(snap.frames) == 2:
+            i = [off for _, _, off in body].index(snap.frames[0].pc)
+            assert body[i - 1][0] == 0x10                 # right after the call
+            ops_before.add(body[i][0])
+        inst2, frames = _restored(module, snap, dict(tier1_threshold=threshold))
+        assert inst2.machine.resume(frames) == want
+    assert {0x01, 0x05, 0x0B} <= ops_before               # nop, else, end
+
+
 def test_snapshot_without_exnref_stays_version_1():
     from checkpoint import Frame, Snapshot
     snap = Snapshot(module_sha256=b"\0" * 32, frames=[Frame(0, 10, [(I32, 1)], [])])
