@@ -314,16 +314,18 @@ def test_micropython_checkpoint_mid_run(tmp_path, restore_on):
     assert (ref.returncode, ref.stdout) == (0, LOOP_OUT), ref.stderr[-2000:]
     app = _program(case)
     box = _box(tmp_path, case)
-    snap = tmp_path / "s.snap"
+    ckpt = tmp_path / "ckpt"   # the snapshot's directory, mounted for either runtime
+    ckpt.mkdir()
+    snap = "/selfhost-ckpt/s.snap"
     dirs = [(str(box), ".")]
-    private = [(str(app.parent), APPS_GUEST_DIR)]
+    private = [(str(app.parent), APPS_GUEST_DIR), (str(ckpt), "/selfhost-ckpt")]
     argv = case.flags + ["--argv0", case.argv0]
     tail = ["%s/%s" % (APPS_GUEST_DIR, app.name)] + case.args
-    first = launch.run("native", argv + ["--checkpoint-after", "3", "--snapshot", str(snap)]
+    first = launch.run("native", argv + ["--checkpoint-after", "3", "--snapshot", snap]
                        + tail, dirs=dirs, private_dirs=private, timeout=900)
     assert first.returncode == 75, first.stderr
     assert first.stdout == b""
-    second = launch.run(restore_on, argv + ["--restore", str(snap)] + tail, dirs=dirs,
+    second = launch.run(restore_on, argv + ["--restore", snap] + tail, dirs=dirs,
                         private_dirs=private, timeout=3600)
     assert second.returncode == 0, second.stderr
     assert second.stdout == ref.stdout
