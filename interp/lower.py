@@ -19,7 +19,10 @@ the offset of the first Wasm instruction of internal instruction ``pc``; ``pc_at
 ``pc_at`` holds only the offsets where the machine can stop and resume exactly: the start of an
 internal instruction, or of a vanished instruction (block, loop, end, nop) right before it.
 Fusion never crosses a label, so loop headers, branch targets, function entry and the
-instruction after a call always start an internal instruction.
+instruction after a call always start an internal instruction. A frame suspended in a call is
+at the Wasm instruction right after the call (``Code.after_call``), even when that is an ``end``
+or ``nop`` with no internal instruction of its own: the snapshot then places it inside the
+block or try_table the call is in, and the call is the instruction before its pc.
 
 For a later code-generating tier: the block/branch analysis is ``_lower``'s walk with its
 control stack of ``_Label`` (kind, height, arity, loop start, forward fixups) and ``branch()``
@@ -134,10 +137,10 @@ _ZERO = {W.I32: 0, W.I64: 0, W.F32: 0.0, W.F64: 0.0, W.FUNCREF: None, W.EXTERNRE
 class Code:
     """The lowered form of one defined function (shared by every instance of its module)."""
     __slots__ = ("ops", "offsets", "pc_at", "func_index", "defined_index", "nparams",
-                 "nresults", "zeros", "type", "cost", "heat", "t1", "handlers")
+                 "nresults", "zeros", "type", "cost", "heat", "t1", "handlers", "after_call")
 
     def __init__(self, ops, offsets, pc_at, func_index, defined_index, functype, zeros,
-                 handlers=()):
+                 handlers=(), after_call=None):
         self.ops = ops                    # list of (op, a, b)
         self.offsets = offsets            # internal pc -> Wasm offset
         self.pc_at = pc_at                # Wasm offset -> internal pc (resume points only)
@@ -156,6 +159,10 @@ class Code:
         # raised by the instruction at pc (a throw, or a call it passes) with start <= pc < end
         # is caught by the first clause whose tag matches
         self.handlers = handlers
+        # internal pc after a call -> Wasm offset of the instruction right after the call (the
+        # pc of a frame suspended in that call; it may be an ``end`` that has no instruction
+        # of its own: the frame is still inside that block or try_table)
+        self.after_call = after_call or {}
 
     def dump(self):
         """Readable listing, for debugging."""
@@ -318,6 +325,15 @@ def _lower(module, k):
     emit = out.emit
     labels = [_Label("func", 0, nres)]
     handlers = []
+    after_call = {}
+
+    def call_resume_point(i):
+        """After the call at body[i]: its next instruction is where a frame suspended in the
+        call resumes (even a vanished end or nop: see Code.after_call)."""
+        out.label_point()
+        nxt = f.body[i + 1][2]
+        out.pc_at.setdefault(nxt, len(out.ops))
+        after_call[len(out.ops)] = nxt
 
     def target(depth):
         """A branch target entry [pc, keep, height, back] for label `depth` (patched with the
@@ -434,11 +450,11 @@ def _lower(module, k):
                 emit(CALL_IMPORT, imm, None, off)
             else:
                 emit(CALL, imm, imm - nimported, off)
-            out.label_point()  # the instruction after a call is a resume point
+            call_resume_point(i)  # the instruction after a call is a resume point
         elif op == W.CALL_INDIRECT:
             ti, table = imm
             emit(CALL_INDIRECT, types[ti], table, off)
-            out.label_point()
+            call_resume_point(i)
         elif op in _SIMPLE:
             emit(_SIMPLE[op], None, None, off)
         elif op in _WITH_IMM:
@@ -459,4 +475,4 @@ def _lower(module, k):
             raise NotImplementedError("lowering of opcode %s" % W.NAMES.get(op, op))
     zeros = [_ZERO[t] for t in f.locals]
     return Code(out.ops, out.offsets, out.pc_at, nimported + k, k, functype, zeros,
-                handlers)
+                handlers, after_call)

@@ -170,8 +170,13 @@ class Machine:
                 out.append({"func": code.func_index, "instance": inst, "pc": wpc,
                             "locals": locals_, "stack": values, "tier": "tier1"})
                 continue
-            end = saved[i + 1][3] if i + 1 < len(saved) else len(stack)
-            out.append({"func": code.func_index, "instance": inst, "pc": code.offsets[pc],
+            if i + 1 < len(saved):  # suspended in a call: at the instruction right after it
+                end = saved[i + 1][3]
+                wpc = code.after_call.get(pc, code.offsets[pc])
+            else:
+                end = len(stack)
+                wpc = code.offsets[pc]
+            out.append({"func": code.func_index, "instance": inst, "pc": wpc,
                         "locals": list(locals_), "stack": stack[base:end]})
         return out
 

@@ -514,6 +514,6 @@ class _Gen(_OpEmitter):
         else:
             line = self.emit("%s%s = yield %s" % (outs, "," if nr > 1 else "", req))
         code = self.code
-        self.sites[line] = (code.offsets[code.pc_at[off] + 1], h)
+        self.sites[line] = (code.after_call[code.pc_at[off] + 1], h)
         for j in range(nr):
             self.push(_slot(h + j))

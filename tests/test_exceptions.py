@@ -153,6 +153,160 @@ def test_exnref_survives_a_checkpoint(tmp_path, threshold):
     assert (1, tier) in tiers and (2, tier) in tiers
 
 
+IN_CALL = r"""
+(module
+  (tag $e (param i32))
+  (tag $other (param i32))
+  (global $g (mut i32) (i32.const 0))
+  ;; spins $n rounds (safe points at its back-edges), then throws $e $x when $x is odd
+  (func $leaf (param $x i32) (param $n i32) (result i32) (local $i i32)
+    (loop $l
+      (global.set $g (i32.add (global.get $g) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (if (i32.and (local.get $x) (i32.const 1)) (then (throw $e (local.get $x))))
+    (local.get $x))
+  ;; two try_tables of its own the exception passes: a clause for another tag, and a
+  ;; catch_all_ref whose handler rethrows the exnref
+  (func $mid (param $x i32) (param $n i32) (result i32)
+    (block $h (result i32)
+      (try_table (result i32) (catch $other $h)
+        (block $r (result exnref)
+          (try_table (result i32) (catch_all_ref $r)
+            (call $leaf (local.get $x) (local.get $n)))
+          (return))
+        (throw_ref))))
+  ;; calls $mid from inside a try_table body, an operand value ($acc) under the call
+  (func (export "run") (param $k i32) (param $n i32) (result i32) (local $i i32) (local $acc i32)
+    (loop $l
+      (block $next
+        (block $caught (result i32)
+          (try_table (result i32) (catch $e $caught)
+            (i32.add (local.get $acc) (call $mid (local.get $i) (local.get $n))))
+          (local.set $acc)
+          (br $next))
+        (i32.const 1000) (i32.mul) (local.get $acc) (i32.add) (local.set $acc))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $k))))
+    (i32.add (local.get $acc) (global.get $g)))
+)
+"""
+IN_CALL_CONFIGS = {"tier0": dict(tier1_threshold=None), "tier1": dict(tier1_threshold=0),
+                   "osr": dict(tier1_threshold=0, osr_always=True)}
+
+
+def _restored(module, snap, config):
+    """A fresh instance holding `snap` (through its bytes), and its frames to resume."""
+    back = fmt.decode(fmt.encode(snap))
+    machine = Machine(interp.Config(**config))
+    return cap.restore(back, module, {}, machine=machine)
+
+
+@needs_wat2wasm
+@pytest.mark.parametrize("config", list(IN_CALL_CONFIGS))
+def test_checkpoint_in_a_call_from_a_try_body(tmp_path, config):
+    """Snapshots taken while a call made from inside a try_table body is in progress (the
+    callee's callee spinning): after restore the callee throws and that try_table catches
+    it, with the operand value under the call cut away, through two try_tables of the
+    callee that do not catch it (one rethrows). In tier 0, in tier 1 (the catching frame a
+    Python try) and with every restored frame moved into tier 1 at its first loop header;
+    a snapshot taken from a restored run resumes as well."""
+    module = wat(tmp_path, IN_CALL)
+    k, n = 6, 40
+    want = sum(i * 1000 if i % 2 else i for i in range(k)) + k * n
+    ref = interp.instantiate(module, {}, machine=Machine(tier1_threshold=None))
+    assert ref.invoke("run", k, n) == [want]
+
+    cfg = IN_CALL_CONFIGS[config]
+    machine = Machine(interp.Config(**cfg).but(check_every=7))
+    inst = interp.instantiate(module, {}, machine=machine)
+    snaps = []
+    machine.poll = lambda: snaps.append(cap.capture(machine.capture(), inst)) and False
+    assert inst.invoke("run", k, n) == [want]
+    in_call = [s for s in snaps if len(s.frames) == 3]
+    # in the leaf's loop, about to throw: run and mid suspended in calls inside try_tables
+    throwing = [s for s in in_call if s.frames[2].locals[0][1] % 2]
+    assert len(throwing) > 10
+    for snap in throwing:
+        run_frame, mid_frame, _ = snap.frames
+        assert [lab.opcode for lab in run_frame.labels].count(0x1F) == 1
+        assert [lab.opcode for lab in mid_frame.labels].count(0x1F) == 2
+        assert len(run_frame.stack) == 1              # $acc, under the call's result
+        if config != "tier0":
+            assert run_frame.tier == "tier1"          # its try body is a Python try
+    for snap in in_call:
+        inst2, frames = _restored(module, snap, cfg)
+        assert inst2.machine.resume(frames) == [want]
+    # a second generation: checkpoint the restored run (callers resumed in tier 0, or moved
+    # into tier 1 by OSR, the leaf in tier 1), restore that, finish
+    second = 0
+    for snap in throwing[:len(throwing) // 2:3]:   # (early enough for safe points to follow)
+        inst2, frames = _restored(module, snap, cfg)
+        m2 = inst2.machine
+        m2.check_every = 5
+        again = []
+        m2.poll = lambda: (again.append(cap.capture(m2.capture(), inst2))
+                           if len(again) < 3 else None) and False
+        assert m2.resume(frames) == [want]
+        second += len(again)
+        for snap2 in again:
+            inst3, frames3 = _restored(module, snap2, cfg)
+            assert inst3.machine.resume(frames3) == [want]
+    assert second > 5
+
+
+AFTER_CALL = r"""
+(module
+  (global $g (mut i32) (i32.const 0))
+  (func $spin (param $n i32) (result i32) (local $i i32)
+    (loop $l
+      (global.set $g (i32.add (global.get $g) (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (global.get $g))
+  ;; calls followed by a nop, by the else of an if, by the end of a block and of the function
+  (func (export "run") (param $n i32) (result i32) (local $a i32)
+    (call $spin (local.get $n))
+    nop
+    (local.set $a)
+    (if (result i32) (local.get $a)
+      (then (call $spin (local.get $n)))
+      (else (i32.const 0)))
+    (local.set $a)
+    (block (result i32) (call $spin (local.get $n)))
+    (i32.add (local.get $a))
+    (call $spin (local.get $n))
+    (i32.add))
+)
+"""
+
+
+@needs_wat2wasm
+@pytest.mark.parametrize("threshold", [None, 0])
+def test_checkpoint_in_a_call_before_a_vanished_instruction(tmp_path, threshold):
+    """A frame suspended in a call whose next instruction has no internal instruction of its
+    own (nop, else, end) is captured at that instruction, right after the call: every
+    snapshot passes the module check and resumes to the same result."""
+    module = wat(tmp_path, AFTER_CALL)
+    want = interp.instantiate(module, {}, machine=Machine(tier1_threshold=None)).invoke(
+        "run", 30)
+    machine = Machine(tier1_threshold=threshold, check_every=3)
+    inst = interp.instantiate(module, {}, machine=machine)
+    snaps = []
+    machine.poll = lambda: snaps.append(cap.capture(machine.capture(), inst)) and False
+    assert inst.invoke("run", 30) == want
+    body = module.funcs[1].body
+    ops_before = set()
+    for snap in snaps:
+        if len(snap.frames) == 2:
+            i = [off for _, _, off in body].index(snap.frames[0].pc)
+            assert body[i - 1][0] == 0x10                 # right after the call
+            ops_before.add(body[i][0])
+        inst2, frames = _restored(module, snap, dict(tier1_threshold=threshold))
+        assert inst2.machine.resume(frames) == want
+    assert {0x01, 0x05, 0x0B} <= ops_before               # nop, else, end
+
+
 def test_snapshot_without_exnref_stays_version_1():
     from checkpoint import Frame, Snapshot
     snap = Snapshot(module_sha256=b"\0" * 32, frames=[Frame(0, 10, [(I32, 1)], [])])
