@@ -4,6 +4,7 @@
                  [--env K=V]... [SELFHOST OPTIONS, e.g. --invoke NAME] APP.wasm [--] [APP_ARGS...]
     selfhost build [--force]
     selfhost checkpoint | restore | migrate | inspect ...   (host/checkpoint_cmds.py)
+    selfhost cluster start | stop | submit | status | migrate | evacuate | wait ...  (host/cluster/)
     selfhost --version
 
 `run` follows the wasmtime/wasmer CLI conventions: options come before APP.wasm, everything
@@ -101,6 +102,8 @@ def build_parser():
     from .checkpoint_cmds import COMMANDS
     for name, (_fn, text) in COMMANDS.items():
         sub.add_parser(name, help="%s (see `selfhost %s --help`)" % (text, name), add_help=False)
+    sub.add_parser("cluster", help="apps across Ray nodes (see `selfhost cluster --help`)",
+                   add_help=False)
     return parser
 
 
@@ -191,6 +194,9 @@ def main(argv=None):
                 build_run_parser().print_help()
                 return 0
             return cmd_run(argv[1:])
+        if argv and argv[0] == "cluster":
+            from .cluster.cli import main as cluster_main
+            return cluster_main(argv[1:])
         from . import checkpoint_cmds
         if argv and argv[0] in checkpoint_cmds.COMMANDS:
             return checkpoint_cmds.main(argv[0], argv[1:])

@@ -1,0 +1,230 @@
+"""A local Ray cluster for trying and testing: several Ray nodes on this machine, loopback only.
+
+    python -m host.cluster.local CONFIG_JSON     (started by `selfhost cluster start`)
+
+The daemon holds a ray.cluster_utils.Cluster (the way Ray tests itself): a head node (GCS, the
+controller actor, no runtime) and one Ray node per entry of --nodes, each offering its runtime
+({"runtime_R": 1}) and its index ({"selfhost_node_N": 1}), each with its own work root
+STATE_DIR/nodes/nodeN. It writes STATE_DIR/state.json once everything is up, then waits for
+SIGTERM (`selfhost cluster stop`) to shut the cluster down. If the daemon dies, Ray's processes
+die with it (Ray's kernel fate-sharing). The daemon is a child subreaper, so every process of
+the cluster stays below it in the process tree (`descendants`), orphans included.
+
+Loopback: Ray binds and advertises the address it takes for "this node". LOOPBACK_ENV makes
+every Ray process (this daemon, the raylets and workers it starts, each CLI driver) take
+127.0.0.1 for it: with it, Ray's get_node_ip_address() returns the loopback address instead of
+the machine's interface address, and that is also what ray.init() turns a "127.0.0.1:PORT"
+address into (why node_ip_address="127.0.0.1" alone left drivers dialing the GCS on the
+interface address). node_ip_address="127.0.0.1" on every node is given too, and
+the dashboard is off. tests/cluster/test_cluster.py checks every listening socket of the
+cluster's processes.
+"""
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+
+from . import HEAD_RESOURCE, NODE_RESOURCE, RUNTIME_RESOURCE, NAMESPACE, CONTROLLER_NAME
+
+LOOPBACK = "127.0.0.1"
+# Ray reads this when it is imported: "0" = single-machine mode, the node IP is the loopback one.
+LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+OBJECT_STORE_BYTES = 100 * 1024 * 1024
+# Notice a killed node within a few seconds (Ray's defaults take tens of seconds).
+PR_SET_CHILD_SUBREAPER = 36
+HEALTH_CHECK = {"health_check_initial_delay_ms": 1000, "health_check_period_ms": 1000,
+                "health_check_timeout_ms": 1000, "health_check_failure_threshold": 3}
+
+
+def state_dir():
+    """Where the local cluster keeps its state: $SELFHOST_CLUSTER_DIR or ~/.cache/selfhost/cluster."""
+    path = os.environ.get("SELFHOST_CLUSTER_DIR")
+    if path:
+        return os.path.abspath(path)
+    return os.path.join(os.path.expanduser("~"), ".cache", "selfhost", "cluster")
+
+
+def state_path(directory=None):
+    return os.path.join(directory or state_dir(), "state.json")
+
+
+def read_state(directory=None):
+    """The running local cluster's state, or None (no file, or its daemon is gone)."""
+    try:
+        with open(state_path(directory)) as f:
+            state = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not pid_alive(state.get("pid")):
+        return None
+    return state
+
+
+def pid_alive(pid):
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:                                # a zombie is not alive
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def head_args():
+    return {"node_ip_address": LOOPBACK, "num_cpus": 0, "include_dashboard": False,
+            "resources": {HEAD_RESOURCE: 1}, "object_store_memory": OBJECT_STORE_BYTES,
+            "_system_config": dict(HEALTH_CHECK)}
+
+
+def node_args(index, runtime):
+    return {"node_ip_address": LOOPBACK, "num_cpus": 0, "object_store_memory": OBJECT_STORE_BYTES,
+            "resources": {RUNTIME_RESOURCE % runtime: 1, NODE_RESOURCE % index: 1}}
+
+
+def _progress(message):
+    sys.stdout.write("progress: %s\n" % message)
+    sys.stdout.flush()
+
+
+def run_daemon(config):
+    """Start the cluster described by ``config`` and keep it until SIGTERM."""
+    become_subreaper()
+    os.environ.update(LOOPBACK_ENV)
+    os.environ["RAY_TMPDIR"] = config["ray_tmp"]
+    directory = config["state_dir"]
+    stop = []
+    t0 = time.time()
+    import ray
+    from ray.cluster_utils import Cluster
+    from .controller import Controller
+    _progress("starting the Ray head node on %s" % LOOPBACK)
+    cluster = Cluster(initialize_head=True, head_node_args=head_args())
+    code = 0
+    try:
+        specs = []
+        for i, runtime in enumerate(config["nodes"]):
+            _progress("starting node %d (%s)" % (i, runtime))
+            root = os.path.join(directory, "nodes", "node%d" % i)
+            os.makedirs(root, exist_ok=True)
+            cluster.add_node(**node_args(i, runtime))
+            specs.append({"index": i, "runtime": runtime, "root": root})
+        ray.init(address=cluster.address, namespace=NAMESPACE, logging_level="ERROR",
+                 log_to_driver=False)
+        _progress("starting the controller and one agent per node")
+        options = {"name": CONTROLLER_NAME, "namespace": NAMESPACE, "lifetime": "detached",
+                   "num_cpus": 0, "resources": {HEAD_RESOURCE: 1}, "max_concurrency": 256,
+                   "max_restarts": 0}
+        controller = ray.remote(Controller).options(**options).remote(specs, True)
+        nodes = ray.get(controller.ready.remote(), timeout=300)
+        ray.shutdown()
+        bad = [n for n in nodes if not n["alive"]]
+        if bad:
+            raise RuntimeError("node %d: %s" % (bad[0]["index"], bad[0]["death"]))
+        # ray.init() installed its own SIGTERM handler (sys.exit): ours shuts down cleanly
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+        state = {"address": cluster.address, "pid": os.getpid(), "ray_tmp": config["ray_tmp"],
+                 "nodes": nodes, "started_at": t0, "startup_seconds": time.time() - t0,
+                 "state_dir": directory}
+        tmp = state_path(directory) + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(state, f, indent=1)
+        os.replace(tmp, state_path(directory))
+        _progress("ready")
+        while not stop:
+            time.sleep(0.2)
+            reap()
+        _progress("stopping")
+    except BaseException as e:
+        sys.stdout.write("error: %s\n" % (str(e).strip().splitlines() or [type(e).__name__])[-1])
+        sys.stdout.flush()
+        code = 1
+    finally:
+        shutdown(cluster, config["ray_tmp"], directory)
+    return code
+
+
+def shutdown(cluster, ray_tmp, directory):
+    """Stop every process of the cluster: Ray's own shutdown, then whatever is left below this
+    daemon (Ray leaves a node's agents behind when its raylet was killed)."""
+    import ray
+    try:
+        ray.shutdown()
+    except Exception:
+        pass
+    try:
+        cluster.shutdown()
+    except Exception as e:
+        sys.stdout.write("warning: Ray shutdown: %s\n" % e)
+    kill_leftovers()
+    try:
+        os.remove(state_path(directory))
+    except OSError:
+        pass
+    shutil.rmtree(os.path.join(directory, "nodes"), ignore_errors=True)
+    shutil.rmtree(ray_tmp, ignore_errors=True)
+    sys.stdout.write("progress: stopped\n")
+    sys.stdout.flush()
+
+
+def become_subreaper():
+    """Linux: orphaned descendants (a killed node's agents) become our children, not init's, so
+    that descendants() still finds them. Best effort."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def descendants(pid):
+    """Every process below ``pid`` in the process tree (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def reap():
+    """Collect the exit status of finished children (orphans re-parented to us included)."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_leftovers():
+    for pid in descendants(os.getpid()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    time.sleep(0.2)
+    reap()
+
+
+if __name__ == "__main__":
+    sys.exit(run_daemon(json.loads(sys.argv[1])))
