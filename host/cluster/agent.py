@@ -223,8 +223,9 @@ class Run:
                 record = self._segment_record(stats)
                 with self.lock:
                     migrating = self.migrating
+                    if migrating:
+                        self.handoff.put(record)
                 if migrating:
-                    self.handoff.put(record)
                     return
                 if not self._call("checkpointed", self.app_id, self.run_id, record):
                     return              # the controller moved the app elsewhere meanwhile
@@ -325,13 +326,14 @@ class Run:
                 "written_at": stats.get("checkpointed_at") or time.time(),
                 "resumed_at": stats.get("resumed_at"), "node": self.agent.index}
 
-    def _capture(self, retry=False):
+    def _capture(self, retry=False, patience=CAPTURE_TIMEOUT):
         """A checkpoint of the running (continuous) process with its files as of the snapshot:
         create the trigger; once selfhost has taken it, it is inside its checkpoint and runs
         no guest code until the snapshot file is renamed into place. Freeze the group then: if
         the snapshot is not there yet, the files are as of the snapshot and are packed while
         it is frozen; else the app may have run on, and this checkpoint is not used.
         ``retry``: take another checkpoint when the app ran past one (a migration needs one).
+        ``patience``: seconds to wait for the app to take the trigger (None: while it runs).
         -> (time the trigger was taken or None, record or None)"""
         proc = self.proc
         taken = None
@@ -344,7 +346,8 @@ class Run:
             fd = os.open(self.trigger, os.O_WRONLY | os.O_CREAT, 0o644)
             os.close(fd)
             while os.path.lexists(self.trigger):
-                if proc.poll() is not None or time.time() - asked > CAPTURE_TIMEOUT:
+                late = patience is not None and time.time() - asked > patience
+                if proc.poll() is not None or self.stopped or late:
                     if os.path.lexists(self.trigger):
                         os.remove(self.trigger)
                     return taken, None
@@ -382,7 +385,7 @@ class Run:
         """Right after a restore: the first checkpoint tells when the app resumed (selfhost
         takes the trigger at its first safe point) and gives a snapshot proven restorable."""
         with self.capture_lock:
-            taken, record = self._capture()
+            taken, record = self._capture(patience=None)    # however long the restore takes
             self.resumed_at = taken
             if record is not None:
                 self._ship(record)
@@ -396,13 +399,26 @@ class Run:
                 self._ship(record)
 
     def request_checkpoint(self, timeout):
+        """A migration's checkpoint. Gives up (-> "timeout", the app runs on here) only before
+        anything was done; once the app is stopped, it waits for the hand-over however long the
+        run takes to deliver its output: the controller must get the snapshot."""
         if not self.continuous:
             with self.lock:
                 if self.done:
                     return {"kind": "gone"}
                 self.migrating = True
-            return self._await_handoff(timeout)
-        with self.capture_lock:
+            try:
+                return self.handoff.get(timeout=timeout)
+            except queue.Empty:
+                with self.lock:     # the run hands over under this lock: nothing in between
+                    self.migrating = False
+                    try:
+                        return self.handoff.get_nowait()
+                    except queue.Empty:
+                        return {"kind": "timeout"}
+        if not self.capture_lock.acquire(timeout=timeout):
+            return {"kind": "timeout"}
+        try:
             with self.lock:
                 if self.done or self.proc is None:
                     return {"kind": "gone"}
@@ -416,17 +432,11 @@ class Run:
                     self.migration = record
             if record is not None:
                 procs.kill(self.proc.pid)       # the next node runs it from the snapshot on
+        finally:
+            self.capture_lock.release()
         if record is None and not self.done and self.proc.poll() is None:
             return {"kind": "timeout"}
-        return self._await_handoff(timeout)
-
-    def _await_handoff(self, timeout):
-        try:
-            return self.handoff.get(timeout=timeout)
-        except queue.Empty:
-            with self.lock:
-                self.migrating = False
-            return {"kind": "timeout"}
+        return self.handoff.get()       # the run always puts its outcome (see _main)
 
     def discard(self):
         self._stop_now()

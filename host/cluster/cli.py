@@ -23,35 +23,23 @@ Progress of long operations goes to stderr as "selfhost: ..." lines.
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from . import CONTROLLER_NAME, NAMESPACE, RUNTIME_RESOURCE, NODE_RESOURCE
 from . import local
-from .controller import UserError
-from .files import FilesError, pack_dirs, unpack_to
+from .client import (Client, ClusterError, EXIT_FAILED, EXIT_NO_CLUSTER, RUNTIMES, import_ray,
+                     split_address)
 
-RUNTIMES = ("wasmtime", "wasmer", "node", "native")      # as `selfhost run --runtime`
-EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_NO_CLUSTER = 3
-POLL_SECONDS = 0.3
-RAY_MISSING = "Ray is not installed: pip install 'selfhost[cluster]' (or pip install ray)"
 
 
 class UsageError(Exception):
     pass
-
-
-class ClusterError(Exception):
-    def __init__(self, message, code=EXIT_FAILED):
-        super().__init__(message)
-        self.code = code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,134 +75,18 @@ def _address_arg(p):
 
 def _parse(parser, tokens):
     if any(t in ("-h", "--help") for t in tokens):
-        parser.print_help()
+        parser.print_help(_OUT)
         raise SystemExit(0)
     return parser.parse_args(tokens)
 
 
-# --- connecting ----------------------------------------------------------------------------
-
-def _import_ray():
-    try:
-        import ray
-    except ImportError:
-        raise ClusterError(RAY_MISSING, EXIT_NO_CLUSTER) from None
-    return ray
-
-
-def _is_loopback(host):
-    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-
-
-def _split_address(address):
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise UsageError("bad --address %r: expected HOST:PORT" % address)
-    return host.strip("[]"), int(port)
-
-
-def connect(address=None):
-    """-> (ray, controller handle) for the local cluster or the one at ``address``."""
-    if address is None:
-        state = local.read_state()
-        if state is None:
-            raise ClusterError("no local cluster is running (start one with `selfhost cluster "
-                               "start --nodes wasmtime,node,wasmer`, or give --address)",
-                               EXIT_NO_CLUSTER)
-        target = state["address"]
-        os.environ["RAY_TMPDIR"] = state["ray_tmp"]
-    else:
-        target = address
-    host, port = _split_address(target)
-    if _is_loopback(host):
-        os.environ.update(local.LOOPBACK_ENV)     # before Ray is imported
-    try:
-        socket.create_connection((host, port), timeout=3).close()
-    except OSError as e:
-        raise ClusterError("cannot reach the Ray cluster at %s: %s" % (target, e.strerror or e),
-                           EXIT_NO_CLUSTER) from None
-    ray = _import_ray()
-    ray.init(address=target, namespace=NAMESPACE, logging_level="ERROR", log_to_driver=False)
-    try:
-        controller = ray.get_actor(CONTROLLER_NAME, namespace=NAMESPACE)
-    except ValueError:
-        if address is None:
-            raise ClusterError("the local cluster has no controller (restart it: selfhost "
-                               "cluster stop; selfhost cluster start ...)", EXIT_NO_CLUSTER) \
-                from None
-        controller = _join(ray)
-    return ray, controller
-
-
-def _join(ray):
-    """Create the controller on an existing Ray cluster (on this driver's node), with one node
-    per Ray node that offers a runtime_R resource."""
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-    from .controller import Controller
-    found = []
-    for n in ray.nodes():
-        if not n.get("Alive"):
-            continue
-        resources = n.get("Resources") or {}
-        runtimes = sorted(r[len("runtime_"):] for r in resources
-                          if r.startswith("runtime_") and r[len("runtime_"):] in RUNTIMES)
-        if not runtimes:
-            continue
-        pinned = [int(r[len("selfhost_node_"):]) for r in resources
-                  if r.startswith("selfhost_node_") and r[len("selfhost_node_"):].isdigit()]
-        found.append((pinned[0] if pinned else 1 << 30, n["NodeID"], runtimes[0]))
-    if not found:
-        raise ClusterError("no node of this Ray cluster offers a runtime (start its nodes with "
-                           "ray start --resources '{\"%s\": 1}')" % (RUNTIME_RESOURCE % "wasmtime"))
-    specs = [{"index": i, "runtime": rt, "ray_node_id": node_id, "root": None}
-             for i, (_pin, node_id, rt) in enumerate(sorted(found))]
-    here = ray.get_runtime_context().get_node_id()
-    _say("joining the Ray cluster: %s" % ", ".join("node %d %s" % (s["index"], s["runtime"])
-                                                     for s in specs))
-    try:
-        controller = ray.remote(Controller).options(
-            name=CONTROLLER_NAME, namespace=NAMESPACE, lifetime="detached", num_cpus=0,
-            max_concurrency=256, max_restarts=0,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote(
-                specs, False)
-    except ValueError:                  # another command created it meanwhile
-        return ray.get_actor(CONTROLLER_NAME, namespace=NAMESPACE)
-    _call(ray, controller.ready.remote(), timeout=300)
-    return controller
-
-
-def _call(ray, ref, timeout=None):
-    """ray.get with the controller's UserError turned into one line."""
-    try:
-        return ray.get(ref, timeout=timeout)
-    except ray.exceptions.RayTaskError as e:
-        cause = getattr(e, "cause", None)
-        if isinstance(cause, UserError):
-            raise ClusterError(str(cause)) from None
-        lines = str(cause or e).strip().splitlines()
-        raise ClusterError("the cluster failed: %s" % (lines[-1] if lines else e)) from None
-    except ray.exceptions.RayActorError:
-        raise ClusterError("the cluster's controller is gone (stop and start the cluster "
-                           "again)", EXIT_NO_CLUSTER) from None
-    except ray.exceptions.GetTimeoutError:
-        raise ClusterError("no answer from the cluster within %g s" % timeout) from None
-
-
-def _call_with_progress(ray, controller, ref, app_ids):
-    """Wait for ``ref``; meanwhile print each change of the apps' activity lines."""
-    shown = {}
-    while True:
-        ready, _ = ray.wait([ref], timeout=POLL_SECONDS)
-        if ready:
-            return _call(ray, ref)
-        if callable(app_ids):
-            ids = app_ids()
-        else:
-            ids = app_ids
-        for app_id, text in sorted(_call(ray, controller.activity.remote(ids)).items()):
-            if text and shown.get(app_id) != text:
-                _say("%s: %s" % (app_id, text))
-                shown[app_id] = text
+def _client(address):
+    if address is not None:
+        try:
+            split_address(address)
+        except ValueError as e:
+            raise UsageError("--address: %s" % e) from None
+    return Client(address, say=_say)
 
 
 # --- start / stop --------------------------------------------------------------------------
@@ -237,7 +109,7 @@ def cmd_start(tokens):
     if state is not None:
         raise ClusterError("a local cluster is already running at %s (pid %d): selfhost "
                            "cluster stop first" % (state["address"], state["pid"]))
-    _import_ray()
+    import_ray()
     if any(r != "native" for r in runtimes):
         from .agent import CODE_ROOT
         wasm = os.environ.get("SELFHOST_WASM") or str(CODE_ROOT / "build" / "selfhost.wasm")
@@ -282,8 +154,10 @@ def cmd_start(tokens):
                                % (ns.timeout, log_path))
         time.sleep(0.2)
     state = local.read_state()
-    print("local cluster up in %.1f s at %s: %s" % (time.time() - t0, state["address"], ", ".join(
-        "node %d %s" % (n["index"], n["runtime"]) for n in state["nodes"])))
+    _print("local cluster up in %.1f s at %s: %s" % (time.time() - t0, state["address"],
+                                                     ", ".join("node %d %s" % (n["index"],
+                                                               n["runtime"])
+                                                               for n in state["nodes"])))
     return 0
 
 
@@ -322,7 +196,7 @@ def cmd_stop(tokens):
     _say("stopping the local cluster at %s (pid %d)" % (state["address"], state["pid"]))
     if not _stop_daemon(state["pid"], 120):
         raise ClusterError("the cluster daemon did not stop within 120 s: killed it")
-    print("stopped in %.1f s" % (time.time() - t0))
+    _print("stopped in %.1f s" % (time.time() - t0))
     return 0
 
 
@@ -378,30 +252,21 @@ def cmd_submit(tokens):
         raise UsageError("missing APP.wasm")
     if ns.node is not None and ns.runtime is not None:
         raise UsageError("give --node or --runtime, not both")
-    hosts, guests = [], []
+    dirs = []
     for spec in ns.dir:
         host, sep, guest = spec.partition("::")
         if not host or (sep and not guest):
             raise UsageError("bad --dir %r: expected HOST[::GUEST]" % spec)
         if not os.path.isdir(host):
             raise UsageError("--dir %s: no such directory" % host)
-        hosts.append(host)
-        guests.append(guest or host)
-    try:
-        with open(app, "rb") as f:
-            wasm = f.read()
-    except OSError as e:
-        raise ClusterError("%s: %s" % (app, e.strerror or e)) from None
-    try:
-        files = pack_dirs(hosts)
-    except FilesError as e:
-        raise ClusterError(str(e)) from None
-    ray, controller = connect(ns.address)
-    res = _call(ray, controller.submit.remote(wasm, os.path.basename(app), app_args, guests,
-                                              files, ns.node, ns.runtime, ns.checkpoint_every))
+        dirs.append((host, guest or host))
+    if not os.path.isfile(app):
+        raise ClusterError("%s: no such file" % app)
+    res = _client(ns.address).submit(app, app_args, dirs, ns.node, ns.runtime,
+                                     ns.checkpoint_every)
     _say("%s: submitted to node %d (%s); %d bytes of files staged" % (
-        res["app_id"], res["node"], res["runtime"], len(files)))
-    print(res["app_id"])
+        res["app_id"], res["node"], res["runtime"], res["staged_bytes"]))
+    _print(res["app_id"])
     return 0
 
 
@@ -435,27 +300,26 @@ def cmd_status(tokens):
     p.add_argument("--json", action="store_true", help="everything, as JSON")
     _address_arg(p)
     ns = _parse(p, tokens)
-    ray, controller = connect(ns.address)
-    status = _call(ray, controller.status.remote())
+    status = _client(ns.address).status()
     if ns.json:
-        print(json.dumps(status, indent=1, sort_keys=True))
+        _print(json.dumps(status, indent=1, sort_keys=True))
         return 0
-    print("%-5s %-9s %-6s %-5s %s" % ("NODE", "RUNTIME", "STATE", "APPS", "RAY NODE ID"))
+    _print("%-5s %-9s %-6s %-5s %s" % ("NODE", "RUNTIME", "STATE", "APPS", "RAY NODE ID"))
     for n in status["nodes"]:
-        print("%-5d %-9s %-6s %-5d %s" % (n["index"], n["runtime"], "alive" if n["alive"] else
+        _print("%-5d %-9s %-6s %-5d %s" % (n["index"], n["runtime"], "alive" if n["alive"] else
                                           "dead", n["apps"], n["ray_node_id"]))
-    print()
-    print("%-8s %-16s %-10s %-14s %-6s %-14s %s" % ("APP", "NAME", "STATE", "NODE", "MOVES",
+    _print("")
+    _print("%-8s %-16s %-10s %-14s %-6s %-14s %s" % ("APP", "NAME", "STATE", "NODE", "MOVES",
                                                     "LAST DOWNTIME", "EXIT"))
     for a in status["apps"]:
         where = "-" if a["node"] is None else "%d (%s)" % (a["node"], a["runtime"])
-        print("%-8s %-16s %-10s %-14s %-6d %-14s %s" % (
+        _print("%-8s %-16s %-10s %-14s %-6d %-14s %s" % (
             a["id"], a["name"][:16], a["state"], where, len(a["moves"]),
             _fmt_s(a["last_downtime"]), "-" if a["exit_code"] is None else a["exit_code"]))
         for i, m in enumerate(a["moves"], 1):
-            print("    move %d: %s" % (i, _move_line(m)))
+            _print("    move %d: %s" % (i, _move_line(m)))
         if a["error"]:
-            print("    error: %s" % a["error"])
+            _print("    error: %s" % a["error"])
     return 0
 
 
@@ -467,10 +331,8 @@ def cmd_migrate(tokens):
     p.add_argument("--to", required=True, metavar="N", help="target node (index or Ray node id)")
     _address_arg(p)
     ns = _parse(p, tokens)
-    ray, controller = connect(ns.address)
-    move = _call_with_progress(ray, controller, controller.migrate.remote(ns.app_id, ns.to),
-                               [ns.app_id])
-    print("%s: %s" % (ns.app_id, _move_line(move)))
+    move = _client(ns.address).migrate(ns.app_id, ns.to)
+    _print("%s: %s" % (ns.app_id, _move_line(move)))
     return 0
 
 
@@ -480,16 +342,15 @@ def cmd_evacuate(tokens):
     p.add_argument("node", metavar="N")
     _address_arg(p)
     ns = _parse(p, tokens)
-    ray, controller = connect(ns.address)
-    status = _call(ray, controller.status.remote())
-    on_node = [a["id"] for a in status["apps"] if str(a["node"]) == ns.node]
-    res = _call_with_progress(ray, controller, controller.evacuate.remote(ns.node), on_node)
+    res = _client(ns.address).evacuate(ns.node)
     for m in res["moved"]:
-        print("%s: %s" % (m["app"], _move_line(m)))
+        _print("%s: %s" % (m["app"], _move_line(m)))
+    for e in res["ended"]:
+        _say("%s: ended (exit code %s) before it could be moved" % (e["app"], e["exit_code"]))
     for e in res["errors"]:
         _say("%s: not moved: %s" % (e["app"], e["error"]))
-    print("node %d evacuated: %d app(s) moved, %d not" % (res["node"], len(res["moved"]),
-                                                          len(res["errors"])))
+    _print("node %d evacuated: %d app(s) moved, %d ended meanwhile, %d not moved" % (
+        res["node"], len(res["moved"]), len(res["ended"]), len(res["errors"])))
     return EXIT_FAILED if res["errors"] else 0
 
 
@@ -504,38 +365,7 @@ def cmd_wait(tokens):
     ns = _parse(p, tokens)
     if ns.output_dir and os.path.exists(ns.output_dir) and not os.path.isdir(ns.output_dir):
         raise UsageError("--output-dir %s: not a directory" % ns.output_dir)
-    ray, controller = connect(ns.address)
-    t0 = time.time()
-    pos = [0, 0]
-    shown = None
-    while True:
-        r = _call(ray, controller.read_output.remote(ns.app_id, pos[0], pos[1]))
-        for i, (key, stream) in enumerate((("out", sys.stdout), ("err", sys.stderr))):
-            if r[key]:
-                stream.flush()
-                stream.buffer.write(r[key])
-                stream.buffer.flush()
-                pos[i] += len(r[key])
-        if r["done"] and r["complete"]:
-            break
-        if r["state"] in ("restarting", "stalled") and r["activity"] != shown:
-            _say("%s: %s" % (ns.app_id, r["activity"] or r["state"]))
-            shown = r["activity"]
-        if ns.timeout and time.time() - t0 > ns.timeout:
-            raise ClusterError("%s did not end within %g s (it is %s)" % (ns.app_id, ns.timeout,
-                                                                           r["state"]))
-        time.sleep(POLL_SECONDS)
-    if r["state"] == "failed":
-        raise ClusterError("%s failed: %s" % (ns.app_id, r["error"]))
-    if ns.output_dir:
-        got = _call(ray, controller.final_files.remote(ns.app_id))
-        os.makedirs(ns.output_dir, exist_ok=True)
-        try:
-            paths = unpack_to(got["files"], got["guests"], ns.output_dir)
-        except FilesError as e:
-            raise ClusterError(str(e)) from None
-        _say("%s: final files in %s" % (ns.app_id, ", ".join(paths) or "(no directories)"))
-    return r["exit_code"]
+    return _client(ns.address).wait(ns.app_id, ns.output_dir, ns.timeout, stdout=_OUT.buffer)
 
 
 COMMANDS = {
@@ -556,10 +386,53 @@ def usage():
     return "\n".join(lines)
 
 
+class _RayMessages:
+    """Ray's driver prints cluster events (a node marked dead...) to sys.stdout; while a command
+    runs they go to stderr as "selfhost: ray: ..." lines instead, so that stdout carries only
+    the command's results and the app's own output (`wait`)."""
+
+    ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+    def __init__(self, err):
+        self.err = err
+        self.pending = ""
+
+    def write(self, text):
+        self.pending += text
+        while "\n" in self.pending:
+            line, self.pending = self.pending.split("\n", 1)
+            line = self.ANSI.sub("", line).strip()
+            if line:
+                _say("ray: " + line)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+
+_OUT = sys.stdout
+
+
+def _print(text):
+    _OUT.write(text + "\n")
+    _OUT.flush()
+
+
 def main(tokens):
-    tokens = list(tokens)
+    global _OUT
+    _OUT, sys.stdout = sys.stdout, _RayMessages(sys.stderr)
+    try:
+        return _main(list(tokens))
+    finally:
+        sys.stdout = _OUT
+
+
+def _main(tokens):
     if not tokens or tokens[0] in ("-h", "--help"):
-        (sys.stdout if tokens else sys.stderr).write(usage() + "\n")
+        (_OUT if tokens else sys.stderr).write(usage() + "\n")
         return 0 if tokens else EXIT_USAGE
     command = COMMANDS.get(tokens[0])
     try:

@@ -22,7 +22,7 @@ from . import NODE_RESOURCE, RUNTIME_RESOURCE, NAMESPACE
 from .streams import Stream
 
 MONITOR_SECONDS = 0.5
-CHECKPOINT_TIMEOUT = 120.0
+CHECKPOINT_TIMEOUT = 300.0       # for the app to reach a checkpoint the node can take
 LAUNCH_TIMEOUT = 120.0
 RESTORE_ATTEMPTS = 3
 LIVE_STATES = ("running", "migrating")
@@ -30,6 +30,10 @@ LIVE_STATES = ("running", "migrating")
 
 class UserError(Exception):
     """A request that cannot be served (unknown app, dead node...): one line for the CLI."""
+
+
+class AppEnded(UserError):
+    """The app ended before it could be checkpointed (nothing left to move)."""
 
 
 def _ray():
@@ -89,6 +93,7 @@ class App:
         self.seen = {}              # run -> {fd: end offset seen}
         self.last_output_at = {}    # run -> wall time
         self.segments = []          # stdout bytes between consecutive snapshots
+        self.snapshot_log = []      # (gen, written_at, stdout offset) of every snapshot kept
         self.checkpoints = 0
         self.exit_code = None
         self.end_counts = None
@@ -113,6 +118,7 @@ class App:
                              "written_at": self.snapshot.written_at,
                              "stdout_offset": self.snapshot.counts[1]} if self.snapshot else None,
                 "segments_stdout_bytes": list(self.segments),
+                "snapshot_log": [list(e) for e in self.snapshot_log],
                 "stdout_bytes": self.out[1].contiguous(), "stderr_bytes": self.out[2].contiguous(),
                 "exit_code": self.exit_code, "error": self.error, "activity": self.activity,
                 "submitted_at": self.submitted_at, "finished_at": self.finished_at}
@@ -165,9 +171,17 @@ class Controller:
         return sum(1 for a in self.apps.values() if a.node == index and a.state in LIVE_STATES)
 
     def status(self):
+        try:                    # what Ray itself advertises for each node
+            table = {n["NodeID"]: n for n in _ray().nodes()}
+        except Exception:
+            table = {}
         with self.lock:
-            return {"nodes": [n.view(self._load(n.index)) for n in self.nodes],
-                    "apps": [a.view(self.nodes) for a in self.apps.values()]}
+            nodes = [n.view(self._load(n.index)) for n in self.nodes]
+            for view in nodes:
+                entry = table.get(view["ray_node_id"]) or {}
+                view["node_manager_address"] = entry.get("NodeManagerAddress")
+                view["ray_alive"] = entry.get("Alive")
+            return {"nodes": nodes, "apps": [a.view(self.nodes) for a in self.apps.values()]}
 
     def _app(self, app_id):
         app = self.apps.get(app_id)
@@ -250,8 +264,9 @@ class Controller:
                         "guests": app.guests, "checkpoint_every": app.every,
                         "counts": dict(snap.counts)}
             try:
+                # no timeout: a launch given up on could still start, and run the app twice
                 ray.get(target.agent.launch.remote(spec, app.wasm_ref, snap.files_ref,
-                                                   snap.snap_ref), timeout=LAUNCH_TIMEOUT)
+                                                   snap.snap_ref))
                 with self.lock:
                     if app.run == run:
                         app.activity = "running on %s" % target.label()
@@ -283,7 +298,8 @@ class Controller:
             if app.state == "migrating":
                 raise UserError("%s is being migrated already" % app_id)
             if app.state != "running":
-                raise UserError("%s is %s, not running" % (app_id, app.state))
+                error = AppEnded if app.state in ("finished", "failed") else UserError
+                raise error("%s is %s, not running" % (app_id, app.state))
             if not target.alive:
                 raise UserError("%s is dead" % target.label())
             source = self.nodes[app.node]
@@ -295,8 +311,8 @@ class Controller:
                 " (wasmer: at its next periodic checkpoint)" if source.runtime == "wasmer" else ""))
         asked = time.time()
         try:
-            res = ray.get(source.agent.checkpoint.remote(app_id, run, CHECKPOINT_TIMEOUT),
-                          timeout=CHECKPOINT_TIMEOUT + 30)
+            # no timeout here: the agent bounds its wait, and a stopped app must be handed over
+            res = ray.get(source.agent.checkpoint.remote(app_id, run, CHECKPOINT_TIMEOUT))
         except Exception as e:
             if self._agent_dead(e) or _is_lost(e):
                 self._node_died(source.index, "died during the migration of %s" % app_id)
@@ -305,7 +321,7 @@ class Controller:
             self._unmigrate(app, run)
             raise UserError("checkpoint of %s failed: %s" % (app_id, _one_line(e))) from None
         if res["kind"] == "exited":
-            raise UserError("%s ended (exit code %s) on %s before it was checkpointed"
+            raise AppEnded("%s ended (exit code %s) on %s before it was checkpointed"
                             % (app_id, res["rc"], source.label()))
         if res["kind"] != "snapshot":
             self._unmigrate(app, run)
@@ -361,13 +377,15 @@ class Controller:
                 plan.append((app.id, best[1].index))
         futures = [(app_id, to, self.pool.submit(self.migrate, app_id, str(to), "evacuate"))
                    for app_id, to in plan]
-        moved, errors = [], []
+        moved, ended, errors = [], [], []
         for app_id, to, fut in futures:
             try:
                 moved.append(dict(fut.result(), app=app_id))
+            except AppEnded:
+                ended.append({"app": app_id, "exit_code": self.apps[app_id].exit_code})
             except Exception as e:
                 errors.append({"app": app_id, "error": _one_line(e)})
-        return {"node": source.index, "moved": moved, "errors": errors}
+        return {"node": source.index, "moved": moved, "ended": ended, "errors": errors}
 
     # --- reports from the agents --------------------------------------------------------------
 
@@ -454,6 +472,7 @@ class Controller:
                                 ray.put(record["files"]), counts, record["written_at"],
                                 len(record["snap"]), record.get("node"))
         app.checkpoints += 1
+        app.snapshot_log.append((app.snapshot.gen, app.snapshot.written_at, counts[1]))
 
     def _resumed(self, app, run, resumed_at):
         """The run ``run`` resumed at ``resumed_at``: complete its move's downtime."""

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 WATCH_SECONDS = 0.2
 

@@ -39,7 +39,8 @@ HEALTH_CHECK = {"health_check_initial_delay_ms": 1000, "health_check_period_ms":
 
 
 def state_dir():
-    """Where the local cluster keeps its state: $SELFHOST_CLUSTER_DIR or ~/.cache/selfhost/cluster."""
+    """Where the local cluster keeps its state: $SELFHOST_CLUSTER_DIR, or
+    ~/.cache/selfhost/cluster."""
     path = os.environ.get("SELFHOST_CLUSTER_DIR")
     if path:
         return os.path.abspath(path)
@@ -118,12 +119,15 @@ def run_daemon(config):
             specs.append({"index": i, "runtime": runtime, "root": root})
         ray.init(address=cluster.address, namespace=NAMESPACE, logging_level="ERROR",
                  log_to_driver=False)
-        _progress("starting the controller and one agent per node")
-        options = {"name": CONTROLLER_NAME, "namespace": NAMESPACE, "lifetime": "detached",
-                   "num_cpus": 0, "resources": {HEAD_RESOURCE: 1}, "max_concurrency": 256,
-                   "max_restarts": 0}
-        controller = ray.remote(Controller).options(**options).remote(specs, True)
-        nodes = ray.get(controller.ready.remote(), timeout=300)
+        if config.get("controller", True):
+            _progress("starting the controller and one agent per node")
+            options = {"name": CONTROLLER_NAME, "namespace": NAMESPACE, "lifetime": "detached",
+                       "num_cpus": 0, "resources": {HEAD_RESOURCE: 1}, "max_concurrency": 256,
+                       "max_restarts": 0}
+            controller = ray.remote(Controller).options(**options).remote(specs, True)
+            nodes = ray.get(controller.ready.remote(), timeout=300)
+        else:               # a bare Ray cluster, for `--address` (tests of joining one)
+            nodes = [dict(s, alive=True) for s in specs]
         ray.shutdown()
         bad = [n for n in nodes if not n["alive"]]
         if bad:

@@ -1,8 +1,9 @@
 /* A stateful WASI app for the cluster tests: memory state, an output file it appends to, stdout.
 
-   usage: ledger DIR STEPS SLEEP_MS [EXIT_CODE]
+   usage: ledger DIR STEPS SLEEP_MS [EXIT_CODE [WORK]]
    Reads DIR/seed.txt (staged with the app), keeps DIR/ledger.txt open in append mode for the
-   whole run, and per step: mixes a 64 KiB table (state that lives only in memory), sleeps
+   whole run, and per step: mixes WORK (default 4000) bytes of a 64 KiB table (state that
+   lives only in memory), sleeps
    SLEEP_MS (so that a long run costs little CPU), prints a line to stdout, appends one to the
    ledger; every 10th step a line to stderr. At the end it writes DIR/summary.txt and exits
    with EXIT_CODE (default 0). The output depends only on the seed and STEPS. */
@@ -14,10 +15,14 @@
 static unsigned char table[1 << 16];
 
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: ledger DIR STEPS SLEEP_MS [EXIT_CODE]\n"); return 2; }
+    if (argc < 4) {
+        fprintf(stderr, "usage: ledger DIR STEPS SLEEP_MS [EXIT_CODE [WORK]]\n");
+        return 2;
+    }
     const char *dir = argv[1];
     int steps = atoi(argv[2]), sleep_ms = atoi(argv[3]);
     int code = argc > 4 ? atoi(argv[4]) : 0;
+    int work = argc > 5 ? atoi(argv[5]) : 4000;
     char path[512];
     unsigned h = 2166136261u;
     snprintf(path, sizeof path, "%s/seed.txt", dir);
@@ -32,7 +37,7 @@ int main(int argc, char **argv) {
     for (unsigned i = 0; i < sizeof table; i++) table[i] = (unsigned char)(i * 131 + h);
     struct timespec pause = {sleep_ms / 1000, (long)(sleep_ms % 1000) * 1000000L};
     for (int step = 0; step < steps; step++) {
-        for (int i = 0; i < 4000; i++) {
+        for (int i = 0; i < work; i++) {
             unsigned j = (unsigned)(i * 7919 + step * 104729 + (h >> 7)) & (sizeof table - 1);
             table[j] ^= (unsigned char)(h >> 9);
             h = (h ^ table[j]) * 16777619u;
