@@ -231,6 +231,7 @@ class Run:
                     return              # the controller moved the app elsewhere meanwhile
                 os.replace(self.out_snap, self.in_snap)
                 self.restored = True
+                self.offsets = dict(record["counts"])   # the next run writes on from there
                 continue
             resumed_at = self.resumed_at or stats.get("resumed_at")
             report = {"rc": rc, "counts": dict(self.offsets), "node": self.agent.index,

@@ -451,6 +451,9 @@ def _main(tokens):
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except Exception as e:          # a bug: still one line, never a traceback
+        _err("internal error: %s: %s" % (type(e).__name__, e))
+        return EXIT_FAILED
 
 
 def _err(message):

@@ -81,7 +81,7 @@ class Client:
         except OSError as e:
             raise ClusterError("cannot reach the Ray cluster at %s: %s"
                                % (target, e.strerror or e), EXIT_NO_CLUSTER) from None
-        ray = import_ray()
+        ray = self.ray = import_ray()
         if not ray.is_initialized():
             ray.init(address=target, namespace=NAMESPACE, logging_level="ERROR",
                      log_to_driver=False)

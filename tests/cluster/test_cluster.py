@@ -268,8 +268,8 @@ def test_migrate_three_times_and_evacuate(cluster, ledger, tmp_path):
         assert re.search(r"move %d: %s +node %d \(\w+\) -> node %d \(\w+\), downtime [\d.]+ s"
                          % (i, kind, src_node, dst_node), text), text
     rt = NODES.split(",")
-    _record("migration_downtime_s", {"%s->%s" % (rt[m["from"]], rt[m["to"]]):
-                                     round(m["downtime"], 3) for m in moves})
+    _record("migration_downtime_s", ["%s %s->%s %.3f" % (m["kind"], rt[m["from"]], rt[m["to"]],
+                                                         m["downtime"]) for m in moves])
     _record("migrate_command_s", hops)
     line = [l for l in cluster.run("migrate", app_id, "--to", "1").stderr.splitlines() if l]
     assert line == ["selfhost: error: %s is finished, not running" % app_id]
@@ -368,3 +368,31 @@ def test_node_killed_app_finishes_elsewhere(cluster, ledger, tmp_path):
         "resumed_after_kill_s": round(m["resumed_at"] - t_kill, 2), "to": m["to_runtime"]})
     line = [l for l in cluster.run("submit", "--node", "0", ledger).stderr.splitlines() if l]
     assert line == ["selfhost: error: node 0 (wasmtime) is dead"]
+
+
+def test_target_node_dies_during_a_migration(cluster, ledger, tmp_path):
+    """Kill the target's raylet right after `migrate` handed the app over, while it restores:
+    the snapshot is still kept off-node, so the app restarts from it on the node left."""
+    alive = [n for n in cluster.status()["nodes"] if n["alive"]]
+    assert len(alive) >= 2
+    source, target = alive[0], alive[-1]
+    seed = b"the target died\n"
+    args = ["data", "300", "30", "5", "2000"]
+    src = stage(tmp_path / "in", seed)
+    ref = reference(ledger, seed, args, tmp_path / "ref")
+    app_id = cluster.ok("submit", "--node", source["index"], "--dir", "%s::data" % src, ledger,
+                        "--", *args).stdout.strip()
+    cluster.progress(app_id, 0)
+    cluster.ok("migrate", app_id, "--to", target["index"])
+    os.kill(target["raylet_pid"], signal.SIGKILL)
+    out_dir = tmp_path / "out"
+    res = cluster.run("wait", app_id, "--output-dir", out_dir, text=False)
+    check_result(res, ref, out_dir)
+    moves = cluster.app(app_id)["moves"]
+    assert [(m["kind"], m["from"], m["to"]) for m in moves] == [
+        ("migrate", source["index"], target["index"]),
+        ("restart", target["index"], source["index"])], moves
+    assert moves[1]["snapshot_gen"] >= moves[0]["snapshot_gen"]
+    _record("target_killed_restart", {"snapshot_gen": moves[1]["snapshot_gen"],
+                                      "migration_snapshot_gen": moves[0]["snapshot_gen"],
+                                      "resumed_after_detection_s": round(moves[1]["downtime"], 2)})
