@@ -47,6 +47,7 @@ WASMER_SEGMENT_SECONDS = 2.0     # Wasmer: checkpoint this often so that a migra
 FLUSH_SECONDS = 0.25             # output batching
 CAPTURE_TIMEOUT = 60.0           # for the app to reach a safe point / write its snapshot
 CAPTURE_ATTEMPTS = 5             # a migration retries a checkpoint the app ran past
+SLICE_SECONDS = 0.002            # how long the app runs between two looks during a capture
 
 
 class NodeAgent:
@@ -327,37 +328,48 @@ class Run:
                 "written_at": stats.get("checkpointed_at") or time.time(),
                 "resumed_at": stats.get("resumed_at"), "node": self.agent.index}
 
-    def _capture(self, retry=False, patience=CAPTURE_TIMEOUT):
-        """A checkpoint of the running (continuous) process with its files as of the snapshot:
-        create the trigger; once selfhost has taken it, it is inside its checkpoint and runs
-        no guest code until the snapshot file is renamed into place. Freeze the group then: if
-        the snapshot is not there yet, the files are as of the snapshot and are packed while
-        it is frozen; else the app may have run on, and this checkpoint is not used.
-        ``retry``: take another checkpoint when the app ran past one (a migration needs one).
+    def _capture(self, retry=False, patience=CAPTURE_TIMEOUT, sliced=True):
+        """A checkpoint of the running (continuous) process with its files as of the snapshot.
+        Once selfhost has taken the trigger (at a safe point) it runs no guest code until the
+        snapshot file is renamed into place. So: stop the process group, create the trigger,
+        then let the app run in short slices (SIGCONT, SLICE_SECONDS, SIGSTOP) until it has
+        taken the trigger. If the snapshot is not there yet, the app is frozen inside its
+        checkpoint and its files are as of the snapshot: pack them, let it go on. If it is (the
+        whole checkpoint fit in one slice, or the agent was too slow), this checkpoint is not
+        used. Slicing keeps the app from running on while this thread waits for the CPU.
+        ``sliced=False`` (right after a restore, which slicing would slow down) freezes only
+        once the trigger is gone, and more often misses.
+        ``retry``: take another checkpoint when one was missed (a migration needs one).
         ``patience``: seconds to wait for the app to take the trigger (None: while it runs).
-        -> (time the trigger was taken or None, record or None)"""
+        -> (time the trigger was seen taken or None, record or None)"""
         proc = self.proc
+        pgid = proc.pid if proc is not None else None
         taken = None
-        for _attempt in range(CAPTURE_ATTEMPTS if retry else 1):
+        for attempt in range(CAPTURE_ATTEMPTS if retry else 1):
             if proc is None or proc.poll() is not None or self.stopped:
                 return taken, None
             if os.path.lexists(self.out_snap):
                 os.remove(self.out_snap)
+            members = list(procs.group_members(pgid))
+            if sliced:                  # it sees the trigger only in a slice
+                procs.freeze(pgid, members)
             asked = time.time()
-            fd = os.open(self.trigger, os.O_WRONLY | os.O_CREAT, 0o644)
-            os.close(fd)
-            while os.path.lexists(self.trigger):
-                late = patience is not None and time.time() - asked > patience
-                if proc.poll() is not None or self.stopped or late:
-                    if os.path.lexists(self.trigger):
-                        os.remove(self.trigger)
-                    return taken, None
-                time.sleep(0.001)
+            try:
+                fd = os.open(self.trigger, os.O_WRONLY | os.O_CREAT, 0o644)
+                os.close(fd)
+            except OSError:
+                procs.thaw(pgid)
+                raise
+            frozen = self._await_trigger(proc, members, asked, patience, sliced)
+            if frozen is None:
+                return taken, None
             taken = time.time()
-            frozen = procs.freeze(proc.pid)
-            consistent = frozen and not os.path.lexists(self.out_snap)
-            files = pack_dirs(self.dirs) if consistent else None
-            procs.thaw(proc.pid)
+            try:
+                frozen = frozen if sliced else procs.freeze(pgid, members)
+                consistent = frozen and not os.path.lexists(self.out_snap)
+                files = pack_dirs(self.dirs) if consistent else None
+            finally:
+                procs.thaw(pgid)
             while not os.path.lexists(self.out_snap):
                 if proc.poll() is not None or time.time() - taken > CAPTURE_TIMEOUT:
                     return taken, None
@@ -370,8 +382,35 @@ class Run:
             return taken, {"kind": "snapshot", "snap": snap, "files": files,
                            "counts": snapshot_output_counts(snap), "asked_at": asked,
                            "written_at": taken, "pause_seconds": written - taken,
-                           "node": self.agent.index}
+                           "attempts": attempt + 1, "node": self.agent.index}
         return taken, None
+
+    def _await_trigger(self, proc, members, asked, patience, sliced):
+        """Until the app has taken the trigger (-> whether the group is frozen now: ``sliced``
+        and the last SIGSTOP took), or ended, or ``patience`` ran out (-> None, the trigger
+        removed, the group running). Sliced: the app runs only between two looks."""
+        pgid = proc.pid
+        frozen = False
+        try:
+            while True:
+                if sliced:
+                    procs.thaw(pgid)
+                    time.sleep(SLICE_SECONDS)
+                    frozen = procs.freeze(pgid, members)
+                else:
+                    time.sleep(0.001)
+                if not os.path.lexists(self.trigger):
+                    return frozen
+                late = patience is not None and time.time() - asked > patience
+                if proc.poll() is not None or self.stopped or late:
+                    break
+        except BaseException:
+            procs.thaw(pgid)
+            raise
+        if os.path.lexists(self.trigger):
+            os.remove(self.trigger)
+        procs.thaw(pgid)
+        return None
 
     def _ship(self, record):
         """Send a periodic snapshot off-node, after every output byte before it."""
@@ -386,7 +425,8 @@ class Run:
         """Right after a restore: the first checkpoint tells when the app resumed (selfhost
         takes the trigger at its first safe point) and gives a snapshot proven restorable."""
         with self.capture_lock:
-            taken, record = self._capture(patience=None)    # however long the restore takes
+            # however long the restore takes, and unsliced not to slow it down
+            taken, record = self._capture(patience=None, sliced=False)
             self.resumed_at = taken
             if record is not None:
                 self._ship(record)

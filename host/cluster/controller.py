@@ -274,16 +274,21 @@ class Controller:
                         move["launched_at"] = time.time()
                 return True
             except Exception as e:
-                if self._agent_dead(e):
-                    # its node died: _node_died restarts every app that was placed there
+                dead = self._agent_dead(e)
+                if dead:
+                    # its node died: _node_died restarts every app placed there, unless the
+                    # node was found dead before this app was placed on it
                     self._node_died(target.index, "died while starting %s" % app.id)
-                    return False
                 with self.lock:
-                    app.error = "cannot start on %s: %s" % (target.label(), _one_line(e))
+                    if dead and not (app.run == run and app.state in LIVE_STATES):
+                        return False
+                    if not dead:
+                        app.error = "cannot start on %s: %s" % (target.label(), _one_line(e))
                     exclude = tuple(exclude) + (target.index,)
                     nxt = self._pick(exclude=exclude)
                     if nxt is None:
-                        app.state = "failed"
+                        app.state = "stalled" if dead else "failed"
+                        app.error = app.error if not dead else "no live node to run on"
                         app.activity = ""
                         return False
                     target = nxt
@@ -340,7 +345,8 @@ class Controller:
                     "written_at": res["written_at"], "stopped_at": res.get("stopped_at"),
                     "checkpoint_seconds": res["written_at"] - asked,
                     "snapshot_bytes": len(res["snap"]), "files_bytes": len(res["files"]),
-                    "snapshot_gen": app.snapshot.gen, "resumed_at": None, "downtime": None}
+                    "snapshot_gen": app.snapshot.gen, "attempts": res.get("attempts", 1),
+                    "resumed_at": None, "downtime": None}
             app.moves.append(move)
             app.activity = "restoring on %s" % target.label()
         if not target.alive:

@@ -35,16 +35,25 @@ def signal_group(pgid, sig):
         return False
 
 
-def freeze(pgid, timeout=5.0):
-    """SIGSTOP the group and wait until every member is stopped (or a zombie). -> bool"""
+def _state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "X"                      # gone
+
+
+def freeze(pgid, members=None, timeout=5.0):
+    """SIGSTOP the group and wait until every member (``members``: the pids, if known) is
+    stopped, a zombie or gone. -> bool"""
     if not signal_group(pgid, signal.SIGSTOP):
         return False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        states = group_members(pgid)
-        if all(s in "TtZX" for s in states.values()):
+        pids = members if members is not None else list(group_members(pgid))
+        if all(_state(pid) in "TtZX" for pid in pids):
             return True
-        time.sleep(0.001)
+        time.sleep(0.0005)
     return False
 
 
