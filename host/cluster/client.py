@@ -190,11 +190,14 @@ class Client:
         return self.call(self.controller.status.remote())
 
     def migrate(self, app_id, to):
+        self.say("%s: migrating to node %s" % (app_id, to))
         return self.call_with_progress(self.controller.migrate.remote(app_id, str(to)),
                                        [app_id])
 
     def evacuate(self, node):
-        on_node = [a["id"] for a in self.status()["apps"] if str(a["node"]) == str(node)]
+        on_node = [a["id"] for a in self.status()["apps"]
+                   if str(a["node"]) == str(node) and a["state"] == "running"]
+        self.say("evacuating node %s: %d app(s)" % (node, len(on_node)))
         return self.call_with_progress(self.controller.evacuate.remote(str(node)), on_node)
 
     def wait(self, app_id, output_dir=None, timeout=None, stdout=None, stderr=None):
