@@ -1,13 +1,13 @@
 """`selfhost cluster`: run and live-migrate apps across the nodes of a Ray cluster.
 
-The layer above host/'s runtimes (it may import host/, nothing below imports it). One Ray actor
-per node (agent.NodeAgent) runs the apps placed there through the selfhost command line
-(`python -m host.cli run/restore` as subprocesses); one detached named actor
+Part of host/: one Ray actor per node (agent.NodeAgent) runs the apps placed there under that
+node's host runtime, through host.launch and host.runtimes like `selfhost run` and `selfhost
+restore` (any runtime of host.runtimes.RUNTIMES per node); one detached named actor
 (controller.Controller) keeps the cluster's state: apps, nodes, snapshots, moves, output
 streams. local.py starts a cluster of several Ray nodes on this machine, on loopback only;
-cli.py is `selfhost cluster ...`. docs/cluster.md describes the design and the failure model.
-Ray is an optional dependency (`pip install selfhost[cluster]`); only agent.py, controller.py,
-local.py and cli.py's connection code import it.
+client.py is the connection the command (host/commands/cluster.py) and the tests use.
+docs/cluster.md describes the design and the failure model. Ray is an optional dependency
+(`pip install selfhost[cluster]`), imported only when a cluster is used.
 """
 NAMESPACE = "selfhost"
 CONTROLLER_NAME = "selfhost-controller"

@@ -1,8 +1,9 @@
 """NodeAgent: the Ray actor on one node; it runs the apps placed there.
 
-Each app runs as `python -m host.cluster.guard python -m host.cli run|restore ...` (the selfhost
-command line is the contract with host/; the guard makes the app die with this actor) in its own
-process group and work directory under the node's work root:
+Each app runs under this node's host runtime through host.launch (``prepared``: the runtime's
+command for selfhost.wasm, its mounts made by host/mounts.py), started as
+`python guard.py RUNTIME-COMMAND...` (the guard makes the app die with this actor) in its own
+process group, with its work directory under the node's work root:
 
     ROOT/apps/APP_ID/rRUN/app/NAME.wasm     the module (from the object store)
                          files/d0, d1 ...   the app's preopened dirs (unpacked from a tarball)
@@ -11,13 +12,14 @@ process group and work directory under the node's work root:
                                             trigger)
 
 A checkpoint leaves the node as a snapshot plus a tarball of the app's files *as of that
-snapshot*. On wasmtime, Node and native the run keeps going after a checkpoint
-(--checkpoint-continue, asked for through the trigger file): the process group is frozen while
-selfhost writes the snapshot and the files are packed then (Run._capture says why that is
-exact). A migration kills the run right after its checkpoint; a periodic one (--checkpoint-every)
-lets it go on. Wasmer's sandbox sees no trigger file and writes the files back only when it
-exits, so there every checkpoint stops the run (--checkpoint-after, every few seconds so that a
-migration need not wait long), and a periodic one resumes it in place.
+snapshot*. On a runtime that serves --checkpoint-trigger (wasmtime, the wasmtime CLI, Node,
+native) the run keeps going after a checkpoint (--checkpoint-continue, asked for through the
+trigger file): the process group is frozen while selfhost writes the snapshot and the files are
+packed then (Run._capture says why that is exact). A migration kills the run right after its
+checkpoint; a periodic one (--checkpoint-every) lets it go on. A runtime that refuses the
+trigger (Wasmer: its sandbox is a copy made at start, written back when the guest exits) runs
+the app in segments: every checkpoint stops the run (--checkpoint-after, every few seconds so
+that a migration need not wait long), and a periodic one resumes it in place.
 
 Output: the app's stdout/stderr are read from pipes and sent to the controller in batches, each
 chunk with its absolute offset in the app's stream (a restored run starts at the counts its
@@ -25,6 +27,7 @@ snapshot recorded). Every byte before a snapshot is delivered before the snapsho
 controller never holds a snapshot beyond the output it has; after a migration checkpoint only
 the bytes before the snapshot are sent (the new node writes the rest).
 """
+import hashlib
 import json
 import os
 import queue
@@ -35,19 +38,43 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-from . import CONTROLLER_NAME, NAMESPACE
-from . import procs
+from selfhost import exit_codes
+
+from .. import launch, runtimes
+from ..commands.common import translate_options
+from ..commands.restore import restore_argv
+from ..errors import LaunchError, UsageError
+from ..mounts import Mounts
+from . import CONTROLLER_NAME, NAMESPACE, guard, procs
 from .files import pack_dirs, snapshot_output_counts, unpack_dirs
 
-CODE_ROOT = Path(__file__).resolve().parents[2]
-EXIT_CHECKPOINTED = 75
+# the guard runs as a script (no import of this package: it needs no PYTHONPATH)
+GUARD = [sys.executable, os.path.abspath(guard.__file__)]
 WASMER_SEGMENT_SECONDS = 2.0     # Wasmer: checkpoint this often so that a migration can happen
 FLUSH_SECONDS = 0.25             # output batching
 CAPTURE_TIMEOUT = 60.0           # for the app to reach a safe point / write its snapshot
 CAPTURE_ATTEMPTS = 5             # a migration retries a checkpoint the app ran past
 SLICE_SECONDS = 0.002            # how long the app runs between two looks during a capture
+
+
+def serves_trigger(runtime):
+    """Whether ``runtime`` serves --checkpoint-trigger (then a run goes on after a checkpoint)."""
+    try:
+        runtimes.get(runtime).check_options(["--checkpoint-trigger"])
+    except UsageError:
+        return False
+    return True
+
+
+def runtime_problem(runtime):
+    """Why this node cannot start ``runtime`` (no build, no node on PATH, no wasmtime CLI...),
+    or None: the runtime's command is made for a launch that is not started."""
+    try:
+        with launch.prepared(runtime, ["--version"]):
+            return None
+    except (LaunchError, UsageError) as e:
+        return str(e)
 
 
 class NodeAgent:
@@ -72,6 +99,7 @@ class NodeAgent:
     def info(self):
         import ray
         return {"index": self.index, "runtime": self.runtime, "root": self.root,
+                "problem": runtime_problem(self.runtime),
                 "node_id": ray.get_runtime_context().get_node_id(), "pid": os.getpid(),
                 "raylet_pid": os.getppid(), "hostname": socket.gethostname(),
                 "ip": ray.util.get_node_ip_address()}
@@ -126,11 +154,12 @@ class Run:
         self.run_id = spec["run"]
         self.args = list(spec.get("args") or [])
         self.guests = list(spec.get("guests") or [])
+        self.env = list(spec.get("env") or [])
         self.argv0 = spec.get("argv0") or spec.get("name") or "app.wasm"
         self.every = spec.get("checkpoint_every")
-        # Wasmer's sandbox sees no trigger file and holds the files until it exits: there every
-        # checkpoint stops the run (--checkpoint-after), elsewhere the run goes on
-        self.continuous = agent.runtime != "wasmer"
+        # a runtime that sees no trigger file (Wasmer) runs the app in segments: there every
+        # checkpoint stops the run (--checkpoint-after); elsewhere the run goes on
+        self.continuous = serves_trigger(agent.runtime)
         self.segment = None if self.continuous else min(self.every or agent.wasmer_segment,
                                                         agent.wasmer_segment)
         self.offsets = {1: 0, 2: 0}
@@ -145,6 +174,7 @@ class Run:
         self.app_path = os.path.join(app_dir, os.path.basename(spec.get("name") or "app.wasm"))
         with open(self.app_path, "wb") as f:
             f.write(wasm)
+        self.module_sha256 = hashlib.sha256(wasm).hexdigest()
         self.dirs = unpack_dirs(files, os.path.join(self.workdir, "files"), len(self.guests))
         self.in_snap = os.path.join(self.ckpt, "in.snap")
         self.out_snap = os.path.join(self.ckpt, "out.snap")
@@ -170,27 +200,25 @@ class Run:
 
     # --- the process ----------------------------------------------------------------------
 
-    def command(self):
-        cmd = [sys.executable, "-m", "host.cluster.guard", sys.executable, "-m", "host.cli"]
-        cmd.append("restore" if self.restored else "run")
-        cmd += ["--runtime", self.agent.runtime]
-        for path, guest in zip(self.dirs, self.guests):
-            cmd += ["--dir", "%s::%s" % (path, guest)]
-        cmd += ["--snapshot", self.out_snap, "--stats", self.stats_path]
-        if self.continuous:
-            cmd += ["--checkpoint-trigger", self.trigger, "--checkpoint-continue"]
-        else:
-            cmd += ["--checkpoint-after", repr(float(self.segment))]
+    def argv(self):
+        """selfhost.wasm's argv and the mounts for it (host/mounts.py maps every path)."""
+        mounts = Mounts(list(zip(self.dirs, self.guests)))
+        guest_app = mounts.guest_app(self.app_path)
+        trigger = self.trigger if self.continuous else None
+        after = None if self.continuous else float(self.segment)
         if self.restored:
-            return cmd + [self.in_snap, self.app_path]
-        return cmd + ["--argv0", self.argv0, self.app_path, "--"] + self.args
-
-    def _env(self):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(CODE_ROOT)] + [p for p in [env.get("PYTHONPATH")]
-                                                                if p])
-        env["PYTHONUNBUFFERED"] = "1"
-        return env
+            return mounts, restore_argv(mounts, self.in_snap, guest_app, snapshot=self.out_snap,
+                                        stats=self.stats_path, trigger=trigger, after=after,
+                                        keep_running=self.continuous)
+        tokens = ["--snapshot", self.out_snap, "--stats", self.stats_path]
+        if trigger:
+            tokens += ["--checkpoint-trigger", trigger]
+        argv = translate_options(tokens, mounts)
+        argv += ["--checkpoint-continue"] if self.continuous else [
+            "--checkpoint-after", repr(after)]
+        for spec in self.env:
+            argv += ["--env", spec]
+        return mounts, argv + ["--argv0", self.argv0, "--", guest_app] + self.args
 
     def start(self):
         threading.Thread(target=self._main, name="run-%s" % self.app_id, daemon=True).start()
@@ -220,7 +248,8 @@ class Run:
             if self.migration is not None:          # killed right after its checkpoint
                 self.handoff.put(self.migration)
                 return
-            if not self.continuous and rc == EXIT_CHECKPOINTED and os.path.isfile(self.out_snap):
+            segment_ended = rc == exit_codes.CHECKPOINTED and os.path.isfile(self.out_snap)
+            if not self.continuous and segment_ended:
                 record = self._segment_record(stats)
                 with self.lock:
                     migrating = self.migrating
@@ -251,17 +280,32 @@ class Run:
         for path in (self.out_snap, self.stats_path):
             if os.path.lexists(path):
                 os.remove(path)
-        with self.lock:
-            if self.stopped:
-                return None, {}
-            if os.path.lexists(self.trigger):
-                os.remove(self.trigger)
-            self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, cwd=self.workdir,
-                                         env=self._env(), start_new_session=True)
-            self.pump = procs.OutputPump(self.proc, self.offsets)
-            self.resumed_at = None
-        proc, pump = self.proc, self.pump
+        mounts, argv = self.argv()
+        with launch.prepared(self.agent.runtime, argv, dirs=mounts.user_pairs(),
+                             private_dirs=mounts.private_pairs()) as (rt, cmd):
+            with self.lock:
+                if self.stopped:
+                    return None, {}
+                if os.path.lexists(self.trigger):
+                    os.remove(self.trigger)
+                self.proc = subprocess.Popen(GUARD + cmd.argv, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             cwd=cmd.cwd or self.workdir, env=cmd.env,
+                                             start_new_session=True)
+                self.pump = procs.OutputPump(self.proc, self.offsets)
+                self.resumed_at = None
+            rc = self._watch(self.proc, self.pump)
+        rc = rt.exit_code(rc)
+        stats = {}
+        try:
+            with open(self.stats_path) as f:
+                stats = json.load(f)
+        except (OSError, ValueError):
+            pass
+        return rc, stats if isinstance(stats, dict) else {}
+
+    def _watch(self, proc, pump):
+        """Until the process ends: deliver its output, take the periodic checkpoints."""
         if self.continuous and self.restored:
             self._confirm_restore()
         every = self.every if self.continuous else None
@@ -280,15 +324,7 @@ class Run:
         self._flush(final=True)
         self._delivered()
         self.offsets = dict(pump.offsets)
-        rc = proc.returncode
-        rc = 128 - rc if rc < 0 else rc
-        stats = {}
-        try:
-            with open(self.stats_path) as f:
-                stats = json.load(f)
-        except (OSError, ValueError):
-            pass
-        return rc, stats if isinstance(stats, dict) else {}
+        return proc.returncode
 
     def _flush(self, final=False):
         with self.lock:             # with the hold check, so nothing slips past a migration
@@ -324,7 +360,7 @@ class Run:
         with open(self.out_snap, "rb") as f:
             snap = f.read()
         return {"kind": "snapshot", "snap": snap, "files": pack_dirs(self.dirs),
-                "counts": snapshot_output_counts(snap),
+                "counts": snapshot_output_counts(snap, self.module_sha256),
                 "written_at": stats.get("checkpointed_at") or time.time(),
                 "resumed_at": stats.get("resumed_at"), "node": self.agent.index}
 
@@ -380,7 +416,8 @@ class Run:
             with open(self.out_snap, "rb") as f:
                 snap = f.read()
             return taken, {"kind": "snapshot", "snap": snap, "files": files,
-                           "counts": snapshot_output_counts(snap), "asked_at": asked,
+                           "counts": snapshot_output_counts(snap, self.module_sha256),
+                           "asked_at": asked,
                            "written_at": taken, "pause_seconds": written - taken,
                            "attempts": attempt + 1, "node": self.agent.index}
         return taken, None

@@ -7,37 +7,31 @@
     c.migrate(app_id, "1"); c.evacuate("0"); c.status()
     code = c.wait(app_id, output_dir="out")   # streams stdout/stderr, returns the exit code
 
-Errors are ClusterError (one line, an exit code for the CLI): the controller's UserError
-(unknown app id, dead node...), no cluster, Ray missing.
+Errors are host.errors': Failure (exit 1) for a request that failed, the controller's UserError
+(unknown app id, dead node...); LaunchError (exit 2) for no cluster (none running, unreachable,
+Ray missing).
 """
 import os
 import socket
 import sys
 import time
 
+from ..errors import Failure, LaunchError
+from ..runtimes import NAMES as RUNTIMES
 from . import CONTROLLER_NAME, NAMESPACE, RUNTIME_RESOURCE
 from . import local
 from .controller import UserError
 from .files import FilesError, pack_dirs, unpack_to
 
-RUNTIMES = ("wasmtime", "wasmer", "node", "native")      # as `selfhost run --runtime`
-EXIT_FAILED = 1
-EXIT_NO_CLUSTER = 3
 POLL_SECONDS = 0.3
 RAY_MISSING = "Ray is not installed: pip install 'selfhost[cluster]' (or pip install ray)"
-
-
-class ClusterError(Exception):
-    def __init__(self, message, code=EXIT_FAILED):
-        super().__init__(message)
-        self.code = code
 
 
 def import_ray():
     try:
         import ray
     except ImportError:
-        raise ClusterError(RAY_MISSING, EXIT_NO_CLUSTER) from None
+        raise LaunchError(RAY_MISSING) from None
     return ray
 
 
@@ -63,9 +57,9 @@ class Client:
         if address is None:
             state = local.read_state()
             if state is None:
-                raise ClusterError("no local cluster is running (start one with `selfhost "
+                raise LaunchError("no local cluster is running (start one with `selfhost "
                                    "cluster start --nodes wasmtime,node,wasmer`, or give "
-                                   "--address)", EXIT_NO_CLUSTER)
+                                   "--address)")
             target = state["address"]
             os.environ["RAY_TMPDIR"] = state["ray_tmp"]
         else:
@@ -73,14 +67,14 @@ class Client:
         try:
             host, port = split_address(target)
         except ValueError as e:
-            raise ClusterError(str(e)) from None
+            raise Failure(str(e)) from None
         if is_loopback(host):
             os.environ.update(local.LOOPBACK_ENV)     # before Ray is imported
         try:
             socket.create_connection((host, port), timeout=3).close()
         except OSError as e:
-            raise ClusterError("cannot reach the Ray cluster at %s: %s"
-                               % (target, e.strerror or e), EXIT_NO_CLUSTER) from None
+            raise LaunchError("cannot reach the Ray cluster at %s: %s"
+                              % (target, e.strerror or e)) from None
         ray = self.ray = import_ray()
         if not ray.is_initialized():
             ray.init(address=target, namespace=NAMESPACE, logging_level="ERROR",
@@ -89,9 +83,8 @@ class Client:
             controller = ray.get_actor(CONTROLLER_NAME, namespace=NAMESPACE)
         except ValueError:
             if address is None:
-                raise ClusterError("the local cluster has no controller (restart it: "
-                                   "selfhost cluster stop; selfhost cluster start ...)",
-                                   EXIT_NO_CLUSTER) from None
+                raise LaunchError("the local cluster has no controller (restart it: "
+                                  "selfhost cluster stop; selfhost cluster start ...)") from None
             controller = self._join(ray)
         return ray, controller
 
@@ -113,7 +106,7 @@ class Client:
                       if r.startswith("selfhost_node_") and r[len("selfhost_node_"):].isdigit()]
             found.append((pinned[0] if pinned else 1 << 30, n["NodeID"], runtimes[0]))
         if not found:
-            raise ClusterError("no node of this Ray cluster offers a runtime (start its nodes "
+            raise Failure("no node of this Ray cluster offers a runtime (start its nodes "
                                "with ray start --resources '{\"%s\": 1}')"
                                % (RUNTIME_RESOURCE % "wasmtime"))
         specs = [{"index": i, "runtime": rt, "ray_node_id": node_id, "root": None}
@@ -138,21 +131,21 @@ class Client:
     # --- calls --------------------------------------------------------------------------------
 
     def call(self, ref, timeout=None):
-        """ray.get, with the controller's UserError (and Ray's failures) as ClusterError."""
+        """ray.get, with the controller's UserError (and Ray's failures) as Failure."""
         ray = self.ray
         try:
             return ray.get(ref, timeout=timeout)
         except ray.exceptions.RayTaskError as e:
             cause = getattr(e, "cause", None)
             if isinstance(cause, UserError):
-                raise ClusterError(str(cause)) from None
+                raise Failure(str(cause)) from None
             lines = str(cause or e).strip().splitlines()
-            raise ClusterError("the cluster failed: %s" % (lines[-1] if lines else e)) from None
+            raise Failure("the cluster failed: %s" % (lines[-1] if lines else e)) from None
         except ray.exceptions.RayActorError:
-            raise ClusterError("the cluster's controller is gone (stop and start the cluster "
-                               "again)", EXIT_NO_CLUSTER) from None
+            raise LaunchError("the cluster's controller is gone (stop and start the cluster "
+                              "again)") from None
         except ray.exceptions.GetTimeoutError:
-            raise ClusterError("no answer from the cluster within %g s" % timeout) from None
+            raise Failure("no answer from the cluster within %g s" % timeout) from None
 
     def call_with_progress(self, ref, app_ids):
         """Wait for ``ref``; meanwhile say each change of the apps' activity."""
@@ -169,21 +162,22 @@ class Client:
 
     # --- the operations -----------------------------------------------------------------------
 
-    def submit(self, app, args=(), dirs=(), node=None, runtime=None, checkpoint_every=None):
-        """Stage APP.wasm and copies of ``dirs`` ([(host, guest)]) and run it; -> {"app_id",
-        "node", "runtime", "staged_bytes"}."""
+    def submit(self, app, args=(), dirs=(), node=None, runtime=None, checkpoint_every=None,
+               env=()):
+        """Stage APP.wasm and copies of ``dirs`` ([(host, guest)]) and run it with the
+        environment ``env`` (["K=V"]); -> {"app_id", "node", "runtime", "staged_bytes"}."""
         try:
             with open(app, "rb") as f:
                 wasm = f.read()
         except OSError as e:
-            raise ClusterError("%s: %s" % (app, e.strerror or e)) from None
+            raise Failure("%s: %s" % (app, e.strerror or e)) from None
         try:
             files = pack_dirs([host for host, _guest in dirs])
         except FilesError as e:
-            raise ClusterError(str(e)) from None
+            raise Failure(str(e)) from None
         res = self.call(self.controller.submit.remote(
             wasm, os.path.basename(app), [str(a) for a in args], [g for _h, g in dirs], files,
-            None if node is None else str(node), runtime, checkpoint_every))
+            None if node is None else str(node), runtime, checkpoint_every, list(env)))
         return dict(res, staged_bytes=len(files))
 
     def status(self):
@@ -221,17 +215,17 @@ class Client:
                 self.say("%s: %s" % (app_id, r["activity"] or r["state"]))
                 shown = r["activity"]
             if timeout and time.time() - t0 > timeout:
-                raise ClusterError("%s did not end within %g s (it is %s)" % (app_id, timeout,
+                raise Failure("%s did not end within %g s (it is %s)" % (app_id, timeout,
                                                                                r["state"]))
             time.sleep(POLL_SECONDS)
         if r["state"] == "failed":
-            raise ClusterError("%s failed: %s" % (app_id, r["error"]))
+            raise Failure("%s failed: %s" % (app_id, r["error"]))
         if output_dir:
             got = self.call(self.controller.final_files.remote(app_id))
             os.makedirs(output_dir, exist_ok=True)
             try:
                 paths = unpack_to(got["files"], got["guests"], output_dir)
             except FilesError as e:
-                raise ClusterError(str(e)) from None
+                raise Failure(str(e)) from None
             self.say("%s: final files in %s" % (app_id, ", ".join(paths) or "(no directories)"))
         return r["exit_code"]

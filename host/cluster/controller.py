@@ -77,8 +77,9 @@ class Snapshot:
 
 
 class App:
-    def __init__(self, app_id, name, wasm_ref, args, guests, every, files_ref):
+    def __init__(self, app_id, name, wasm_ref, args, guests, every, files_ref, env=()):
         self.id = app_id
+        self.env = list(env)
         self.name = name
         self.wasm_ref = wasm_ref
         self.args = args
@@ -156,6 +157,10 @@ class Controller:
             try:
                 node.info = ray.get(node.agent.info.remote(), timeout=LAUNCH_TIMEOUT)
                 node.ray_node_id = node.info["node_id"]
+                if node.info.get("problem"):
+                    node.alive = False
+                    node.death = "cannot run %s there: %s" % (node.runtime,
+                                                               node.info["problem"])
             except Exception as e:
                 node.alive = False
                 node.death = "agent did not start: %s" % _one_line(e)
@@ -219,7 +224,8 @@ class Controller:
 
     # --- submit -------------------------------------------------------------------------------
 
-    def submit(self, wasm, name, args, guests, files, node=None, runtime=None, every=None):
+    def submit(self, wasm, name, args, guests, files, node=None, runtime=None, every=None,
+               env=()):
         ray = _ray()
         with self.lock:
             if node is not None:
@@ -238,7 +244,7 @@ class Controller:
                     raise UserError("no live node%s" % (" offers " + runtime if runtime else ""))
             self.counter += 1
             app = App("app-%d" % self.counter, name, ray.put(bytes(wasm)), list(args),
-                      list(guests), every, ray.put(bytes(files)))
+                      list(guests), every, ray.put(bytes(files)), env)
             self.apps[app.id] = app
         self._launch(app, target)
         return {"app_id": app.id, "node": target.index, "runtime": target.runtime}
@@ -261,7 +267,7 @@ class Controller:
                     move["to_runtime"] = target.runtime
                     move["run"] = run
                 spec = {"app_id": app.id, "run": run, "name": app.name, "args": app.args,
-                        "guests": app.guests, "checkpoint_every": app.every,
+                        "guests": app.guests, "checkpoint_every": app.every, "env": app.env,
                         "counts": dict(snap.counts)}
             try:
                 # no timeout: a launch given up on could still start, and run the app twice

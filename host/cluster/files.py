@@ -7,7 +7,6 @@ is checkpointed (the app is stopped then, so the files are exactly as of the sna
 tarball goes through Ray's object store and is unpacked into the next node's own work root.
 """
 import io
-import json
 import os
 import shutil
 import tarfile
@@ -88,21 +87,19 @@ def unpack_to(data, guests, dest):
     return out
 
 
-def snapshot_output_counts(data):
+def snapshot_output_counts(data, module_sha256=None):
     """{1: stdout bytes, 2: stderr bytes} the app had written when the snapshot was taken (the
-    WASI section's counts: a restored run writes on from there). Raises FilesError for a
-    damaged snapshot (checksum)."""
-    from checkpoint import format as fmt
-    from checkpoint import SnapshotError
+    WASI section's counts: a restored run writes on from there). Reads only the header and the
+    JSON sections (checkpoint.check; the WASI section checked by its owner, wasi_state). Raises
+    FilesError for a damaged snapshot, or one of another module than ``module_sha256`` (hex)."""
+    from checkpoint import SnapshotError, check, wasi_state
     try:
-        layout = fmt.read_layout(data)
+        summary = check(data, module_sha256)
+        section = summary["wasi"]
+        if section is None:
+            raise FilesError("snapshot has no WASI section")
+        dirs = [(guest, guest) for guest in wasi_state.needed_dirs(section)]
+        written = wasi_state.from_json(section, dirs)["written"]
     except SnapshotError as e:
         raise FilesError("snapshot: %s" % e) from None
-    if not layout["checksum_ok"]:
-        raise FilesError("snapshot is damaged (checksum mismatch)")
-    for sid, offset, length in layout["sections"]:
-        if sid == fmt.SEC_WASI:
-            wasi = json.loads(bytes(data[offset:offset + length]).decode("utf-8"))
-            written = wasi.get("written") or {}
-            return {1: int(written.get("1", 0)), 2: int(written.get("2", 0))}
-    raise FilesError("snapshot has no WASI section")
+    return {1: written[1], 2: written[2]}

@@ -1,6 +1,8 @@
 """A local Ray cluster for trying and testing: several Ray nodes on this machine, loopback only.
 
-    python -m host.cluster.local CONFIG_JSON     (started by `selfhost cluster start`)
+    start(runtimes, timeout, say) -> state     (`selfhost cluster start`: starts the daemon)
+    stop(state)                                (`selfhost cluster stop`)
+    python -m host.cluster.local CONFIG_JSON   (the daemon itself)
 
 The daemon holds a ray.cluster_utils.Cluster (the way Ray tests itself): a head node (GCS, the
 controller actor, no runtime) and one Ray node per entry of --nodes, each offering its runtime
@@ -23,9 +25,13 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 
+from ..errors import Failure, LaunchError
+from ..runtimes.base import ROOT
 from . import HEAD_RESOURCE, NODE_RESOURCE, RUNTIME_RESOURCE, NAMESPACE, CONTROLLER_NAME
 
 LOOPBACK = "127.0.0.1"
@@ -80,6 +86,85 @@ def pid_alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return True
+
+
+STOP_SECONDS = 120
+
+
+def start(runtimes, timeout, say):
+    """Start the daemon of a local cluster with one node per entry of ``runtimes``; ``say``
+    each step of its progress; -> its state once it is up. Raises Failure / LaunchError."""
+    state = read_state()
+    if state is not None:
+        raise Failure("a local cluster is already running at %s (pid %d): selfhost cluster "
+                      "stop first" % (state["address"], state["pid"]))
+    directory = state_dir()
+    os.makedirs(directory, exist_ok=True)
+    config = {"nodes": list(runtimes), "state_dir": directory,
+              "ray_tmp": tempfile.mkdtemp(prefix="shray-", dir="/tmp")}
+    log_path = os.path.join(directory, "daemon.log")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    t0 = time.time()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "host.cluster.local", json.dumps(config)],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env=env, cwd=directory)
+    say("starting a local cluster: %s (log: %s)" % (", ".join(
+        "node %d %s" % (i, r) for i, r in enumerate(runtimes)), log_path))
+    seen = 0
+    while True:
+        lines = _read_lines(log_path)
+        for line in lines[seen:]:
+            if line.startswith("progress: ") and line != "progress: ready":
+                say("cluster: " + line[len("progress: "):])
+            elif line.startswith("error: "):
+                proc.wait(timeout=STOP_SECONDS)
+                raise LaunchError("the cluster did not start: %s (log: %s)"
+                                  % (line[len("error: "):], log_path))
+        seen = len(lines)
+        if "progress: ready" in lines:
+            return read_state()
+        if proc.poll() is not None:
+            raise LaunchError("the cluster daemon exited with code %d (log: %s)"
+                              % (proc.returncode, log_path))
+        if time.time() - t0 > timeout:
+            stop_daemon(proc.pid, 60)
+            raise LaunchError("the cluster did not start within %g s (log: %s)"
+                              % (timeout, log_path))
+        time.sleep(0.2)
+
+
+def _read_lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            return [line.rstrip("\n") for line in f]
+    except OSError:
+        return []
+
+
+def stop(state):
+    """Stop the local cluster of ``state`` (its daemon shuts Ray down and removes its files)."""
+    if not stop_daemon(state["pid"], STOP_SECONDS):
+        raise Failure("the cluster daemon did not stop within %d s: killed it" % STOP_SECONDS)
+
+
+def stop_daemon(pid, timeout):
+    """SIGTERM the daemon, SIGKILL it after ``timeout`` s. -> whether it stopped by itself."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.2)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return False
 
 
 def head_args():

@@ -1,5 +1,6 @@
 """The parts of `selfhost cluster` that need no Ray: output streams put together from chunks,
 the file tarballs, the process-group helpers, the guard, and the CLI's errors without a cluster."""
+import hashlib
 import os
 import signal
 import subprocess
@@ -11,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from host.cluster import files, procs
-from host.cluster.cli import split_submit, UsageError
+from checkpoint import Snapshot, encode
+from host import launch
+from host.cluster import agent, files, procs
+from host.runtimes import NAMES as RUNTIMES
 from host.cluster.streams import Stream
+from host.commands.cluster import split_submit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,9 +114,86 @@ def test_unpack_to_names_dirs_by_guest(tmp_path):
     assert not (dest / ".selfhost-unpack").exists()
 
 
+def _snapshot(sha, written):
+    wasi = {"args": ["app"], "env": [], "preopens": [["/x", "data"]], "fds": {}, "free": [],
+            "written": written, "stdin_read": 0}
+    return encode(Snapshot(module_sha256=sha, wasi=wasi))
+
+
+def test_snapshot_output_counts():
+    sha = hashlib.sha256(b"module").digest()
+    data = _snapshot(sha, {"1": 120, "2": 7})
+    assert files.snapshot_output_counts(data, sha.hex()) == {1: 120, 2: 7}
+    assert files.snapshot_output_counts(data) == {1: 120, 2: 7}
+    with pytest.raises(files.FilesError, match="another module|different module|module"):
+        files.snapshot_output_counts(data, hashlib.sha256(b"other").hexdigest())
+    with pytest.raises(files.FilesError, match="written"):        # checked by wasi_state
+        files.snapshot_output_counts(_snapshot(sha, {"1": -1, "2": 0}))
+
+
 def test_snapshot_output_counts_refuses_a_damaged_snapshot():
     with pytest.raises(files.FilesError):
         files.snapshot_output_counts(b"not a snapshot at all" * 4)
+    data = bytearray(_snapshot(hashlib.sha256(b"m").digest(), {"1": 1, "2": 2}))
+    data[50] ^= 1
+    with pytest.raises(files.FilesError, match="checksum"):
+        files.snapshot_output_counts(bytes(data))
+
+
+# --- the agent's launches: every runtime of host.runtimes, through host.launch ---------------
+
+class _Agent:
+    index = 0
+    wasmer_segment = 2.0
+
+    def __init__(self, runtime, root):
+        self.runtime, self.root = runtime, str(root)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("restored", [False, True], ids=["run", "restore"])
+def test_agent_launches_each_runtime_through_host_launch(runtime, restored, tmp_path,
+                                                           monkeypatch):
+    """A node's run of an app: selfhost's argv with every path mapped by host/mounts.py (the
+    user's directories under their guest names, the module and the checkpoint files in
+    private mounts), the trigger on the runtimes that serve it, segments on the others; the
+    runtime's own command from host.launch.prepared, started under the guard."""
+    if runtime != "native":
+        monkeypatch.setenv("SELFHOST_WASM", str(Path(__file__)))    # any file: not started
+    monkeypatch.setenv("SELFHOST_WASMTIME_CLI", sys.executable)      # (idem)
+    spec = {"app_id": "app-1", "run": 1, "name": "ledger.wasm", "args": ["data", "3"],
+            "guests": ["data"], "env": ["K=V"], "counts": {"1": 5, "2": 0}}
+    snap = b"snapshot bytes" if restored else None
+    run = agent.Run(_Agent(runtime, tmp_path), spec, b"\0asm", files.pack_dirs([]), snap)
+    mounts, argv = run.argv()
+    trigger = runtime != "wasmer"
+    assert run.continuous == trigger == agent.serves_trigger(runtime)
+    assert mounts.user_pairs() == [(run.dirs[0], "data")]
+    guest_app = argv[-3] if not restored else argv[-1]
+    assert guest_app.startswith("/.selfhost-app") and guest_app.endswith("/ledger.wasm")
+    assert all(not a.startswith(str(tmp_path)) for a in argv), argv     # guest paths only
+    assert ("--checkpoint-trigger" in argv) == trigger
+    assert ("--checkpoint-continue" in argv) == trigger
+    assert ("--checkpoint-after" in argv) == (not trigger)
+    if restored:
+        assert argv[argv.index("--restore") + 1].startswith("/.selfhost-ckpt")
+        assert argv[-2:] == ["--", guest_app]
+    else:
+        assert argv[-6:] == ["--argv0", "ledger.wasm", "--", guest_app, "data", "3"]
+        assert argv[argv.index("--env") + 1] == "K=V"
+    with launch.prepared(runtime, argv, dirs=mounts.user_pairs(),
+                         private_dirs=mounts.private_pairs()) as (rt, cmd):
+        assert rt.name == runtime and cmd.argv
+    assert agent.GUARD[1].endswith(os.path.join("host", "cluster", "guard.py"))
+
+
+def test_runtime_problem_names_what_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("SELFHOST_WASM", str(tmp_path / "missing.wasm"))
+    assert "missing.wasm not found" in agent.runtime_problem("wasmtime")
+    assert agent.runtime_problem("native") is None
+    monkeypatch.setenv("SELFHOST_WASM", str(Path(__file__)))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert "node not found" in agent.runtime_problem("node")
 
 
 # --- process groups and the guard ------------------------------------------------------------
@@ -183,10 +264,10 @@ def test_guard_passes_the_exit_code_on():
 def test_split_submit():
     assert split_submit(["--node", "1", "--dir", "a::b", "app.wasm", "--", "-x", "y"]) == \
         (["--node", "1", "--dir", "a::b"], "app.wasm", ["-x", "y"])
+    assert split_submit(["--env", "K=V", "app.wasm", "--node"]) == \
+        (["--env", "K=V"], "app.wasm", ["--node"])
     assert split_submit(["--", "app.wasm", "--node"]) == ([], "app.wasm", ["--node"])
     assert split_submit(["--runtime", "node"]) == (["--runtime", "node"], None, [])
-    with pytest.raises(UsageError):
-        split_submit(["--node"])
 
 
 def _cluster(args, state_dir):
@@ -206,7 +287,7 @@ def _one_error_line(res, code):
 @pytest.mark.parametrize("args", [["status"], ["wait", "app-1"], ["migrate", "app-1", "--to", "1"],
                                   ["evacuate", "0"], ["stop"]])
 def test_no_cluster_running(tmp_path, args):
-    line = _one_error_line(_cluster(args, tmp_path), 3)
+    line = _one_error_line(_cluster(args, tmp_path), 2)
     assert "no local cluster is running" in line
 
 
@@ -218,7 +299,24 @@ def test_usage_errors(tmp_path):
         _cluster(["submit", "--dir", str(tmp_path / "missing"), "app.wasm"], tmp_path), 2)
     assert "missing APP.wasm" in _one_error_line(_cluster(["submit", "--node", "0"], tmp_path), 2)
     assert "--to" in _one_error_line(_cluster(["migrate", "app-1"], tmp_path), 2)
+    assert "expected one argument" in _one_error_line(_cluster(["submit", "--node"],
+                                                               tmp_path), 2)
+    assert "bad --env" in _one_error_line(_cluster(["submit", "--env", "=x", "a.wasm"],
+                                                   tmp_path), 2)
     assert _cluster(["--help"], tmp_path).returncode == 0
+    assert "cluster" in subprocess.run([sys.executable, "-m", "host.cli", "--help"],
+                                       capture_output=True, text=True, cwd=ROOT).stdout
+
+
+def test_ray_missing_is_one_line(tmp_path):
+    """Without Ray (the optional selfhost[cluster] extra), a clear line and exit 2."""
+    code = ("import sys; sys.modules['ray'] = None\n"
+            "from host.cli import main\n"
+            "sys.exit(main(['cluster', 'start', '--nodes', 'native']))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SELFHOST_CLUSTER_DIR=str(tmp_path))
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert "Ray is not installed: pip install 'selfhost[cluster]'" in _one_error_line(res, 2)
 
 
 def test_unreachable_address(tmp_path):
@@ -226,5 +324,5 @@ def test_unreachable_address(tmp_path):
     with socket.socket() as s:          # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    line = _one_error_line(_cluster(["status", "--address", "127.0.0.1:%d" % port], tmp_path), 3)
+    line = _one_error_line(_cluster(["status", "--address", "127.0.0.1:%d" % port], tmp_path), 2)
     assert "cannot reach the Ray cluster" in line
