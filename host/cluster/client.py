@@ -147,17 +147,13 @@ class Client:
         except ray.exceptions.GetTimeoutError:
             raise Failure("no answer from the cluster within %g s" % timeout) from None
 
-    def call_with_progress(self, ref, app_ids, first):
-        """Wait for ``ref``; once it takes longer than a poll (a request refused at once says
-        nothing but its error), say ``first``, then each change of the apps' activity."""
+    def call_with_progress(self, ref, app_ids):
+        """Wait for ``ref``; meanwhile say each change of the apps' activity."""
         shown = {}
         while True:
             ready, _ = self.ray.wait([ref], timeout=POLL_SECONDS)
             if ready:
                 return self.call(ref)
-            if first:
-                self.say(first)
-                first = None
             for app_id, text in sorted(self.call(self.controller.activity.remote(
                     list(app_ids))).items()):
                 if text and shown.get(app_id) != text:
@@ -188,14 +184,17 @@ class Client:
         return self.call(self.controller.status.remote())
 
     def migrate(self, app_id, to):
+        self.call(self.controller.check_migrate.remote(app_id, str(to)))   # refused: one line
+        self.say("%s: migrating to node %s" % (app_id, to))
         return self.call_with_progress(self.controller.migrate.remote(app_id, str(to)),
-                                       [app_id], "%s: migrating to node %s" % (app_id, to))
+                                       [app_id])
 
     def evacuate(self, node):
         on_node = [a["id"] for a in self.status()["apps"]
                    if str(a["node"]) == str(node) and a["state"] == "running"]
-        return self.call_with_progress(self.controller.evacuate.remote(str(node)), on_node,
-                                       "evacuating node %s: %d app(s)" % (node, len(on_node)))
+        self.call(self.controller.check_node.remote(str(node)))    # refused: one line
+        self.say("evacuating node %s: %d app(s)" % (node, len(on_node)))
+        return self.call_with_progress(self.controller.evacuate.remote(str(node)), on_node)
 
     def wait(self, app_id, output_dir=None, timeout=None, stdout=None, stderr=None):
         """Stream the app's stdout/stderr (binary streams; default this process's) until it

@@ -304,18 +304,7 @@ class Controller:
         files into the object store, restore it on the target with the target's runtime."""
         ray = _ray()
         with self.lock:
-            app = self._app(app_id)
-            target = self.resolve_node(to)
-            if app.state == "migrating":
-                raise UserError("%s is being migrated already" % app_id)
-            if app.state != "running":
-                error = AppEnded if app.state in ("finished", "failed") else UserError
-                raise error("%s is %s, not running" % (app_id, app.state))
-            if not target.alive:
-                raise UserError("%s is dead" % target.label())
-            source = self.nodes[app.node]
-            if target.index == source.index:
-                raise UserError("%s already runs on %s" % (app_id, target.label()))
+            app, source, target = self._movable(app_id, to)
             run = app.run
             app.state = "migrating"
             app.activity = "checkpointing on %s%s" % (source.label(), (
@@ -359,6 +348,33 @@ class Controller:
             target = self._pick(exclude=(source.index,)) or target
         self._launch(app, target, move, exclude=(source.index,))
         return dict(move)
+
+    def _movable(self, app_id, to):
+        """(app, its node, node ``to``) for a migration, or the UserError that refuses it."""
+        app = self._app(app_id)
+        target = self.resolve_node(to)
+        if app.state == "migrating":
+            raise UserError("%s is being migrated already" % app_id)
+        if app.state != "running":
+            error = AppEnded if app.state in ("finished", "failed") else UserError
+            raise error("%s is %s, not running" % (app_id, app.state))
+        if not target.alive:
+            raise UserError("%s is dead" % target.label())
+        source = self.nodes[app.node]
+        if target.index == source.index:
+            raise UserError("%s already runs on %s" % (app_id, target.label()))
+        return app, source, target
+
+    def check_migrate(self, app_id, to):
+        """Raise the UserError that `migrate` would raise now, if any (the CLI says what it
+        is about to do only for a request that is not refused)."""
+        with self.lock:
+            self._movable(app_id, to)
+
+    def check_node(self, text):
+        """The index of node ``text``, or the UserError that names the known nodes."""
+        with self.lock:
+            return self.resolve_node(text).index
 
     def _unmigrate(self, app, run):
         with self.lock:

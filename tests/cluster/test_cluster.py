@@ -166,12 +166,25 @@ def app_stderr(text):
                     if not line.startswith(b"selfhost: "))
 
 
-def check_result(res, ref, out_dir):
-    code, out, err, files = ref
+def check_output(res, ref):
+    code, out, err, _files = ref
     assert res.returncode == code, res.stderr[-2000:]
     assert res.stdout == out
     assert app_stderr(res.stderr) == err
-    assert tree(out_dir / "data") == files
+
+
+def check_files(out_dir, ref):
+    """The app's final files (checked last in each test: what the moves did is checked
+    first). ledger.txt stays open for appending across every move."""
+    got, want = tree(out_dir / "data"), ref[3]
+    assert got.keys() == want.keys()
+    for name in want:
+        if got[name] != want[name]:
+            a, b = got[name].splitlines(), want[name].splitlines()
+            first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            raise AssertionError("%s differs from line %d on (%d lines, uninterrupted run %d): "
+                                 "got %r, expected %r" % (name, first + 1, len(a), len(b),
+                                                          a[first:first + 2], b[first:first + 2]))
 
 
 # --- the tests, in order -----------------------------------------------------------------------
@@ -252,7 +265,7 @@ def test_migrate_three_times_and_evacuate(cluster, ledger, tmp_path):
     assert "1 app(s) moved" in res.stdout, res.stdout
     out_dir = tmp_path / "out"
     res = cluster.run("wait", app_id, "--output-dir", out_dir, text=False)
-    check_result(res, ref, out_dir)
+    check_output(res, ref)
 
     app = cluster.app(app_id)
     assert app["state"] == "finished" and app["exit_code"] == 3
@@ -273,6 +286,7 @@ def test_migrate_three_times_and_evacuate(cluster, ledger, tmp_path):
     _record("migrate_command_s", hops)
     line = [l for l in cluster.run("migrate", app_id, "--to", "1").stderr.splitlines() if l]
     assert line == ["selfhost: error: %s is finished, not running" % app_id]
+    check_files(out_dir, ref)
 
 
 def test_twenty_apps_five_evacuations(cluster, ledger, tmp_path):
@@ -312,8 +326,8 @@ def test_twenty_apps_five_evacuations(cluster, ledger, tmp_path):
     t0 = time.time()
     results = [wait(i) for i in range(20)]
     _record("wait_20_apps_s", round(time.time() - t0, 1))
-    for i, (res, ref) in enumerate(zip(results, refs)):
-        check_result(res, ref, tmp_path / ("out%d" % i))
+    for res, ref in zip(results, refs):
+        check_output(res, ref)
     apps = {a["id"]: a for a in cluster.status()["apps"]}
     total = 0
     for app_id in ids:
@@ -328,6 +342,8 @@ def test_twenty_apps_five_evacuations(cluster, ledger, tmp_path):
         (a, m) for a in ids for m in apps[a]["moves"] if m["downtime"] is None]
     _record("twenty_apps_moves", {"total": total, "median_downtime_s":
                                   round(sorted(downtimes)[len(downtimes) // 2], 3)})
+    for i, ref in enumerate(refs):
+        check_files(tmp_path / ("out%d" % i), ref)
 
 
 def test_node_killed_app_finishes_elsewhere(cluster, ledger, tmp_path):
@@ -347,7 +363,7 @@ def test_node_killed_app_finishes_elsewhere(cluster, ledger, tmp_path):
     os.kill(raylet, signal.SIGKILL)
     out_dir = tmp_path / "out"
     res = cluster.run("wait", app_id, "--output-dir", out_dir, text=False)
-    check_result(res, ref, out_dir)
+    check_output(res, ref)
 
     status = cluster.status()
     assert status["nodes"][0]["alive"] is False
@@ -369,6 +385,7 @@ def test_node_killed_app_finishes_elsewhere(cluster, ledger, tmp_path):
         "resumed_after_kill_s": round(m["resumed_at"] - t_kill, 2), "to": m["to_runtime"]})
     line = [l for l in cluster.run("submit", "--node", "0", ledger).stderr.splitlines() if l]
     assert line == ["selfhost: error: node 0 (wasmtime) is dead"]
+    check_files(out_dir, ref)
 
 
 def test_target_node_dies_during_a_migration(cluster, ledger, tmp_path):
@@ -388,7 +405,7 @@ def test_target_node_dies_during_a_migration(cluster, ledger, tmp_path):
     os.kill(target["raylet_pid"], signal.SIGKILL)
     out_dir = tmp_path / "out"
     res = cluster.run("wait", app_id, "--output-dir", out_dir, text=False)
-    check_result(res, ref, out_dir)
+    check_output(res, ref)
     moves = cluster.app(app_id)["moves"]
     assert [(m["kind"], m["from"], m["to"]) for m in moves] == [
         ("migrate", source["index"], target["index"]),
@@ -397,3 +414,4 @@ def test_target_node_dies_during_a_migration(cluster, ledger, tmp_path):
     _record("target_killed_restart", {"snapshot_gen": moves[1]["snapshot_gen"],
                                       "migration_snapshot_gen": moves[0]["snapshot_gen"],
                                       "resumed_after_detection_s": round(moves[1]["downtime"], 2)})
+    check_files(out_dir, ref)
