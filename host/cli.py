@@ -2,6 +2,7 @@
 
     selfhost run [--runtime RUNTIME] [--dir HOST[::GUEST]]... APP.wasm [--] [APP_ARGS...]
     selfhost checkpoint | restore | migrate | inspect | build ...
+    selfhost cluster start | stop | submit | status | migrate | evacuate | wait ...
     selfhost --version
 
 This module only dispatches: each command is a module of host/commands/ (``COMMANDS``).

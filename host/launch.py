@@ -2,6 +2,8 @@
 
     run(runtime, argv, dirs=(), env=None, stdin=b"", timeout=None, *, private_dirs=(),
         capture=True, module=None, offload=True) -> Result
+    prepared(runtime, argv, dirs=(), env=None, *, private_dirs=(), module=None,
+             offload=True) -> context manager of (Runtime, Command): a launch not started
     run_app_direct(app_wasm, args, dirs=(), env=None, stdin=b"") -> Result
 
 ``runtime`` is a name of host.runtimes.RUNTIMES (wasmtime, wasmtime-cli, wasmer, node, native);
@@ -27,6 +29,7 @@ import hashlib
 import os
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,9 +109,13 @@ def _run_process(cmd, stdin, timeout, capture):
     return Result(proc.returncode, out or b"", err or b"")
 
 
-def run(runtime, argv, dirs=(), env=None, stdin=b"", timeout=None, *,
-        private_dirs=(), capture=True, module=None, offload=True):
-    """Run selfhost.wasm (``module``, default selfhost_wasm()) under ``runtime``."""
+@contextmanager
+def prepared(runtime, argv, dirs=(), env=None, *, private_dirs=(), module=None, offload=True):
+    """One launch, not started: yields (Runtime, Command). The launch's private directory (the
+    runner's config, staged copies) lives until the block ends. ``run`` starts the command and
+    waits for it; a caller that manages the process itself (host/cluster/agent.py: pipes, a
+    process group it freezes) starts ``cmd.argv`` with ``cmd.env`` and ``cmd.cwd`` and maps
+    its exit status with ``Runtime.exit_code``."""
     rt = runtimes.get(runtime)
     argv = [str(a) for a in argv]
     try:
@@ -126,7 +133,14 @@ def run(runtime, argv, dirs=(), env=None, stdin=b"", timeout=None, *,
         job = Job(module=module, argv=selfhost_argv, env=_guest_env(env),
                   preopens=view.preopens(), work=work, cache=cache_dir(), offload=offload,
                   only_files=view.only_files())
-        cmd = rt.command(job)
+        yield rt, rt.command(job)
+
+
+def run(runtime, argv, dirs=(), env=None, stdin=b"", timeout=None, *,
+        private_dirs=(), capture=True, module=None, offload=True):
+    """Run selfhost.wasm (``module``, default selfhost_wasm()) under ``runtime``."""
+    with prepared(runtime, argv, dirs, env, private_dirs=private_dirs, module=module,
+                  offload=offload) as (rt, cmd):
         result = _run_process(cmd, stdin, timeout, capture)
     result.returncode = rt.exit_code(result.returncode)
     return result

@@ -1,6 +1,6 @@
 """The `selfhost` commands, one module each; ``COMMANDS`` is the table host/cli.py dispatches
 on: name -> (module, one-line help). Each module has ``main(tokens) -> exit code``."""
-from . import build, checkpoint, inspect, migrate, restore, run
+from . import build, checkpoint, cluster, inspect, migrate, restore, run
 
 COMMANDS = {
     "run": (run, "run APP.wasm under a host runtime"),
@@ -9,4 +9,5 @@ COMMANDS = {
     "migrate": (migrate, "run an app on one runtime and move it to another mid-run"),
     "inspect": (inspect, "show what a snapshot holds"),
     "build": (build, "build build/selfhost.wasm with build.sh"),
+    "cluster": (cluster, "run and live-migrate apps across the nodes of a Ray cluster"),
 }
