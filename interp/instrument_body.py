@@ -1,0 +1,449 @@
+"""The per-function rewrite of interp/instrument.py (read its docstring first): one original body
+(with its FuncPlan: constructs, safe points, stack types) -> the instrumented body.
+
+Shape of a construct body that holds safe points, items X1..Xn (call sites, child constructs
+holding safe points), segments s0..sn between them:
+
+    block $jn (params -> stack at Xn) ... block $j1 (params -> stack at X1)
+      <dispatch: only when rewinding, br $jt carrying the stack at Xt for the item holding K>
+      [loop bodies: the header check]
+      s0
+    end  X1  s1  end  X2 ... end  Xn  sn
+
+The function body is one such body (its dispatch is the rewind entry, tested on ``$state``),
+wrapped in ``block $tail ... return end`` when it has spill points: a spill branches to
+``$tail``, which spills the locals and returns zeros. Original branches are renumbered past the
+inserted labels (``_Label`` positions).
+"""
+from . import opcodes as W
+from .module import FuncType
+
+_SHORT = {W.I32: -1, W.I64: -2, W.F32: -3, W.F64: -4, W.FUNCREF: -16, W.EXTERNREF: -17}
+_ZERO = {W.I32: (W.I32_CONST, 0), W.I64: (W.I64_CONST, 0), W.F32: (W.F32_CONST, 0.0),
+         W.F64: (W.F64_CONST, 0.0), W.FUNCREF: (W.REF_NULL, W.FUNCREF),
+         W.EXTERNREF: (W.REF_NULL, W.EXTERNREF)}
+_CALLS = (W.CALL, W.CALL_INDIRECT)
+
+
+class Unsupported(Exception):
+    """The function cannot be instrumented (the message says why)."""
+
+
+class _Label:
+    __slots__ = ("pos",)
+
+
+class BodyRewriter:
+    """Rewrites one function: ``run()`` -> (new body, the extra locals' types)."""
+
+    def __init__(self, plan, points, env, module):
+        self.plan = plan
+        self.fp = points
+        self.body = plan.body
+        self.types = plan.types
+        self.nodes = plan.nodes
+        self.point_at = plan.point_at
+        self.helpers = env["helpers"]
+        self.state = env["state"]
+        self.ctr = env["ctr"]
+        self.slow = env["slow"]
+        self.intern = env["intern"]
+        self.fmap = env["fmap"]
+        self.module = module
+        self.ftypes = module.func_types()
+        self.out = []
+        self.labels = []
+        self.orig = []          # positions in self.labels of the original labels
+        self.nlocals = len(plan.local_types)
+        self.extra = []
+        self.slots = {}         # (height, type) -> local
+        self.ptemps = {}        # (position, type) -> local (save code only)
+        self._rw = self._tmp = self._ci = None
+        self.tail = None
+
+    # ---- output, labels, locals ----
+
+    def emit(self, op, imm=None):
+        self.out.append((op, imm, None))
+
+    def _push(self, orig):
+        lab = _Label()
+        lab.pos = len(self.labels)
+        self.labels.append(lab)
+        if orig:
+            self.orig.append(lab.pos)
+        return lab
+
+    def _pop(self):
+        lab = self.labels.pop()
+        if self.orig and self.orig[-1] == lab.pos:
+            self.orig.pop()
+
+    def open(self, op, bt, orig=False):
+        self.emit(op, bt)
+        return self._push(orig)
+
+    def close(self):
+        self.emit(W.END)
+        self._pop()
+
+    def depth(self, lab):
+        return len(self.labels) - 1 - lab.pos
+
+    def orig_depth(self, d):
+        return len(self.labels) - 1 - self.orig[-1 - d]
+
+    def bt(self, params, results):
+        if not params:
+            if not results:
+                return W.BLOCK_EMPTY
+            if len(results) == 1:
+                return _SHORT[results[0]]
+        return self.intern(FuncType(tuple(params), tuple(results)))
+
+    def local(self, t):
+        self.extra.append(t)
+        return self.nlocals + len(self.extra) - 1
+
+    @property
+    def rw(self):
+        if self._rw is None:
+            self._rw = self.local(W.I32)
+        return self._rw
+
+    @property
+    def tmp(self):
+        if self._tmp is None:
+            self._tmp = self.local(W.I32)
+        return self._tmp
+
+    @property
+    def ci(self):
+        if self._ci is None:
+            self._ci = self.local(W.I32)
+        return self._ci
+
+    def slot(self, d, t):
+        n = self.slots.get((d, t))
+        if n is None:
+            n = self.slots[(d, t)] = self.local(t)
+        return n
+
+    def ptemp(self, j, t):
+        n = self.ptemps.get((j, t))
+        if n is None:
+            n = self.ptemps[(j, t)] = self.local(t)
+        return n
+
+    # ---- values through the helpers (floats as bits) ----
+
+    def load(self, t):
+        """Push the next record value of type t (rewind_i32 / rewind_i64)."""
+        if t == W.I32 or t == W.F32:
+            self.emit(W.CALL, self.helpers["rewind_i32"])
+            if t == W.F32:
+                self.emit(W.F32_REINTERPRET_I32)
+        else:
+            self.emit(W.CALL, self.helpers["rewind_i64"])
+            if t == W.F64:
+                self.emit(W.F64_REINTERPRET_I64)
+
+    def store(self, t):
+        """Spill the value of type t on top of the stack."""
+        if t == W.F32:
+            self.emit(W.I32_REINTERPRET_F32)
+        elif t == W.F64:
+            self.emit(W.I64_REINTERPRET_F64)
+        self.emit(W.CALL, self.helpers["spill_i32" if t in (W.I32, W.F32) else "spill_i64"])
+
+    # ---- the walk ----
+
+    def run(self):
+        plan = self.plan
+        self._push(True)                    # the function's own label
+        if plan.root.spills:
+            self.tail = self.open(W.BLOCK, W.BLOCK_EMPTY)
+        self.body_of(plan.root, 0, len(self.body) - 1, 0)
+        if self.tail is not None:
+            self.emit(W.RETURN)
+            self.close()
+            for j, t in enumerate(plan.local_types):
+                self.emit(W.LOCAL_GET, j)
+                self.store(t)
+            for t in plan.ftype.results:
+                self.emit(*_ZERO[t])
+        self.emit(W.END)
+        return self.out, self.extra
+
+    def copy(self, a, b):
+        """Original instructions [a, b) (no safe point among them), branches renumbered."""
+        body = self.body
+        out = self.out
+        fmap = self.fmap
+        for i in range(a, b):
+            ins = body[i]
+            op = ins[0]
+            if op == W.BLOCK or op == W.LOOP or op == W.IF:
+                out.append((op, ins[1], None))
+                self._push(True)
+            elif op == W.END:
+                out.append((op, None, None))
+                self._pop()
+            elif op == W.BR or op == W.BR_IF:
+                out.append((op, self.orig_depth(ins[1]), None))
+            elif op == W.BR_TABLE:
+                depths, default = ins[1]
+                out.append((op, (tuple(self.orig_depth(d) for d in depths),
+                                 self.orig_depth(default)), None))
+            elif op == W.CALL or op == W.REF_FUNC:
+                out.append((op, fmap(ins[1]), None))
+            else:
+                out.append(ins)
+
+    def params_of(self, node):
+        if node.start < 0:
+            return ()
+        t = self.types[node.start]
+        return t[node.base:len(t) - (1 if node.kind == "if" else 0)]
+
+    def stops(self, items):
+        """The places of a body the dispatch can branch to, in order: (kind, index, id range):
+        "open" before a child construct, "call" before a call, "return" right after it."""
+        out = []
+        for it in items:
+            if self.body[it][0] in _CALLS:
+                k = self.point_at[it]
+                out.append(("call", it, k, k))
+                out.append(("return", it, k + 1, k + 1))
+            else:
+                x = self.nodes[it]
+                out.append(("open", it, x.lo, x.hi))
+        return out
+
+    def stop_types(self, kind, it):
+        """The operand-stack types at a stop."""
+        if kind == "return":
+            p = self.fp.point(self.point_at[it] + 1)
+            return p.stack
+        return self.types[it]
+
+    def body_of(self, node, a, b, part, pre=None):
+        """Body [a, b) of construct ``node`` (``part`` 1: an else-branch); ``pre`` emits the
+        loop header check."""
+        items = node.items[part]
+        if not items:
+            if pre is not None:
+                pre()
+            self.copy(a, b)
+            return
+        base = node.base
+        params = self.params_of(node)
+        stops = self.stops(items)
+        js = [None] * len(stops)
+        for s in range(len(stops) - 1, -1, -1):
+            kind, it, _, _ = stops[s]
+            js[s] = self.open(W.BLOCK, self.bt(params, self.stop_types(kind, it)[base:]))
+        self.dispatch(node, stops, params, js)
+        if pre is not None:
+            pre()
+        pos = a
+        for s, (kind, it, _, _) in enumerate(stops):
+            if kind == "return":
+                self.close()
+                p = self.fp.point(self.point_at[it])
+                if p.unwinds:
+                    self.call_check(p, base, self.types[it])
+                pos = it + 1
+                continue
+            self.copy(pos, it)
+            self.close()
+            if kind == "call":
+                op, imm, _ = self.body[it]
+                self.emit(op, self.fmap(imm) if op == W.CALL else imm)
+            else:
+                pos = self.construct(it, node)
+        self.copy(pos, b)
+
+    def dispatch(self, node, stops, params, js):
+        """When rewinding: branch to the stop for point $rw (the stop before the item that
+        holds it, or the point's own stop), carrying the stack there."""
+        lo, hi = stops[0][2], stops[-1][3]
+        root = node.start < 0
+        if root:
+            self.emit(W.GLOBAL_GET, self.state)
+            self.open(W.IF, W.BLOCK_EMPTY)
+            self.emit(W.I32_CONST, self.fp.func)
+            self.emit(W.CALL, self.helpers["rewind_begin"])
+            self.emit(W.LOCAL_SET, self.rw)
+            for j, t in enumerate(self.plan.local_types):
+                self.load(t)
+                self.emit(W.LOCAL_SET, j)
+        else:
+            self.emit(W.LOCAL_GET, self.rw)
+            self.open(W.IF, self.bt(params, params))
+        ids = range(lo, hi + 1)
+        self.open(W.BLOCK, W.BLOCK_EMPTY)          # default: not a point of this body
+        for _ in ids:
+            self.open(W.BLOCK, W.BLOCK_EMPTY)
+        self.emit(W.LOCAL_GET, self.rw)
+        self.emit(W.I32_CONST, lo)
+        self.emit(W.I32_SUB)
+        self.emit(W.BR_TABLE, (tuple(range(len(ids))), len(ids)))
+        s = 0
+        for id_ in ids:
+            self.close()
+            while stops[s][3] < id_:
+                s += 1
+            kind, it, first, _ = stops[s]
+            if root:
+                self.rewind_loads(id_)
+            own = kind != "open" or (self.body[it][0] == W.LOOP and first == id_)
+            if own:                                 # the stop is the point itself: arrived
+                self.emit(W.I32_CONST, 0)
+                self.emit(W.LOCAL_SET, self.rw)
+            self.push_stop_values(kind, it, id_, node.base)
+            self.emit(W.BR, self.depth(js[s]))
+        self.close()
+        self.emit(W.UNREACHABLE)
+        self.close()
+
+    def rewind_loads(self, id_):
+        """At rewind entry, point id_: its stack into slots; the state for what follows."""
+        p = self.fp.point(id_)
+        for d, t in enumerate(p.stack):
+            self.load(t)
+            self.emit(W.LOCAL_SET, self.slot(d, t))
+        if p.kind != "call":               # the innermost frame: the rewind ends here
+            self.emit(W.I32_CONST, 0)
+            self.emit(W.GLOBAL_SET, self.state)
+            return
+        if p.indirect is not None:
+            self.emit(W.CALL, self.helpers["rewind_i32"])
+            self.emit(W.LOCAL_SET, self.ci)
+        self.emit(W.CALL, self.helpers["rewind_i32"])    # 1: the callee starts at its entry
+        self.open(W.IF, W.BLOCK_EMPTY)
+        h = len(p.stack)
+        for j, t in enumerate(p.ftype.params):
+            self.load(t)
+            self.emit(W.LOCAL_SET, self.slot(h + j, t))
+        self.emit(W.I32_CONST, 0)
+        self.emit(W.GLOBAL_SET, self.state)
+        self.close()
+
+    def push_stop_values(self, kind, it, id_, base):
+        """The stack at a stop above ``base``, as the rewind to point id_ needs it."""
+        types = self.stop_types(kind, it)
+        op = self.body[it][0]
+        top = len(types) - 1
+        for d in range(base, len(types)):
+            if kind == "open" and d == top and op == W.IF:
+                x = self.nodes[it]
+                idx = self.fp.point(id_).index
+                self.emit(W.I32_CONST, 0 if x.else_ is not None and idx > x.else_ else 1)
+            elif kind == "call" and d == top and op == W.CALL_INDIRECT:
+                self.emit(W.LOCAL_GET, self.ci)
+            else:
+                self.emit(W.LOCAL_GET, self.slot(d, types[d]))
+
+    def construct(self, it, parent):
+        """Emit child construct ``it`` (it holds safe points); returns the index after it."""
+        op, imm, _ = self.body[it]
+        x = self.nodes[it]
+        if x.spills and x.base > parent.base:
+            self.save(parent.base, x.base, self.types[it])
+        self.emit(op, imm)
+        self._push(True)
+        if op == W.LOOP:
+            self.body_of(x, it + 1, x.end, 0, pre=lambda: self.loop_check(x, it))
+        elif op == W.BLOCK:
+            self.body_of(x, it + 1, x.end, 0)
+        else:
+            self.body_of(x, it + 1, x.else_ if x.else_ is not None else x.end, 0)
+            if x.else_ is not None:
+                self.emit(W.ELSE)
+                self.body_of(x, x.else_ + 1, x.end, 1)
+        self.close()
+        return x.end + 1
+
+    def save(self, pbase, xbase, types):
+        """Copy the values between the parent's base and the construct's into their slots."""
+        for d in range(len(types) - 1, xbase - 1, -1):
+            self.emit(W.LOCAL_SET, self.ptemp(d - xbase, types[d]))
+        for d in range(xbase - 1, pbase - 1, -1):
+            self.emit(W.LOCAL_SET, self.slot(d, types[d]))
+        for d in range(pbase, xbase):
+            self.emit(W.LOCAL_GET, self.slot(d, types[d]))
+        for d in range(xbase, len(types)):
+            self.emit(W.LOCAL_GET, self.ptemp(d - xbase, types[d]))
+
+    # ---- the unwind checks ----
+
+    def countdown(self):
+        """Decrement $ctr; push (the new value < 1)."""
+        self.emit(W.GLOBAL_GET, self.ctr)
+        self.emit(W.I32_CONST, 1)
+        self.emit(W.I32_SUB)
+        self.emit(W.LOCAL_TEE, self.tmp)
+        self.emit(W.GLOBAL_SET, self.ctr)
+        self.emit(W.LOCAL_GET, self.tmp)
+        self.emit(W.I32_CONST, 1)
+        self.emit(W.I32_LT_S)
+
+    def check(self, sig, spill):
+        """The countdown, then (rarely) the slow path, then maybe ``spill()``; the values
+        ``sig`` stay on the stack around it."""
+        self.countdown()
+        bt = self.bt(sig, sig)
+        self.open(W.IF, bt)
+        self.emit(W.CALL, self.slow)
+        self.emit(W.LOCAL_TEE, self.tmp)
+        self.open(W.IF, bt)
+        spill()
+        self.close()
+        self.close()
+
+    def loop_check(self, x, it):
+        p = self.fp.point(self.point_at[it])
+        types = self.types[it]
+
+        def spill():
+            for d in range(len(types) - 1, x.base - 1, -1):
+                self.emit(W.LOCAL_SET, self.slot(d, types[d]))
+            self.spill(p)
+        self.check(types[x.base:], spill)
+
+    def call_check(self, p, base, types):
+        """After a call: the slow path's 1 (the callee unwound: the frame waits in the call,
+        point K, the dummy results dropped) or 2 (a new unwind starts here: the call returned,
+        point K + 1, its results are part of the stack)."""
+        results = p.ftype.results
+        h = len(p.stack)
+        ret = self.fp.point(p.id + 1)
+        sig = tuple(types[base:h]) + tuple(results)
+
+        def spill():
+            self.emit(W.LOCAL_GET, self.tmp)
+            self.emit(W.I32_CONST, 1)
+            self.emit(W.I32_EQ)
+            self.open(W.IF, self.bt(sig, sig))
+            for _ in results:
+                self.emit(W.DROP)
+            for d in range(h - 1, base - 1, -1):
+                self.emit(W.LOCAL_SET, self.slot(d, types[d]))
+            self.spill(p)
+            self.close()
+            st = ret.stack
+            for d in range(len(st) - 1, base - 1, -1):
+                self.emit(W.LOCAL_SET, self.slot(d, st[d]))
+            self.spill(ret)
+        self.check(sig, spill)
+
+    def spill(self, p):
+        """spill_begin(func, point), the stack from its slots; then on to $tail (the locals)."""
+        self.emit(W.I32_CONST, self.fp.func)
+        self.emit(W.I32_CONST, p.id)
+        self.emit(W.CALL, self.helpers["spill_begin"])
+        for d, t in enumerate(p.stack):
+            self.emit(W.LOCAL_GET, self.slot(d, t))
+            self.store(t)
+        self.emit(W.BR, self.depth(self.tail))
