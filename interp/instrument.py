@@ -43,9 +43,10 @@ this is the innermost frame); a call site is called again with its stack re-esta
 callee rewinds itself (``$state`` still 2), or, when the record says so, it is the innermost
 frame at its entry and gets its arguments from the record (``$state`` cleared).
 
-Record layout (``rewind_*`` reads it in this order; ``spill_*`` writes the first two parts):
-  spill:  stack (len(point.stack) values), locals (len(func.local_types) values)
-  rewind: locals, stack, then for a call site: [the table slot, call_indirect only],
+Record layout (``spill_*`` writes, ``rewind_*`` reads, in this order):
+  spill:  stack (len(point.stack) values), [a call_indirect's "call" point: its table slot],
+          locals (len(func.local_types) values)
+  rewind: locals, stack, then for a "call" point: [call_indirect: the table slot],
           flag (1: the callee is entered fresh, its arguments follow; 0: it rewinds itself),
           [arguments].
 tier2.py owns the conversion of these records to and from interpreter frames.
@@ -368,9 +369,11 @@ def _unbounded(callees, loops, members):
 
 # ------------------------------------------------------------------------------- driver
 
-def instrument(module, funcs, export_all=True):
+def instrument(module, funcs, export_all=True, drop_start=True):
     """Instrument the defined functions ``funcs`` (original function indices) of ``module``
-    (decoded; validated here if it is not yet). Returns an Instrumented."""
+    (decoded; validated here if it is not yet). ``export_all``: export everything under
+    PREFIX names; ``drop_start``: no start function (the native side's instance must not run
+    it again). Returns an Instrumented."""
     if module.heights is None:
         module.heights = validate_module(module)
     nimp = len(module.imported("func"))
@@ -414,10 +417,10 @@ def instrument(module, funcs, export_all=True):
         fp = plans[i].make_points(module, unwinds_call)
         if fp.points:
             points[i] = fp
-    return _assemble(module, plans, points, unwinding, skipped, export_all)
+    return _assemble(module, plans, points, unwinding, skipped, export_all, drop_start)
 
 
-def _assemble(module, plans, points, unwinding, skipped, export_all):
+def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start):
     nimp = len(module.imported("func"))
     H = len(HELPERS)
     out = Module()
@@ -482,9 +485,7 @@ def _assemble(module, plans, points, unwinding, skipped, export_all):
             for j in range(n):
                 exports.append(Export("%s%s%d" % (PREFIX, letter, j), kind,
                                       fmap(j) if kind == "func" else j))
-        out.start = None
-    else:
-        out.start = None if module.start is None else fmap(module.start)
+    out.start = None if module.start is None or drop_start else fmap(module.start)
     exports.append(Export(STATE_EXPORT, "global", state_g))
     exports.append(Export(CTR_EXPORT, "global", ctr_g))
     out.exports = exports

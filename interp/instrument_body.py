@@ -259,6 +259,8 @@ class BodyRewriter:
             self.close()
             if kind == "call":
                 op, imm, _ = self.body[it]
+                if op == W.CALL_INDIRECT and self.fp.point(self.point_at[it]).unwinds:
+                    self.emit(W.LOCAL_TEE, self.ci)     # the table slot, for the spill
                 self.emit(op, self.fmap(imm) if op == W.CALL else imm)
             else:
                 pos = self.construct(it, node)
@@ -439,11 +441,15 @@ class BodyRewriter:
         self.check(sig, spill)
 
     def spill(self, p):
-        """spill_begin(func, point), the stack from its slots; then on to $tail (the locals)."""
+        """spill_begin(func, point), the stack from its slots, a call_indirect's table slot;
+        then on to $tail (the locals)."""
         self.emit(W.I32_CONST, self.fp.func)
         self.emit(W.I32_CONST, p.id)
         self.emit(W.CALL, self.helpers["spill_begin"])
         for d, t in enumerate(p.stack):
             self.emit(W.LOCAL_GET, self.slot(d, t))
             self.store(t)
+        if p.kind == "call" and p.indirect is not None:
+            self.emit(W.LOCAL_GET, self.ci)
+            self.store(W.I32)
         self.emit(W.BR, self.depth(self.tail))

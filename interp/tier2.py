@@ -9,7 +9,9 @@ interp/instrument.py makes the module the native side runs and its safe-point ma
   ``Machine.capture()`` returns (bottom first), for ``Machine.resume`` or checkpoint's capture();
 * ``rewind_plan(frames, points, instance)``: interpreter frames -> a ``RewindPlan``: which
   function the host calls (with ``$state`` = STATE_REWIND when ``plan.records``), and the
-  records ``RewindFeeder`` serves to the ``rewind_*`` imports.
+  records ``RewindFeeder`` serves to the ``rewind_*`` imports;
+* ``continue_records(records, points)``: spilled records -> the RewindPlan that goes on
+  natively at once (a checkpoint that continues: no interpreter in between).
 
 Values in records are raw bits (i32/i64 unsigned, f32/f64 their IEEE bits); frames hold the
 interpreter's values (interp/values.py). The record layout is instrument.py's.
@@ -139,7 +141,7 @@ def frames_from_records(records, points, instance):
             raise NotRewindable("record of function %d at point %d: not in the safe-point map"
                                 % (r.func, r.point))
         p = fp.point(r.point)
-        n = len(p.stack)
+        n = _spilled_stack(p)
         if len(r.values) != n + len(fp.local_types):
             raise NotRewindable("record of function %d at point %d has %d values, not %d"
                                 % (r.func, r.point, len(r.values), n + len(fp.local_types)))
@@ -151,6 +153,35 @@ def frames_from_records(records, points, instance):
         if (kind == "call") != (i + 1 < len(frames)):
             raise NotRewindable("spilled frame %d of %d is a %r point" % (i, len(frames), kind))
     return frames
+
+
+def _spilled_stack(p):
+    """How many values a spill at point p writes before the locals."""
+    return len(p.stack) + (1 if p.kind == "call" and p.indirect is not None else 0)
+
+
+def continue_records(records, points):
+    """Spilled ``records`` (innermost first) -> the RewindPlan that continues them natively
+    right away, without interpreter frames (checkpoint-and-continue: the native instance is
+    unchanged since the unwind)."""
+    out = []
+    for i, r in enumerate(records):
+        fp = points[r.func]
+        p = fp.point(r.point)
+        n = _spilled_stack(p)
+        values = r.values[n:] + r.values[:len(p.stack)]
+        if p.kind == "call":
+            if i == 0:
+                raise NotRewindable("the innermost spilled frame waits in a call")
+            values += r.values[len(p.stack):n] + [0]    # [table slot], the callee rewinds
+        elif i:
+            raise NotRewindable("spilled frame %d of %d is a %r point" % (i, len(records),
+                                                                         p.kind))
+        out.append(Record(r.func, r.point, values))
+    out.reverse()
+    bottom = points[out[0].func]
+    return RewindPlan(out[0].func, [_ZERO.get(t, 0) for t in
+                                    bottom.local_types[:bottom.nparams]], out)
 
 
 class RewindPlan:

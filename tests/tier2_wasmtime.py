@@ -47,11 +47,11 @@ class NativeT2:
     the module's own imports. ``call`` / ``rewind`` return ("done", results) or
     ("unwound", records innermost first)."""
 
-    def __init__(self, ins, budget=1, define=None, engine=None):
+    def __init__(self, ins, budget=1, define=None, engine=None, store=None, module=None):
         self.ins = ins
         self.engine = engine or wasmtime.Engine()
-        self.store = wasmtime.Store(self.engine)
-        self.module = wasmtime.Module(self.engine, ins.data)
+        self.store = store or wasmtime.Store(self.engine)
+        self.module = module or wasmtime.Module(self.engine, ins.data)
         self.recorder = SpillRecorder()
         self.feeder = None
         self.poller = Poller(budget)
@@ -94,6 +94,7 @@ class NativeT2:
         return self._finish(f(self.store, *[_api(t, a) for t, a in zip(ft.params, args)]))
 
     def call_export(self, name, *api_args):
+        """Call an export with wasmtime-py values."""
         return self._finish(self.exports[name](self.store, *api_args))
 
     def rewind(self, plan):
