@@ -64,7 +64,7 @@ calls are left as they are (they hold no safe point).
 """
 from . import opcodes as W
 from .encode import encode_module, name_section
-from .instrument_body import BodyRewriter
+from .instrument_body import LOOP_TICK, BodyRewriter
 from .lower import lower_function
 from .module import Export, Func, FuncType, Global, GlobalType, Import, Module
 from .offload import PREFIX
@@ -95,12 +95,13 @@ class SafePoint:
     carries; ``stack``: its operand-stack types (for "call": below the arguments); ``callee``:
     the function index of a direct call; ``indirect``: (type index, table index) of a
     call_indirect; ``ftype``: the callee's FuncType; ``unwinds``: an unwind can pass here (loops:
-    always; calls: the callee can unwind); ``call_pc``: the offset of the call instruction."""
+    always; calls: the callee can unwind); ``polls``: the countdown runs after this call (a
+    call back into its own recursion); ``call_pc``: the offset of the call instruction."""
     __slots__ = ("id", "kind", "pc", "stack", "callee", "indirect", "ftype", "unwinds", "index",
-                 "call_pc")
+                 "call_pc", "polls")
 
     def __init__(self, id_, kind, pc, stack, index, callee=None, indirect=None, ftype=None,
-                 unwinds=True, call_pc=None):
+                 unwinds=True, call_pc=None, polls=False):
         self.id = id_
         self.kind = kind
         self.pc = pc
@@ -111,6 +112,7 @@ class SafePoint:
         self.ftype = ftype
         self.unwinds = unwinds
         self.call_pc = call_pc
+        self.polls = polls
 
     def __repr__(self):
         return "SafePoint(%d, %s, pc=%d, stack=%r)" % (self.id, self.kind, self.pc, self.stack)
@@ -268,7 +270,7 @@ class FuncPlan:
                 want.add(n.start)
         self.types = stack_types_at_many(module, self.k, want) if want else {}
 
-    def make_points(self, module, unwinds_call):
+    def make_points(self, module, unwinds_call, polls_call):
         """The SafePoints (pcs from the lowered code: lower.py owns the pc <-> offset maps)."""
         code = lower_function(module, self.k)
         body = self.body
@@ -290,10 +292,11 @@ class FuncPlan:
                     callee, indirect = None, imm
                 pc = code.offsets[code.pc_at[off] + 1]
                 unwinds = unwinds_call(callee, indirect)
+                polls = unwinds and polls_call(self.func_index, callee, indirect)
                 pts.append(SafePoint(id_, "call", pc, below, i, callee, indirect, ft,
-                                     unwinds, off))
+                                     unwinds, off, polls))
                 pts.append(SafePoint(id_ + 1, "return", pc, below + ft.results, i, callee,
-                                     indirect, ft, unwinds, off))
+                                     indirect, ft, unwinds, off, polls))
         self.points = pts
         for n in self.nodes.values():
             n.spills = False
@@ -367,13 +370,62 @@ def _unbounded(callees, loops, members):
     return set(members) - bounded
 
 
+def _cycles(callees, members):
+    """{function: its strongly connected component} for the members on a call-graph cycle
+    (recursion), by Tarjan's algorithm (iterative)."""
+    index = {}
+    low = {}
+    on = set()
+    stack = []
+    comp = {}
+    counter = 0
+    for root in sorted(members):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(j for j in callees[root] if j in members)))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on.add(root)
+        while work:
+            v, it = work[-1]
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(j for j in callees[w] if j in members))))
+                    break
+                if w in on:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    low[u] = min(low[u], low[v])
+                if low[v] == index[v]:
+                    scc = []
+                    while True:
+                        w = stack.pop()
+                        on.discard(w)
+                        scc.append(w)
+                        if w == v:
+                            break
+                    if len(scc) > 1 or v in callees[v]:
+                        for w in scc:
+                            comp[w] = v
+    return comp
+
+
 # ------------------------------------------------------------------------------- driver
 
-def instrument(module, funcs, export_all=True, drop_start=True):
+def instrument(module, funcs, export_all=True, drop_start=True, loop_tick=LOOP_TICK):
     """Instrument the defined functions ``funcs`` (original function indices) of ``module``
     (decoded; validated here if it is not yet). ``export_all``: export everything under
     PREFIX names; ``drop_start``: no start function (the native side's instance must not run
-    it again). Returns an Instrumented."""
+    it again); ``loop_tick``: loop headers of one activation per tick of the countdown (1: each
+    header ticks, as tests want). Returns an Instrumented."""
     if module.heights is None:
         module.heights = validate_module(module)
     nimp = len(module.imported("func"))
@@ -412,15 +464,27 @@ def instrument(module, funcs, export_all=True, drop_start=True):
             return callee in unwinding
         return module.types[indirect[0]] in by_type
 
+    comp = _cycles(callees, members)
+
+    def polls_call(caller, callee, indirect):
+        c = comp.get(caller)
+        if c is None:
+            return False
+        if callee is not None:
+            return comp.get(callee) == c
+        want = module.types[indirect[0]]
+        return any(comp.get(j) == c for j in members if ftypes[j] == want)
+
     points = {}
     for i in sorted(members):
-        fp = plans[i].make_points(module, unwinds_call)
+        fp = plans[i].make_points(module, unwinds_call, polls_call)
         if fp.points:
             points[i] = fp
-    return _assemble(module, plans, points, unwinding, skipped, export_all, drop_start)
+    return _assemble(module, plans, points, unwinding, skipped, export_all, drop_start,
+                     loop_tick)
 
 
-def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start):
+def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start, loop_tick):
     nimp = len(module.imported("func"))
     H = len(HELPERS)
     out = Module()
@@ -456,7 +520,7 @@ def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start)
     state_g, ctr_g = nglobals, nglobals + 1
     slow_index = nimp + H + len(module.funcs)
     env = {"helpers": helpers, "state": state_g, "ctr": ctr_g, "slow": slow_index,
-           "intern": intern, "fmap": fmap}
+           "intern": intern, "fmap": fmap, "loop_tick": loop_tick}
     funcs = []
     for k, f in enumerate(module.funcs):
         i = nimp + k

@@ -1,19 +1,34 @@
 """The per-function rewrite of interp/instrument.py (read its docstring first): one original body
 (with its FuncPlan: constructs, safe points, stack types) -> the instrumented body.
 
-Shape of a construct body that holds safe points, items X1..Xn (call sites, child constructs
-holding safe points), segments s0..sn between them:
+The function becomes
 
-    block $jn (params -> stack at Xn) ... block $j1 (params -> stack at X1)
-      <dispatch: only when rewinding, br $jt carrying the stack at Xt for the item holding K>
+    loop $restart (result <results>)
+      block $poll
+        <body>                 (a safe point that stops: its stack into slots, $sp = K, br $poll)
+        return
+      end
+      <poll point: $sp_slow; 0: $rw = $sp, br $restart (continue at K); else spill K, return 0s>
+    end
+
+so a safe point's code is a few register operations and branches, with no call in it: a call
+inside a loop, even on a path never taken, makes the register allocator keep loop values in
+memory (floats above all: no callee-saved float registers). Continuing after a poll is a rewind
+inside the function: the values are in locals and slots already.
+
+Shape of a construct body that holds safe points, items X1..Xn (call sites, child constructs
+holding safe points), segments s0..sn between them; every item is a *stop* the dispatch can
+branch to (a call site two: before the call and right after it):
+
+    block $jn (params -> stack at stop n) ... block $j1 (params -> stack at stop 1)
+      <dispatch: only when $rw != 0, br $jt carrying the stack at the stop for point $rw>
       [loop bodies: the header check]
       s0
     end  X1  s1  end  X2 ... end  Xn  sn
 
-The function body is one such body (its dispatch is the rewind entry, tested on ``$state``),
-wrapped in ``block $tail ... return end`` when it has spill points: a spill branches to
-``$tail``, which spills the locals and returns zeros. Original branches are renumbered past the
-inserted labels (``_Label`` positions).
+The function body is one such body; before its dispatch, the rewind entry (when ``$state``
+!= 0) reads the frame. Original branches are renumbered past the inserted labels (``_Label``
+positions).
 """
 from . import opcodes as W
 from .module import FuncType
@@ -23,6 +38,7 @@ _ZERO = {W.I32: (W.I32_CONST, 0), W.I64: (W.I64_CONST, 0), W.F32: (W.F32_CONST, 
          W.F64: (W.F64_CONST, 0.0), W.FUNCREF: (W.REF_NULL, W.FUNCREF),
          W.EXTERNREF: (W.REF_NULL, W.EXTERNREF)}
 _CALLS = (W.CALL, W.CALL_INDIRECT)
+LOOP_TICK = 1024     # default: loop headers per activation between two global countdown ticks
 
 
 class Unsupported(Exception):
@@ -47,6 +63,7 @@ class BodyRewriter:
         self.state = env["state"]
         self.ctr = env["ctr"]
         self.slow = env["slow"]
+        self.loop_tick = env["loop_tick"]
         self.intern = env["intern"]
         self.fmap = env["fmap"]
         self.module = module
@@ -58,8 +75,8 @@ class BodyRewriter:
         self.extra = []
         self.slots = {}         # (height, type) -> local
         self.ptemps = {}        # (position, type) -> local (save code only)
-        self._rw = self._tmp = self._ci = None
-        self.tail = None
+        self._rw = self._tmp = self._ci = self._lc = self._sp = None
+        self.poll = None         # the label of block $poll
 
     # ---- output, labels, locals ----
 
@@ -118,6 +135,18 @@ class BodyRewriter:
         return self._tmp
 
     @property
+    def sp(self):
+        if self._sp is None:
+            self._sp = self.local(W.I32)
+        return self._sp
+
+    @property
+    def lc(self):
+        if self._lc is None:
+            self._lc = self.local(W.I32)
+        return self._lc
+
+    @property
     def ci(self):
         if self._ci is None:
             self._ci = self.local(W.I32)
@@ -161,19 +190,62 @@ class BodyRewriter:
     def run(self):
         plan = self.plan
         self._push(True)                    # the function's own label
-        if plan.root.spills:
-            self.tail = self.open(W.BLOCK, W.BLOCK_EMPTY)
+        results = plan.ftype.results
+        stops = [p for p in self.fp.points if _spills(p)]
+        if stops:
+            restart = self.open(W.LOOP, self.bt((), results))
+            self.poll = self.open(W.BLOCK, W.BLOCK_EMPTY)
         self.body_of(plan.root, 0, len(self.body) - 1, 0)
-        if self.tail is not None:
+        if stops:
             self.emit(W.RETURN)
             self.close()
-            for j, t in enumerate(plan.local_types):
-                self.emit(W.LOCAL_GET, j)
-                self.store(t)
-            for t in plan.ftype.results:
-                self.emit(*_ZERO[t])
+            self.poll_point(restart, stops)
+            self.close()
         self.emit(W.END)
         return self.out, self.extra
+
+    def poll_point(self, restart, stops):
+        """After ``br $poll``: ask $sp_slow; continue at $sp (a rewind inside the function), or
+        spill: spill_begin(func, $sp), the point's stack from its slots, then the locals."""
+        self.emit(W.CALL, self.slow)
+        self.emit(W.I32_EQZ)
+        self.open(W.IF, W.BLOCK_EMPTY)
+        self.emit(W.LOCAL_GET, self.sp)
+        self.emit(W.LOCAL_SET, self.rw)
+        self.emit(W.BR, self.depth(restart))
+        self.close()
+        done = self.open(W.BLOCK, W.BLOCK_EMPTY)
+        self.open(W.BLOCK, W.BLOCK_EMPTY)          # default: not a point that spills
+        n = len(self.fp.points)
+        for _ in range(n):
+            self.open(W.BLOCK, W.BLOCK_EMPTY)
+        self.emit(W.LOCAL_GET, self.sp)
+        self.emit(W.I32_CONST, 1)
+        self.emit(W.I32_SUB)
+        table = [j if _spills(self.fp.points[j]) else n for j in range(n)]
+        self.emit(W.BR_TABLE, (tuple(table), n))
+        for p in self.fp.points:
+            self.close()
+            if not _spills(p):
+                continue
+            self.emit(W.I32_CONST, self.fp.func)
+            self.emit(W.I32_CONST, p.id)
+            self.emit(W.CALL, self.helpers["spill_begin"])
+            for d, t in enumerate(p.stack):
+                self.emit(W.LOCAL_GET, self.slot(d, t))
+                self.store(t)
+            if p.kind == "call" and p.indirect is not None:
+                self.emit(W.LOCAL_GET, self.ci)
+                self.store(W.I32)
+            self.emit(W.BR, self.depth(done))
+        self.close()
+        self.emit(W.UNREACHABLE)
+        self.close()
+        for j, t in enumerate(self.plan.local_types):
+            self.emit(W.LOCAL_GET, j)
+            self.store(t)
+        for t in self.plan.ftype.results:
+            self.emit(*_ZERO[t])
 
     def copy(self, a, b):
         """Original instructions [a, b) (no safe point among them), branches renumbered."""
@@ -208,7 +280,8 @@ class BodyRewriter:
 
     def stops(self, items):
         """The places of a body the dispatch can branch to, in order: (kind, index, id range):
-        "open" before a child construct, "call" before a call, "return" right after it."""
+        "open" before a child construct, "call" before a call, "return" after it (and after
+        its unwind check)."""
         out = []
         for it in items:
             if self.body[it][0] in _CALLS:
@@ -248,11 +321,11 @@ class BodyRewriter:
             pre()
         pos = a
         for s, (kind, it, _, _) in enumerate(stops):
-            if kind == "return":
-                self.close()
+            if kind == "return":        # after the call's check: a rewind there skips it
                 p = self.fp.point(self.point_at[it])
                 if p.unwinds:
                     self.call_check(p, base, self.types[it])
+                self.close()
                 pos = it + 1
                 continue
             self.copy(pos, it)
@@ -267,22 +340,14 @@ class BodyRewriter:
         self.copy(pos, b)
 
     def dispatch(self, node, stops, params, js):
-        """When rewinding: branch to the stop for point $rw (the stop before the item that
-        holds it, or the point's own stop), carrying the stack there."""
+        """When $rw != 0: branch to the stop for point $rw (the stop before the item that
+        holds it, or the point's own stop), carrying the stack there. At the function's start,
+        first the rewind entry when $state != 0: the frame from rewind_*, $rw = its point."""
         lo, hi = stops[0][2], stops[-1][3]
-        root = node.start < 0
-        if root:
-            self.emit(W.GLOBAL_GET, self.state)
-            self.open(W.IF, W.BLOCK_EMPTY)
-            self.emit(W.I32_CONST, self.fp.func)
-            self.emit(W.CALL, self.helpers["rewind_begin"])
-            self.emit(W.LOCAL_SET, self.rw)
-            for j, t in enumerate(self.plan.local_types):
-                self.load(t)
-                self.emit(W.LOCAL_SET, j)
-        else:
-            self.emit(W.LOCAL_GET, self.rw)
-            self.open(W.IF, self.bt(params, params))
+        if node.start < 0:
+            self.rewind_entry()
+        self.emit(W.LOCAL_GET, self.rw)
+        self.open(W.IF, self.bt(params, params))
         ids = range(lo, hi + 1)
         self.open(W.BLOCK, W.BLOCK_EMPTY)          # default: not a point of this body
         for _ in ids:
@@ -297,8 +362,6 @@ class BodyRewriter:
             while stops[s][3] < id_:
                 s += 1
             kind, it, first, _ = stops[s]
-            if root:
-                self.rewind_loads(id_)
             own = kind != "open" or (self.body[it][0] == W.LOOP and first == id_)
             if own:                                 # the stop is the point itself: arrived
                 self.emit(W.I32_CONST, 0)
@@ -307,6 +370,34 @@ class BodyRewriter:
             self.emit(W.BR, self.depth(js[s]))
         self.close()
         self.emit(W.UNREACHABLE)
+        self.close()
+
+    def rewind_entry(self):
+        """$state != 0 at entry: rewind_begin -> $rw, the locals, the point's stack."""
+        self.emit(W.GLOBAL_GET, self.state)
+        self.open(W.IF, W.BLOCK_EMPTY)
+        self.emit(W.I32_CONST, self.fp.func)
+        self.emit(W.CALL, self.helpers["rewind_begin"])
+        self.emit(W.LOCAL_SET, self.rw)
+        for j, t in enumerate(self.plan.local_types):
+            self.load(t)
+            self.emit(W.LOCAL_SET, j)
+        done = self.open(W.BLOCK, W.BLOCK_EMPTY)
+        self.open(W.BLOCK, W.BLOCK_EMPTY)          # default
+        n = len(self.fp.points)
+        for _ in range(n):
+            self.open(W.BLOCK, W.BLOCK_EMPTY)
+        self.emit(W.LOCAL_GET, self.rw)
+        self.emit(W.I32_CONST, 1)
+        self.emit(W.I32_SUB)
+        self.emit(W.BR_TABLE, (tuple(range(n)), n))
+        for p in self.fp.points:
+            self.close()
+            self.rewind_loads(p.id)
+            self.emit(W.BR, self.depth(done))
+        self.close()
+        self.emit(W.UNREACHABLE)
+        self.close()
         self.close()
 
     def rewind_loads(self, id_):
@@ -381,7 +472,7 @@ class BodyRewriter:
     # ---- the unwind checks ----
 
     def countdown(self):
-        """Decrement $ctr; push (the new value < 1)."""
+        """Decrement the global $ctr; push (the new value < 1)."""
         self.emit(W.GLOBAL_GET, self.ctr)
         self.emit(W.I32_CONST, 1)
         self.emit(W.I32_SUB)
@@ -391,65 +482,71 @@ class BodyRewriter:
         self.emit(W.I32_CONST, 1)
         self.emit(W.I32_LT_S)
 
-    def check(self, sig, spill):
-        """The countdown, then (rarely) the slow path, then maybe ``spill()``; the values
-        ``sig`` stay on the stack around it."""
-        self.countdown()
-        bt = self.bt(sig, sig)
-        self.open(W.IF, bt)
-        self.emit(W.CALL, self.slow)
-        self.emit(W.LOCAL_TEE, self.tmp)
-        self.open(W.IF, bt)
-        spill()
-        self.close()
-        self.close()
-
     def loop_check(self, x, it):
+        """At a loop header: the activation's own countdown ``$lc`` (a register: 0 at entry,
+        so the first header of each activation ticks); every ``loop_tick`` headers one tick of
+        the global countdown, at zero a stop for the poll point."""
         p = self.fp.point(self.point_at[it])
         types = self.types[it]
-
-        def spill():
-            for d in range(len(types) - 1, x.base - 1, -1):
-                self.emit(W.LOCAL_SET, self.slot(d, types[d]))
-            self.spill(p)
-        self.check(types[x.base:], spill)
+        sig = types[x.base:]
+        bt = self.bt(sig, sig)
+        self.emit(W.LOCAL_GET, self.lc)
+        self.emit(W.I32_CONST, 1)
+        self.emit(W.I32_SUB)
+        self.emit(W.LOCAL_TEE, self.lc)
+        self.emit(W.I32_CONST, 0)
+        self.emit(W.I32_LT_S)
+        self.open(W.IF, bt)
+        self.emit(W.I32_CONST, self.loop_tick)
+        self.emit(W.LOCAL_SET, self.lc)
+        self.countdown()
+        self.open(W.IF, bt)
+        self.to_poll(p, types, x.base, len(types))
+        self.close()
+        self.close()
 
     def call_check(self, p, base, types):
-        """After a call: the slow path's 1 (the callee unwound: the frame waits in the call,
-        point K, the dummy results dropped) or 2 (a new unwind starts here: the call returned,
-        point K + 1, its results are part of the stack)."""
+        """After a call whose callee can unwind. A call back into its own recursion counts
+        down the global $ctr; at zero it stops for the poll point, as point K (``$state``
+        says the callee unwound: the frame waits in the call, the dummy results dropped) or
+        K + 1 (the call returned: its results are part of the stack). While unwinding $ctr
+        stays at 1, so this check sees it. Other calls test $state only (unwinding)."""
         results = p.ftype.results
         h = len(p.stack)
-        ret = self.fp.point(p.id + 1)
         sig = tuple(types[base:h]) + tuple(results)
+        bt = self.bt(sig, sig)
 
-        def spill():
-            self.emit(W.LOCAL_GET, self.tmp)
-            self.emit(W.I32_CONST, 1)
-            self.emit(W.I32_EQ)
-            self.open(W.IF, self.bt(sig, sig))
+        def in_call():
             for _ in results:
                 self.emit(W.DROP)
-            for d in range(h - 1, base - 1, -1):
-                self.emit(W.LOCAL_SET, self.slot(d, types[d]))
-            self.spill(p)
-            self.close()
-            st = ret.stack
-            for d in range(len(st) - 1, base - 1, -1):
-                self.emit(W.LOCAL_SET, self.slot(d, st[d]))
-            self.spill(ret)
-        self.check(sig, spill)
+            self.to_poll(p, types, base, h)
 
-    def spill(self, p):
-        """spill_begin(func, point), the stack from its slots, a call_indirect's table slot;
-        then on to $tail (the locals)."""
-        self.emit(W.I32_CONST, self.fp.func)
+        if not p.polls:
+            self.emit(W.GLOBAL_GET, self.state)
+            self.open(W.IF, bt)
+            in_call()
+            self.close()
+            return
+        ret = self.fp.point(p.id + 1)
+        self.countdown()
+        self.open(W.IF, bt)
+        self.emit(W.GLOBAL_GET, self.state)
+        self.open(W.IF, bt)
+        in_call()
+        self.close()
+        self.to_poll(ret, ret.stack, base, len(ret.stack))
+        self.close()
+
+    def to_poll(self, p, types, base, h):
+        """Stop at point p: the values types[base:h] (the top of the stack) into their slots,
+        $sp = p, on to the poll point (the values below base are in slots already)."""
+        for d in range(h - 1, base - 1, -1):
+            self.emit(W.LOCAL_SET, self.slot(d, types[d]))
         self.emit(W.I32_CONST, p.id)
-        self.emit(W.CALL, self.helpers["spill_begin"])
-        for d, t in enumerate(p.stack):
-            self.emit(W.LOCAL_GET, self.slot(d, t))
-            self.store(t)
-        if p.kind == "call" and p.indirect is not None:
-            self.emit(W.LOCAL_GET, self.ci)
-            self.store(W.I32)
-        self.emit(W.BR, self.depth(self.tail))
+        self.emit(W.LOCAL_SET, self.sp)
+        self.emit(W.BR, self.depth(self.poll))
+
+
+def _spills(p):
+    """Can point p be where a frame spills (or stops for a poll)?"""
+    return p.unwinds and (p.kind != "return" or p.polls)
