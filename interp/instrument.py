@@ -85,6 +85,8 @@ STATE_NORMAL, STATE_UNWIND, STATE_REWIND = 0, 1, 2
 STATE_EXPORT = "__selfhost_t2_state"
 CTR_EXPORT = "__selfhost_t2_ctr"
 _REFS = (W.FUNCREF, W.EXTERNREF)
+_ZERO_CONST = {W.I32: (W.I32_CONST, 0, None), W.I64: (W.I64_CONST, 0, None),
+               W.F32: (W.F32_CONST, 0.0, None), W.F64: (W.F64_CONST, 0.0, None)}
 
 
 class SafePoint:
@@ -517,10 +519,22 @@ def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start,
         imports = _helper_imports(intern, helpers, 0) + imports
     out.imports = imports
     nglobals = len(module.global_types())
-    state_g, ctr_g = nglobals, nglobals + 1
+    state_g, ctr_g, rw_g = nglobals, nglobals + 1, nglobals + 2
+    gslots = {}
+
+    def gslot(d, t):
+        n = gslots.get((d, t))
+        if n is None:
+            n = gslots[(d, t)] = nglobals + 3 + len(gslots)
+        return n
+
     slow_index = nimp + H + len(module.funcs)
-    env = {"helpers": helpers, "state": state_g, "ctr": ctr_g, "slow": slow_index,
-           "intern": intern, "fmap": fmap, "loop_tick": loop_tick}
+    # the bodies call the helpers through small defined wrappers: a direct call needs no
+    # import pointer, which the compiler would load at function entry on the hot path
+    wrapped = [name for name, _p, _r in HELPERS if name != "poll"]
+    wrappers = {name: slow_index + 1 + j for j, name in enumerate(wrapped)}
+    env = {"helpers": wrappers, "state": state_g, "ctr": ctr_g, "rw": rw_g, "gslot": gslot,
+           "slow": slow_index, "intern": intern, "fmap": fmap, "loop_tick": loop_tick}
     funcs = []
     for k, f in enumerate(module.funcs):
         i = nimp + k
@@ -531,6 +545,11 @@ def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start,
         else:
             funcs.append(Func(f.type_idx, list(f.locals), _renumber(f.body, fmap), None))
     funcs.append(_slow_path(intern(FuncType((), (W.I32,))), helpers, state_g, ctr_g))
+    for name in wrapped:
+        params, results = next((p, r) for n, p, r in HELPERS if n == name)
+        body = [(W.LOCAL_GET, j, None) for j in range(len(params))]
+        body += [(W.CALL, helpers[name], None), (W.END, None, None)]
+        funcs.append(Func(intern(FuncType(params, results)), [], body, None))
     out.funcs = funcs
     out.tables = list(module.tables)
     out.mems = list(module.mems)
@@ -539,6 +558,10 @@ def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start,
                                                       (W.END, None, None)]))
     out.globals.append(Global(GlobalType(W.I32, True), [(W.I32_CONST, 1, None),
                                                       (W.END, None, None)]))
+    out.globals.append(Global(GlobalType(W.I32, True), [(W.I32_CONST, 0, None),
+                                                      (W.END, None, None)]))
+    for (_d, t), _n in sorted(gslots.items(), key=lambda kv: kv[1]):
+        out.globals.append(Global(GlobalType(t, True), [_ZERO_CONST[t], (W.END, None, None)]))
     exports = [Export(e.name, e.kind, fmap(e.index) if e.kind == "func" else e.index)
                for e in module.exports]
     if export_all:
@@ -560,6 +583,8 @@ def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start,
     for j, (name, _p, _r) in enumerate(HELPERS):
         names[nimp + j] = "%s.%s" % (IMPORT_MODULE, name)
     names[slow_index] = "selfhost_tier2_sp_slow"
+    for name, j in wrappers.items():
+        names[j] = "selfhost_tier2_" + name
     out.customs = [("name", name_section(names))]
     out.func_names = names
     return Instrumented(out, points, unwinding & set(points), skipped, nimp, state_g, ctr_g)

@@ -63,6 +63,8 @@ class BodyRewriter:
         self.state = env["state"]
         self.ctr = env["ctr"]
         self.slow = env["slow"]
+        self.rw = env["rw"]
+        self.gslot = env["gslot"]
         self.loop_tick = env["loop_tick"]
         self.intern = env["intern"]
         self.fmap = env["fmap"]
@@ -75,7 +77,7 @@ class BodyRewriter:
         self.extra = []
         self.slots = {}         # (height, type) -> local
         self.ptemps = {}        # (position, type) -> local (save code only)
-        self._rw = self._tmp = self._ci = self._lc = self._sp = None
+        self._tmp = self._ci = self._lc = self._sp = None
         self.poll = None         # the label of block $poll
 
     # ---- output, labels, locals ----
@@ -123,12 +125,6 @@ class BodyRewriter:
         return self.nlocals + len(self.extra) - 1
 
     @property
-    def rw(self):
-        if self._rw is None:
-            self._rw = self.local(W.I32)
-        return self._rw
-
-    @property
     def tmp(self):
         if self._tmp is None:
             self._tmp = self.local(W.I32)
@@ -151,6 +147,24 @@ class BodyRewriter:
         if self._ci is None:
             self._ci = self.local(W.I32)
         return self._ci
+
+    def inner_base(self, p):
+        """The base of the construct that holds point p: the values below it are in save
+        slots (locals, copied at construct entry), the ones above in transfer slots."""
+        return self.plan.owner[p.index].base
+
+    def get_value(self, d, t, ib):
+        """Push stack height d's value (type t) for a point whose inner base is ib."""
+        if d < ib:
+            self.emit(W.LOCAL_GET, self.slot(d, t))
+        else:
+            self.emit(W.GLOBAL_GET, self.gslot(d, t))
+
+    def set_value(self, d, t, ib):
+        if d < ib:
+            self.emit(W.LOCAL_SET, self.slot(d, t))
+        else:
+            self.emit(W.GLOBAL_SET, self.gslot(d, t))
 
     def slot(self, d, t):
         n = self.slots.get((d, t))
@@ -211,7 +225,7 @@ class BodyRewriter:
         self.emit(W.I32_EQZ)
         self.open(W.IF, W.BLOCK_EMPTY)
         self.emit(W.LOCAL_GET, self.sp)
-        self.emit(W.LOCAL_SET, self.rw)
+        self.emit(W.GLOBAL_SET, self.rw)
         self.emit(W.BR, self.depth(restart))
         self.close()
         done = self.open(W.BLOCK, W.BLOCK_EMPTY)
@@ -231,8 +245,9 @@ class BodyRewriter:
             self.emit(W.I32_CONST, self.fp.func)
             self.emit(W.I32_CONST, p.id)
             self.emit(W.CALL, self.helpers["spill_begin"])
+            ib = self.inner_base(p)
             for d, t in enumerate(p.stack):
-                self.emit(W.LOCAL_GET, self.slot(d, t))
+                self.get_value(d, t, ib)
                 self.store(t)
             if p.kind == "call" and p.indirect is not None:
                 self.emit(W.LOCAL_GET, self.ci)
@@ -346,13 +361,13 @@ class BodyRewriter:
         lo, hi = stops[0][2], stops[-1][3]
         if node.start < 0:
             self.rewind_entry()
-        self.emit(W.LOCAL_GET, self.rw)
+        self.emit(W.GLOBAL_GET, self.rw)
         self.open(W.IF, self.bt(params, params))
         ids = range(lo, hi + 1)
         self.open(W.BLOCK, W.BLOCK_EMPTY)          # default: not a point of this body
         for _ in ids:
             self.open(W.BLOCK, W.BLOCK_EMPTY)
-        self.emit(W.LOCAL_GET, self.rw)
+        self.emit(W.GLOBAL_GET, self.rw)
         self.emit(W.I32_CONST, lo)
         self.emit(W.I32_SUB)
         self.emit(W.BR_TABLE, (tuple(range(len(ids))), len(ids)))
@@ -365,7 +380,7 @@ class BodyRewriter:
             own = kind != "open" or (self.body[it][0] == W.LOOP and first == id_)
             if own:                                 # the stop is the point itself: arrived
                 self.emit(W.I32_CONST, 0)
-                self.emit(W.LOCAL_SET, self.rw)
+                self.emit(W.GLOBAL_SET, self.rw)
             self.push_stop_values(kind, it, id_, node.base)
             self.emit(W.BR, self.depth(js[s]))
         self.close()
@@ -378,7 +393,7 @@ class BodyRewriter:
         self.open(W.IF, W.BLOCK_EMPTY)
         self.emit(W.I32_CONST, self.fp.func)
         self.emit(W.CALL, self.helpers["rewind_begin"])
-        self.emit(W.LOCAL_SET, self.rw)
+        self.emit(W.GLOBAL_SET, self.rw)
         for j, t in enumerate(self.plan.local_types):
             self.load(t)
             self.emit(W.LOCAL_SET, j)
@@ -387,7 +402,7 @@ class BodyRewriter:
         n = len(self.fp.points)
         for _ in range(n):
             self.open(W.BLOCK, W.BLOCK_EMPTY)
-        self.emit(W.LOCAL_GET, self.rw)
+        self.emit(W.GLOBAL_GET, self.rw)
         self.emit(W.I32_CONST, 1)
         self.emit(W.I32_SUB)
         self.emit(W.BR_TABLE, (tuple(range(n)), n))
@@ -403,9 +418,10 @@ class BodyRewriter:
     def rewind_loads(self, id_):
         """At rewind entry, point id_: its stack into slots; the state for what follows."""
         p = self.fp.point(id_)
+        ib = self.inner_base(p)
         for d, t in enumerate(p.stack):
             self.load(t)
-            self.emit(W.LOCAL_SET, self.slot(d, t))
+            self.set_value(d, t, ib)
         if p.kind != "call":               # the innermost frame: the rewind ends here
             self.emit(W.I32_CONST, 0)
             self.emit(W.GLOBAL_SET, self.state)
@@ -418,7 +434,7 @@ class BodyRewriter:
         h = len(p.stack)
         for j, t in enumerate(p.ftype.params):
             self.load(t)
-            self.emit(W.LOCAL_SET, self.slot(h + j, t))
+            self.set_value(h + j, t, ib)
         self.emit(W.I32_CONST, 0)
         self.emit(W.GLOBAL_SET, self.state)
         self.close()
@@ -428,6 +444,7 @@ class BodyRewriter:
         types = self.stop_types(kind, it)
         op = self.body[it][0]
         top = len(types) - 1
+        ib = self.inner_base(self.fp.point(id_))
         for d in range(base, len(types)):
             if kind == "open" and d == top and op == W.IF:
                 x = self.nodes[it]
@@ -436,7 +453,7 @@ class BodyRewriter:
             elif kind == "call" and d == top and op == W.CALL_INDIRECT:
                 self.emit(W.LOCAL_GET, self.ci)
             else:
-                self.emit(W.LOCAL_GET, self.slot(d, types[d]))
+                self.get_value(d, types[d], ib)
 
     def construct(self, it, parent):
         """Emit child construct ``it`` (it holds safe points); returns the index after it."""
@@ -541,7 +558,7 @@ class BodyRewriter:
         """Stop at point p: the values types[base:h] (the top of the stack) into their slots,
         $sp = p, on to the poll point (the values below base are in slots already)."""
         for d in range(h - 1, base - 1, -1):
-            self.emit(W.LOCAL_SET, self.slot(d, types[d]))
+            self.set_value(d, types[d], base)
         self.emit(W.I32_CONST, p.id)
         self.emit(W.LOCAL_SET, self.sp)
         self.emit(W.BR, self.depth(self.poll))

@@ -67,13 +67,18 @@ class App:
         self.data = Path(path).read_bytes()
         self.module = interp.decode(self.data)
         nimp = len(self.module.imported("func"))
-        self.ins = instrument(self.module, range(nimp, nimp + len(self.module.funcs)))
+        funcs = range(nimp, nimp + len(self.module.funcs))
+        # every loop header ticks the countdown: unwinds can land on any safe-point hit
+        self.ins = instrument(self.module, funcs, loop_tick=1)
+        self.ins_default = instrument(self.module, funcs)
         self.engine = wasmtime.Engine()
         self.native_module = wasmtime.Module(self.engine, self.ins.data)
         self.exports = {e.name: e.index for e in self.module.exports if e.kind == "func"}
         self._expected = {}
 
-    def native(self, budget=1):
+    def native(self, budget=1, default=False):
+        if default:
+            return NativeT2(self.ins_default, budget=budget, engine=self.engine)
         return NativeT2(self.ins, budget=budget, engine=self.engine, module=self.native_module)
 
     def interp_instance(self, machine=None):
@@ -135,8 +140,8 @@ def test_same_results_without_unwind(request, case):
     want = orig.exports(store)[name](store, n) & M64
     mem = orig.exports(store)["memory"]
     want_mem = bytes(mem.read(store, 0, mem.data_len(store)))
-    for budget in (1, 7, 100000):
-        nat = app.native(budget)
+    for budget, default in ((1, False), (7, False), (100000, False), (1, True), (50, True)):
+        nat = app.native(budget, default)
         kind, res = nat.call(app.exports[name], [n])
         assert kind == "done" and res[0] & M64 == want
         assert nat.memory() == want_mem

@@ -171,7 +171,7 @@ class ScriptPair:
         except ModuleError:
             return
         nimp = len(m.imported("func"))
-        ins = instrument(m, range(nimp, nimp + len(m.funcs)), drop_start=False)
+        ins = instrument(m, range(nimp, nimp + len(m.funcs)), drop_start=False, loop_tick=1)
         try:
             linker = wasmtime.Linker(self.engine)
             self.orig.define(linker, self.orig.store)
