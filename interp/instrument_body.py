@@ -228,23 +228,16 @@ class BodyRewriter:
         self.emit(W.GLOBAL_SET, self.rw)
         self.emit(W.BR, self.depth(restart))
         self.close()
-        done = self.open(W.BLOCK, W.BLOCK_EMPTY)
-        self.open(W.BLOCK, W.BLOCK_EMPTY)          # default: not a point that spills
-        n = len(self.fp.points)
-        for _ in range(n):
-            self.open(W.BLOCK, W.BLOCK_EMPTY)
+        self.emit(W.I32_CONST, self.fp.func)
         self.emit(W.LOCAL_GET, self.sp)
-        self.emit(W.I32_CONST, 1)
-        self.emit(W.I32_SUB)
-        table = [j if _spills(self.fp.points[j]) else n for j in range(n)]
-        self.emit(W.BR_TABLE, (tuple(table), n))
-        for p in self.fp.points:
-            self.close()
+        self.emit(W.CALL, self.helpers["spill_begin"])
+        done = self.open(W.BLOCK, W.BLOCK_EMPTY)
+        points = self.fp.points
+
+        def case(j):
+            p = points[j]
             if not _spills(p):
-                continue
-            self.emit(W.I32_CONST, self.fp.func)
-            self.emit(W.I32_CONST, p.id)
-            self.emit(W.CALL, self.helpers["spill_begin"])
+                return False
             ib = self.inner_base(p)
             for d, t in enumerate(p.stack):
                 self.get_value(d, t, ib)
@@ -252,15 +245,67 @@ class BodyRewriter:
             if p.kind == "call" and p.indirect is not None:
                 self.emit(W.LOCAL_GET, self.ci)
                 self.store(W.I32)
-            self.emit(W.BR, self.depth(done))
-        self.close()
-        self.emit(W.UNREACHABLE)
+        self.switch(lambda: self.emit(W.LOCAL_GET, self.sp), 1, len(points), case,
+                    lambda j: done)
         self.close()
         for j, t in enumerate(self.plan.local_types):
             self.emit(W.LOCAL_GET, j)
             self.store(t)
         for t in self.plan.ftype.results:
             self.emit(*_ZERO[t])
+
+    def switch(self, selector, first, n, case, target):
+        """A br_table over cases 0..n-1 on (selector - first): ``case(j)`` emits case j's code
+        (False: no such case, it traps), then a branch to ``target(j)``. Cases with the same
+        code and target share one block, so a table over many points stays small."""
+        codes = []
+        keys = {}
+        table = []
+        for j in range(n):
+            mark = len(self.out)
+            ok = case(j)
+            code = self.out[mark:]
+            del self.out[mark:]
+            if ok is False:
+                table.append(None)
+                continue
+            lab = target(j)
+            key = (tuple(code), lab.pos)
+            k = keys.get(key)
+            if k is None:
+                k = keys[key] = len(codes)
+                codes.append((code, lab))
+            table.append(k)
+        m = len(codes)
+        self.open(W.BLOCK, W.BLOCK_EMPTY)          # the default: no such case
+        for _ in range(m):
+            self.open(W.BLOCK, W.BLOCK_EMPTY)
+        runs = []                                  # (last j, case) of equal neighbours
+        for j, k in enumerate(table):
+            k = m if k is None else k
+            if runs and runs[-1][1] == k:
+                runs[-1] = (j, k)
+            else:
+                runs.append((j, k))
+        if 8 * (len(runs) - 1) < n:                # long runs: a chain of compares is smaller
+            for last, k in runs[:-1]:
+                selector()
+                self.emit(W.I32_CONST, first + last)
+                self.emit(W.I32_LE_U)
+                self.emit(W.BR_IF, k)
+            self.emit(W.BR, runs[-1][1])
+        else:
+            selector()
+            if first:
+                self.emit(W.I32_CONST, first)
+                self.emit(W.I32_SUB)
+            self.emit(W.BR_TABLE, (tuple(m if k is None else k for k in table), m))
+        for code, lab in codes:
+            self.close()
+            self.out.extend(code)
+            self.emit(W.BR, self.depth(lab))
+        self.close()
+        self.emit(W.UNREACHABLE)
 
     def copy(self, a, b):
         """Original instructions [a, b) (no safe point among them), branches renumbered."""
@@ -331,7 +376,10 @@ class BodyRewriter:
         for s in range(len(stops) - 1, -1, -1):
             kind, it, _, _ = stops[s]
             js[s] = self.open(W.BLOCK, self.bt(params, self.stop_types(kind, it)[base:]))
-        self.dispatch(node, stops, params, js)
+        # the first item right at the start of a block or if body: the rewinds for points in
+        # it need no branch here (the stack is already the one at that stop)
+        fall = stops[0][1] == a and pre is None and stops[0][0] == "open"
+        self.dispatch(node, stops, params, js, fall)
         if pre is not None:
             pre()
         pos = a
@@ -354,37 +402,42 @@ class BodyRewriter:
                 pos = self.construct(it, node)
         self.copy(pos, b)
 
-    def dispatch(self, node, stops, params, js):
+    def dispatch(self, node, stops, params, js, fall):
         """When $rw != 0: branch to the stop for point $rw (the stop before the item that
-        holds it, or the point's own stop), carrying the stack there. At the function's start,
-        first the rewind entry when $state != 0: the frame from rewind_*, $rw = its point."""
+        holds it, or the point's own stop), carrying the stack there; ``fall``: the first stop
+        is the body's start, its points just go on. At the function's start, first the rewind
+        entry when $state != 0: the frame from rewind_*, $rw = its point."""
         lo, hi = stops[0][2], stops[-1][3]
         if node.start < 0:
             self.rewind_entry()
-        self.emit(W.GLOBAL_GET, self.rw)
-        self.open(W.IF, self.bt(params, params))
-        ids = range(lo, hi + 1)
-        self.open(W.BLOCK, W.BLOCK_EMPTY)          # default: not a point of this body
-        for _ in ids:
-            self.open(W.BLOCK, W.BLOCK_EMPTY)
-        self.emit(W.GLOBAL_GET, self.rw)
-        self.emit(W.I32_CONST, lo)
-        self.emit(W.I32_SUB)
-        self.emit(W.BR_TABLE, (tuple(range(len(ids))), len(ids)))
+        stop_of = []
+        own = []
         s = 0
-        for id_ in ids:
-            self.close()
+        for id_ in range(lo, hi + 1):
             while stops[s][3] < id_:
                 s += 1
+            stop_of.append(s)
             kind, it, first, _ = stops[s]
-            own = kind != "open" or (self.body[it][0] == W.LOOP and first == id_)
-            if own:                                 # the stop is the point itself: arrived
-                self.emit(W.I32_CONST, 0)
+            own.append(kind != "open" or (self.body[it][0] == W.LOOP and first == id_))
+        through = [fall and stop_of[j] == 0 and not own[j] for j in range(len(own))]
+        if all(through):
+            return
+        self.emit(W.GLOBAL_GET, self.rw)
+        end = self.open(W.IF, self.bt(params, params))
+
+        def case(j):
+            id_ = lo + j
+            kind, it, _, _ = stops[stop_of[j]]
+            if through[j]:
+                for d, t in enumerate(params):
+                    self.get_value(node.base + d, t, self.inner_base(self.fp.point(id_)))
+                return
+            if own[j]:
+                self.emit(W.I32_CONST, 0)              # the stop is the point itself: arrived
                 self.emit(W.GLOBAL_SET, self.rw)
             self.push_stop_values(kind, it, id_, node.base)
-            self.emit(W.BR, self.depth(js[s]))
-        self.close()
-        self.emit(W.UNREACHABLE)
+        self.switch(lambda: self.emit(W.GLOBAL_GET, self.rw), lo, hi - lo + 1, case,
+                    lambda j: end if through[j] else js[stop_of[j]])
         self.close()
 
     def rewind_entry(self):
@@ -398,20 +451,8 @@ class BodyRewriter:
             self.load(t)
             self.emit(W.LOCAL_SET, j)
         done = self.open(W.BLOCK, W.BLOCK_EMPTY)
-        self.open(W.BLOCK, W.BLOCK_EMPTY)          # default
-        n = len(self.fp.points)
-        for _ in range(n):
-            self.open(W.BLOCK, W.BLOCK_EMPTY)
-        self.emit(W.GLOBAL_GET, self.rw)
-        self.emit(W.I32_CONST, 1)
-        self.emit(W.I32_SUB)
-        self.emit(W.BR_TABLE, (tuple(range(n)), n))
-        for p in self.fp.points:
-            self.close()
-            self.rewind_loads(p.id)
-            self.emit(W.BR, self.depth(done))
-        self.close()
-        self.emit(W.UNREACHABLE)
+        self.switch(lambda: self.emit(W.GLOBAL_GET, self.rw), 1, len(self.fp.points),
+                    lambda j: self.rewind_loads(j + 1), lambda j: done)
         self.close()
         self.close()
 
