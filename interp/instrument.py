@@ -98,7 +98,9 @@ class SafePoint:
     the function index of a direct call; ``indirect``: (type index, table index) of a
     call_indirect; ``ftype``: the callee's FuncType; ``unwinds``: an unwind can pass here (loops:
     always; calls: the callee can unwind); ``polls``: the countdown runs after this call (a
-    call back into its own recursion); ``call_pc``: the offset of the call instruction."""
+    call back into its own recursion); ``call_pc``: the offset of the call instruction. A call
+    of an import that unwinds has a third point, K + 2, "import": the innermost frame at the
+    call instruction (pc), its arguments on the stack; the interpreter makes the call.)"""
     __slots__ = ("id", "kind", "pc", "stack", "callee", "indirect", "ftype", "unwinds", "index",
                  "call_pc", "polls")
 
@@ -144,7 +146,7 @@ class FuncPoints:
             elif p.kind == "call":
                 self.call_at[p.pc] = p.id
                 self.call_instr_at[p.call_pc] = p.id
-            else:
+            elif p.kind == "return":
                 self.return_at[p.pc] = p.id
 
     def point(self, id_):
@@ -196,7 +198,7 @@ class _Node:
 class FuncPlan:
     """Structure, safe points and types of one function, before rewriting."""
 
-    def __init__(self, module, k, func_index, ftypes):
+    def __init__(self, module, k, func_index, ftypes, import_unwind=frozenset()):
         f = module.funcs[k]
         self.k = k
         self.func_index = func_index
@@ -210,6 +212,7 @@ class FuncPlan:
         self.calls = []             # (index, callee or None, indirect or None)
         self.point_at = {}          # instruction index -> id (loops: the opener)
         self.owner = {}             # instruction index -> the construct whose body holds it
+        self.import_sites = set()   # calls of imports that unwind (point K + 2: before it)
         stack = [root]
         part = [0]
         types = module.types
@@ -247,12 +250,17 @@ class FuncPlan:
                 if top.lo is not None:
                     stack[-1].items[part[-1]].append(top.start)
             elif (op == W.CALL or op == W.CALL_INDIRECT) and not top.dead and h >= 0:
-                nid += 2                    # K: in the call; K + 1: the call returned
-                self.point_at[i] = nid - 1
+                # K: in the call; K + 1: the call returned; K + 2: before an import call
+                first = nid + 1
+                nid += 2
+                if op == W.CALL and imm in import_unwind:
+                    nid += 1
+                    self.import_sites.add(i)
+                self.point_at[i] = first
                 self.owner[i] = top
                 for n in stack:
                     if n.lo is None:
-                        n.lo = nid - 1
+                        n.lo = first
                     n.hi = nid
                 top.items[part[-1]].append(i)
                 if op == W.CALL:
@@ -299,6 +307,9 @@ class FuncPlan:
                                      unwinds, off, polls))
                 pts.append(SafePoint(id_ + 1, "return", pc, below + ft.results, i, callee,
                                      indirect, ft, unwinds, off, polls))
+                if i in self.import_sites:   # the interpreter runs the call: pc at the call
+                    pts.append(SafePoint(id_ + 2, "import", code.offsets[code.pc_at[off]],
+                                         t, i, callee, None, ft, True, off))
         self.points = pts
         for n in self.nodes.values():
             n.spills = False
@@ -422,23 +433,29 @@ def _cycles(callees, members):
 
 # ------------------------------------------------------------------------------- driver
 
-def instrument(module, funcs, export_all=True, drop_start=True, loop_tick=LOOP_TICK):
+def instrument(module, funcs, export_all=True, drop_start=True, loop_tick=LOOP_TICK,
+               import_unwind=()):
     """Instrument the defined functions ``funcs`` (original function indices) of ``module``
     (decoded; validated here if it is not yet). ``export_all``: export everything under
     PREFIX names; ``drop_start``: no start function (the native side's instance must not run
     it again); ``loop_tick``: loop headers of one activation per tick of the countdown (1: each
-    header ticks, as tests want). Returns an Instrumented."""
+    header ticks, as tests want); ``import_unwind``: imported functions (indices) whose direct
+    calls unwind, so that the interpreter makes them (the frame stops at the call with its
+    arguments on the stack). Returns an Instrumented."""
     if module.heights is None:
         module.heights = validate_module(module)
     nimp = len(module.imported("func"))
     ftypes = module.func_types()
     callees, loops = _call_graph(module)
+    import_unwind = frozenset(import_unwind)
+    if any(not 0 <= j < nimp for j in import_unwind):
+        raise ValueError("import_unwind names a function that is not an import")
     skipped = {}
     plans = {}
     for i in sorted(set(funcs)):
         if not nimp <= i < len(ftypes):
             raise ValueError("function %d is not a defined function" % i)
-        plan = FuncPlan(module, i - nimp, i, ftypes)
+        plan = FuncPlan(module, i - nimp, i, ftypes, import_unwind)
         plan.type_at(module)
         why = plan.refs_reason(module)
         if why is None:
@@ -456,7 +473,8 @@ def instrument(module, funcs, export_all=True, drop_start=True, loop_tick=LOOP_T
                 members.discard(i)
                 skipped[i] = "reaches function %d, which is not instrumented" % out[0]
                 changed = True
-    unwinding = _unbounded(callees, loops, members)
+    stops = loops | {i for i in members if callees[i] & import_unwind}
+    unwinding = _unbounded(callees, stops, members)
     by_type = {}
     for j in unwinding:
         by_type[ftypes[j]] = True

@@ -392,6 +392,8 @@ class BodyRewriter:
                 pos = it + 1
                 continue
             self.copy(pos, it)
+            if kind == "call" and it in self.plan.import_sites:
+                self.import_unwind(it, base)
             self.close()
             if kind == "call":
                 op, imm, _ = self.body[it]
@@ -594,6 +596,17 @@ class BodyRewriter:
         self.close()
         self.to_poll(ret, ret.stack, base, len(ret.stack))
         self.close()
+
+    def import_unwind(self, it, base):
+        """Before a call of an import that unwinds (the normal path; a rewind to the call or
+        after it skips this): unwind at point K + 2, the arguments on the stack."""
+        p = self.fp.point(self.point_at[it] + 2)
+        self.emit(W.I32_CONST, 1)                  # STATE_UNWIND
+        self.emit(W.GLOBAL_SET, self.state)
+        self.emit(W.I32_CONST, 1)                  # the callers' countdowns see it at once
+        self.emit(W.GLOBAL_SET, self.ctr)
+        types = self.types[it]
+        self.to_poll(p, types, base, len(types))
 
     def to_poll(self, p, types, base, h):
         """Stop at point p: the values types[base:h] (the top of the stack) into their slots,

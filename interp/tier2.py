@@ -11,7 +11,10 @@ interp/instrument.py makes the module the native side runs and its safe-point ma
   function the host calls (with ``$state`` = STATE_REWIND when ``plan.records``), and the
   records ``RewindFeeder`` serves to the ``rewind_*`` imports;
 * ``continue_records(records, points)``: spilled records -> the RewindPlan that goes on
-  natively at once (a checkpoint that continues: no interpreter in between).
+  natively at once (a checkpoint that continues: no interpreter in between);
+* ``import_call`` / ``after_import``: an unwind that stopped before a call of an import (so
+  that the host makes it, in selfhost's own WASI state): which call, and the records once it
+  is made.
 
 Values in records are raw bits (i32/i64 unsigned, f32/f64 their IEEE bits); frames hold the
 interpreter's values (interp/values.py). The record layout is instrument.py's.
@@ -170,6 +173,9 @@ def continue_records(records, points):
         p = fp.point(r.point)
         n = _spilled_stack(p)
         values = r.values[n:] + r.values[:len(p.stack)]
+        if p.kind == "import":
+            raise NotRewindable("the innermost spilled frame stopped before an import call: "
+                                "make the call (import_call, after_import) first")
         if p.kind == "call":
             if i == 0:
                 raise NotRewindable("the innermost spilled frame waits in a call")
@@ -182,6 +188,31 @@ def continue_records(records, points):
     bottom = points[out[0].func]
     return RewindPlan(out[0].func, [_ZERO.get(t, 0) for t in
                                     bottom.local_types[:bottom.nparams]], out)
+
+
+def import_call(records, points):
+    """Spilled ``records`` whose innermost frame stopped before an import call (a point of
+    kind "import"): (the import's function index, its arguments as interpreter values)."""
+    r = records[0]
+    p = points[r.func].point(r.point)
+    if p.kind != "import":
+        raise NotRewindable("the innermost spilled frame is not at an import call")
+    n = len(p.stack) - len(p.ftype.params)
+    return p.callee, [_from_bits(t, b) for t, b in zip(p.ftype.params, r.values[n:])]
+
+
+def after_import(records, points, results):
+    """The same records once the host made that import call: the innermost frame right after
+    it, ``results`` (interpreter values) on its stack, ready for continue_records."""
+    r = records[0]
+    fp = points[r.func]
+    p = fp.point(r.point)
+    if p.kind != "import":
+        raise NotRewindable("the innermost spilled frame is not at an import call")
+    ret = fp.point(p.id - 1)
+    n = len(p.stack) - len(p.ftype.params)
+    values = r.values[:n] + [_to_bits(t, v) for t, v in zip(p.ftype.results, results)]
+    return [Record(r.func, ret.id, values + r.values[len(p.stack):])] + list(records[1:])
 
 
 class RewindPlan:

@@ -402,6 +402,83 @@ def test_function_indices_move_past_the_helpers(kernels):
     assert [imp.name for imp in m.imports[:7]] == [h[0] for h in interp.instrument.HELPERS]
 
 
+# ------------------------------------------------- imports that unwind (host makes them)
+
+def _tick(calls):
+    def tick(i, h):
+        i, h = i & 0xFFFFFFFF, h & M64        # (the interpreter's host calls pass them signed)
+        calls.append((i, h))
+        return ((h * 6364136223846793005 + i) ^ (h >> 11)) & M64
+    return tick
+
+
+def test_import_calls_unwind_and_the_host_makes_them():
+    """With import_unwind, every call of env.tick stops the native side before the call (its
+    arguments on the stack, in a loop, in a recursion with values below the arguments). The
+    host makes the call and goes on natively (after_import, continue_records), or hands the
+    frames to the interpreter, which makes it: the same calls, the same result as the
+    original module."""
+    app_path = build_wat("imports")
+    m = interp.decode(app_path.read_bytes())
+    ft = m.types[m.imports[0].desc]
+    expected_calls = []
+    host = interp.HostFunc(ft, lambda i, h: interp.runtime.from_internal(
+        interp.opcodes.I64, _tick(expected_calls)(i, h)))
+    want = interp.instantiate(m, {"env": {"tick": host}}).invoke("work", 6)[0] & M64
+    assert len(expected_calls) > 6
+    ins = instrument(m, [1, 2], import_unwind=[0])
+    assert 1 in ins.unwinding and 2 in ins.unwinding
+    engine = wasmtime.Engine()
+
+    def define(linker, store):
+        def refuse(*a):
+            raise AssertionError("the native side made an import call itself")
+        linker.define(store, "env", "tick", wasmtime.Func(store, wasmtime.FuncType(
+            [wasmtime.ValType.i32(), wasmtime.ValType.i64()], [wasmtime.ValType.i64()]),
+            refuse))
+    # native: every import call is an unwind, the host makes it and rewinds
+    calls = []
+    tick = _tick(calls)
+    nat = NativeT2(ins, budget=1000, engine=engine, define=define)
+    kind, out = nat.call(2, [6])
+    rounds = 0
+    while kind == "unwound":
+        func, args = tier2.import_call(out, ins.funcs)
+        assert func == 0
+        records = tier2.after_import(out, ins.funcs, [tick(*args)])
+        kind, out = nat.rewind(tier2.continue_records(records, ins.funcs))
+        rounds += 1
+    assert out[0] & M64 == want
+    assert calls == expected_calls and rounds == len(calls)
+    # the interpreter makes the call: the frames stop at the call instruction
+    for k in (1, 3, len(expected_calls)):
+        calls = []
+        nat = NativeT2(ins, budget=1000, engine=engine, define=define)
+        kind, out = nat.call(2, [6])
+        for _ in range(k - 1):
+            records = tier2.after_import(out, ins.funcs, [_tick(calls)(*tier2.import_call(
+                out, ins.funcs)[1])])
+            kind, out = nat.rewind(tier2.continue_records(records, ins.funcs))
+        assert kind == "unwound"
+        host = interp.HostFunc(ft, lambda i, h: interp.runtime.from_internal(
+            interp.opcodes.I64, _tick(calls)(i, h)))
+        inst = interp.instantiate(m, {"env": {"tick": host}})
+        nat.store_to(inst)
+        frames = tier2.frames_from_records(out, ins.funcs, inst)
+        assert frames[-1]["pc"] == ins.funcs[frames[-1]["func"]].point(out[0].point).call_pc
+        snap = snapfmt.decode(snapfmt.encode(ckpt.capture(frames, inst)))
+        inst2, frames2 = ckpt.restore(snap, m, {"env": {"tick": host}})
+        assert inst2.machine.resume(frames2)[0] & M64 == want
+        assert calls == expected_calls
+    # refusals: such an unwind cannot simply continue; import_unwind names imports only
+    nat = NativeT2(ins, budget=1000, engine=engine, define=define)
+    kind, out = nat.call(2, [6])
+    with pytest.raises(tier2.NotRewindable):
+        tier2.continue_records(out, ins.funcs)
+    with pytest.raises(ValueError):
+        instrument(m, [1, 2], import_unwind=[1])
+
+
 # ---------------------------------------------------------------- the spec suite (slow)
 
 @pytest.mark.slow
