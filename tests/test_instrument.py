@@ -479,6 +479,89 @@ def test_import_calls_unwind_and_the_host_makes_them():
         instrument(m, [1, 2], import_unwind=[1])
 
 
+# --------------------------------------- real programs: checkpoint-and-continue natively
+
+REAL_CASES = {
+    "lz4_roundtrip": lambda d: ["lz4_roundtrip", d + "/input.bin", d],
+    "zstd_roundtrip": lambda d: ["zstd_roundtrip", d + "/input.bin", d],
+    "brotli": lambda d: ["brotli", "-q", "5", "-k", d + "/input.bin", "-o",
+                         d + "/input.bin.br"],
+}
+
+
+def _run_wasi(make, argv, box, tmp, tag):
+    """Run a WASI command (``make(linker, store)`` instantiates it) in wasmtime-py; returns
+    (exit code, stdout, the files of box)."""
+    store = wasmtime.Store(ENGINE_REAL)
+    cfg = wasmtime.WasiConfig()
+    cfg.argv = argv
+    cfg.preopen_dir(str(box), "/data")
+    cfg.stdout_file = str(tmp / (tag + ".out"))
+    cfg.stderr_file = str(tmp / (tag + ".err"))
+    store.set_wasi(cfg)
+    linker = wasmtime.Linker(ENGINE_REAL)
+    linker.define_wasi()
+    code = 0
+    try:
+        make(linker, store)
+    except wasmtime.ExitTrap as e:
+        code = e.code
+    files = {p.name: p.read_bytes() for p in sorted(box.iterdir())}
+    return code, (tmp / (tag + ".out")).read_bytes(), files
+
+
+ENGINE_REAL = None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("program", sorted(REAL_CASES))
+def test_real_program_unwound_and_rewound_natively_again_and_again(program, tmp_path):
+    """A real C program (tests/real), every function instrumented, run under wasmtime-py's
+    WASI: unwound at every 3rd poll and rewound in place at once (checkpoint-and-continue),
+    it writes the same output as the original module."""
+    global ENGINE_REAL
+    from tests.real.build import Unavailable, build_program
+    from tests.test_real_programs import INPUT
+    try:
+        path = build_program(program)
+    except Unavailable as e:
+        pytest.skip("real program unavailable: %s" % e)
+    ENGINE_REAL = ENGINE_REAL or wasmtime.Engine()
+    data = Path(path).read_bytes()
+    m = interp.decode(data)
+    nimp = len(m.imported("func"))
+    ins = instrument(m, range(nimp, nimp + len(m.funcs)))
+    assert not ins.skipped
+    results = []
+    unwinds = [0]
+    for tag in ("original", "instrumented"):
+        box = tmp_path / tag
+        box.mkdir()
+        (box / "input.bin").write_bytes(INPUT)
+
+        def make(linker, store, tag=tag):
+            if tag == "original":
+                inst = linker.instantiate(store, wasmtime.Module(ENGINE_REAL, data))
+                inst.exports(store)["_start"](store)
+                return
+            nat = NativeT2(ins, budget=2, engine=ENGINE_REAL, store=store,
+                           define=lambda lk, st: lk.define_wasi())
+            polls = [0]
+
+            def every_third():
+                polls[0] += 1
+                return 0 if polls[0] % 3 == 0 else 2
+            nat.poller = every_third
+            kind, out = nat.call_export("_start")
+            while kind == "unwound":
+                unwinds[0] += 1
+                kind, out = nat.rewind(tier2.continue_records(out, ins.funcs))
+        results.append(_run_wasi(make, REAL_CASES[program]("/data"), box, tmp_path, tag))
+    assert results[0] == results[1]
+    assert results[0][0] == 0 and len(results[0][2]) > 1
+    assert unwinds[0] >= 10
+
+
 # ---------------------------------------------------------------- the spec suite (slow)
 
 @pytest.mark.slow
