@@ -12,7 +12,6 @@ resumed by the interpreter through a real snapshot; (c) interpreter frames captu
 and tier 1 rewound natively; (d) native unwind -> native rewind (fresh instance, and in place
 again and again); the spec suite with every function instrumented (slow).
 """
-import os
 import random
 import shutil
 import subprocess
@@ -253,12 +252,12 @@ def _interp_stop(app, name, n, tier1, k, check_every):
         return polls[0] >= k
     m.poll = poll
     try:
-        res = inst.invoke(name, n)
+        inst.invoke(name, n)
     except Suspended as s:
         return inst, s.frames
     finally:
         m.poll = None
-    return inst, None          # finished (with res) before the k-th poll
+    return inst, None          # finished before the k-th poll
 
 
 @pytest.mark.parametrize("tier1", [False, True], ids=["tier0", "tier1"])
