@@ -12,6 +12,7 @@ resumed by the interpreter through a real snapshot; (c) interpreter frames captu
 and tier 1 rewound natively; (d) native unwind -> native rewind (fresh instance, and in place
 again and again); the spec suite with every function instrumented (slow).
 """
+import json
 import random
 import shutil
 import subprocess
@@ -476,6 +477,53 @@ def test_import_calls_unwind_and_the_host_makes_them():
         tier2.continue_records(out, ins.funcs)
     with pytest.raises(ValueError):
         instrument(m, [1, 2], import_unwind=[1])
+
+
+# ----------------------------------------------------------------- Node (V8) as the engine
+
+def _node(job, tmp_path):
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(job))
+    proc = subprocess.run(["node", str(ROOT / "tests" / "tier2_node.mjs"), str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="node missing")
+@pytest.mark.parametrize("case", [("kernels", "fib", 13), ("kernels", "floats", 150),
+                                  ("kernels", "indirect", 150), ("kernels", "grow", 4),
+                                  ("stacks", "pairs", 9), ("stacks", "nan_param", 9)],
+                         ids=_ids)
+def test_node_spills_what_wasmtime_spills_and_rewinds(request, case, tmp_path):
+    """The same instrumented module under V8: the records of an unwind at the same safe-point
+    hit are wasmtime's, value for value (NaN bits included); the rewind in a fresh Node
+    instance (memory and globals carried over) finishes with the same result and memory."""
+    which, name, n = case
+    app = _app(request, which)
+    want, want_mem, polls = app.expected(name, n)
+    wasm = tmp_path / "app.wasm"
+    wasm.write_bytes(app.ins.data)
+    from interp.offload import PREFIX
+    for k in _points(app, name, n, 2, 3):
+        _, records = _unwind_at(app, name, n, k)
+        out = _node({"wasm": str(wasm), "export": PREFIX + "f%d" % app.exports[name],
+                     "args": [n], "unwind_at": k, "budget": 1}, tmp_path)
+        assert out["kind"] == "unwound"
+        got = [tier2.Record(f, p, [int(v) for v in vals]) for f, p, vals in out["records"]]
+        assert got == records
+        plan = tier2.continue_records(got, app.ins.funcs)
+        gtypes = app.module.global_types()
+        job = {"wasm": str(wasm), "export": PREFIX + "f%d" % plan.func, "args": plan.args,
+               "unwind_at": None, "budget": 3, "memory": out["memory"], "state": 2,
+               "globals": {g: v for g, v in out["globals"].items()
+                           if gtypes[int(g[len(PREFIX) + 1:])].mutable},
+               "records": [[r.func, r.point, [str(v) for v in r.values]]
+                           for r in plan.records]}
+        done = _node(job, tmp_path)
+        assert done["kind"] == "done" and int(done["results"][0]) & M64 == want
+        import base64
+        assert base64.b64decode(done["memory"]) == want_mem
 
 
 # --------------------------------------- real programs: checkpoint-and-continue natively
