@@ -38,7 +38,8 @@ _ZERO = {W.I32: (W.I32_CONST, 0), W.I64: (W.I64_CONST, 0), W.F32: (W.F32_CONST, 
          W.F64: (W.F64_CONST, 0.0), W.FUNCREF: (W.REF_NULL, W.FUNCREF),
          W.EXTERNREF: (W.REF_NULL, W.EXTERNREF)}
 _CALLS = (W.CALL, W.CALL_INDIRECT)
-LOOP_TICK = 1024     # default: loop headers per activation between two global countdown ticks
+LOOP_TICK = 256      # default: loop headers per activation between two global countdown ticks
+TICK = 1 << 31       # in $sp: the stop is a loop's tick (count down, maybe go on at once)
 
 
 class Unsupported(Exception):
@@ -206,6 +207,9 @@ class BodyRewriter:
         self._push(True)                    # the function's own label
         results = plan.ftype.results
         stops = [p for p in self.fp.points if _spills(p)]
+        if any(p.kind == "loop" for p in self.fp.points):
+            self.emit(W.I32_CONST, self.loop_tick)     # the activation's loop countdown
+            self.emit(W.LOCAL_SET, self.lc)
         if stops:
             restart = self.open(W.LOOP, self.bt((), results))
             self.poll = self.open(W.BLOCK, W.BLOCK_EMPTY)
@@ -219,8 +223,26 @@ class BodyRewriter:
         return self.out, self.extra
 
     def poll_point(self, restart, stops):
-        """After ``br $poll``: ask $sp_slow; continue at $sp (a rewind inside the function), or
-        spill: spill_begin(func, $sp), the point's stack from its slots, then the locals."""
+        """After ``br $poll``: a loop's tick (``$sp`` with TICK set) counts the global $ctr
+        down and goes on unless it ran out; then $sp_slow decides: continue at $sp (a rewind
+        inside the function), or spill: spill_begin(func, $sp), the point's stack from its
+        slots, then the locals."""
+        self.emit(W.LOCAL_GET, self.sp)
+        self.emit(W.I32_CONST, 0)
+        self.emit(W.I32_LT_S)
+        self.open(W.IF, W.BLOCK_EMPTY)
+        self.emit(W.LOCAL_GET, self.sp)
+        self.emit(W.I32_CONST, TICK - 1)
+        self.emit(W.I32_AND)
+        self.emit(W.LOCAL_SET, self.sp)
+        self.countdown()
+        self.emit(W.I32_EQZ)
+        self.open(W.IF, W.BLOCK_EMPTY)
+        self.emit(W.LOCAL_GET, self.sp)
+        self.emit(W.GLOBAL_SET, self.rw)
+        self.emit(W.BR, self.depth(restart))
+        self.close()
+        self.close()
         self.emit(W.CALL, self.slow)
         self.emit(W.I32_EQZ)
         self.open(W.IF, W.BLOCK_EMPTY)
@@ -543,9 +565,10 @@ class BodyRewriter:
         self.emit(W.I32_LT_S)
 
     def loop_check(self, x, it):
-        """At a loop header: the activation's own countdown ``$lc`` (a register: 0 at entry,
-        so the first header of each activation ticks); every ``loop_tick`` headers one tick of
-        the global countdown, at zero a stop for the poll point."""
+        """At a loop header: the activation's own countdown ``$lc`` (a register, ``loop_tick``
+        at entry); when it runs out, a stop for the poll point, which ticks the global
+        countdown (no store to a global in the loop: the compiler keeps the memory base and
+        other loop-invariant loads out of the loop)."""
         p = self.fp.point(self.point_at[it])
         types = self.types[it]
         sig = types[x.base:]
@@ -559,10 +582,7 @@ class BodyRewriter:
         self.open(W.IF, bt)
         self.emit(W.I32_CONST, self.loop_tick)
         self.emit(W.LOCAL_SET, self.lc)
-        self.countdown()
-        self.open(W.IF, bt)
-        self.to_poll(p, types, x.base, len(types))
-        self.close()
+        self.to_poll(p, types, x.base, len(types), TICK)
         self.close()
 
     def call_check(self, p, base, types):
@@ -608,12 +628,13 @@ class BodyRewriter:
         types = self.types[it]
         self.to_poll(p, types, base, len(types))
 
-    def to_poll(self, p, types, base, h):
+    def to_poll(self, p, types, base, h, flags=0):
         """Stop at point p: the values types[base:h] (the top of the stack) into their slots,
-        $sp = p, on to the poll point (the values below base are in slots already)."""
+        $sp = p (| TICK: a loop's tick), on to the poll point (the values below base are in
+        slots already)."""
         for d in range(h - 1, base - 1, -1):
             self.set_value(d, types[d], base)
-        self.emit(W.I32_CONST, p.id)
+        self.emit(W.I32_CONST, (p.id | flags) & 0xFFFFFFFF)
         self.emit(W.LOCAL_SET, self.sp)
         self.emit(W.BR, self.depth(self.poll))
 
