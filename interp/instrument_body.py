@@ -226,7 +226,8 @@ class BodyRewriter:
         """After ``br $poll``: a loop's tick (``$sp`` with TICK set) counts the global $ctr
         down and goes on unless it ran out; then $sp_slow decides: continue at $sp (a rewind
         inside the function), or spill: spill_begin(func, $sp), the point's stack from its
-        slots, then the locals."""
+        slots, then the locals, those dead at the point as zeros (no local is kept alive for
+        a spill: the frame goes on the same without them)."""
         self.emit(W.LOCAL_GET, self.sp)
         self.emit(W.I32_CONST, 0)
         self.emit(W.I32_LT_S)
@@ -267,12 +268,15 @@ class BodyRewriter:
             if p.kind == "call" and p.indirect is not None:
                 self.emit(W.LOCAL_GET, self.ci)
                 self.store(W.I32)
+            for k, t in enumerate(self.plan.local_types):   # a dead local: spilled as 0
+                if p.live >> k & 1:
+                    self.emit(W.LOCAL_GET, k)
+                else:
+                    self.emit(*_ZERO[t])
+                self.store(t)
         self.switch(lambda: self.emit(W.LOCAL_GET, self.sp), 1, len(points), case,
                     lambda j: done)
         self.close()
-        for j, t in enumerate(self.plan.local_types):
-            self.emit(W.LOCAL_GET, j)
-            self.store(t)
         for t in self.plan.ftype.results:
             self.emit(*_ZERO[t])
 

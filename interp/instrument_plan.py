@@ -23,7 +23,7 @@ class SafePoint:
     of an import that unwinds has a third point, K + 2, "import": the innermost frame at the
     call instruction (pc), its arguments on the stack; the interpreter makes the call.)"""
     __slots__ = ("id", "kind", "pc", "stack", "callee", "indirect", "ftype", "unwinds", "index",
-                 "call_pc", "polls")
+                 "call_pc", "polls", "live")
 
     def __init__(self, id_, kind, pc, stack, index, callee=None, indirect=None, ftype=None,
                  unwinds=True, call_pc=None, polls=False):
@@ -38,6 +38,7 @@ class SafePoint:
         self.unwinds = unwinds
         self.call_pc = call_pc
         self.polls = polls
+        self.live = -1              # bit j: local j is live here (read before written after)
 
     def __repr__(self):
         return "SafePoint(%d, %s, pc=%d, stack=%r)" % (self.id, self.kind, self.pc, self.stack)
@@ -208,6 +209,9 @@ class FuncPlan:
                 if i in self.import_sites:   # the interpreter runs the call: pc at the call
                     pts.append(SafePoint(id_ + 2, "import", code.offsets[code.pc_at[off]],
                                          t, i, callee, None, ft, True, off))
+        live = live_locals(body, len(self.local_types), set(self.point_at))
+        for p in pts:
+            p.live = live[p.index]
         self.points = pts
         for n in self.nodes.values():
             n.spills = False
@@ -327,3 +331,68 @@ def cycles(callees, members):
                         for w in scc:
                             comp[w] = v
     return comp
+
+
+def live_locals(body, nlocals, wanted):
+    """{i: bitset of the locals live at instruction i's safe point} for the loop openers and
+    calls in ``wanted``: at a loop, the locals live at its header; at a call, the ones live
+    after it. A local is live where some path reads it before writing it. Backward over the
+    structured body, again until the loop headers' sets settle (a branch to a loop carries
+    the set at its header from the pass before)."""
+    opener = {}              # end index -> the index of its block/loop/if
+    stack = []
+    for i, (op, _imm, _off) in enumerate(body):
+        if op == W.BLOCK or op == W.LOOP or op == W.IF:
+            stack.append(i)
+        elif op == W.END and stack:
+            opener[i] = stack.pop()
+    at_loop = {}
+    out = {}
+    while True:
+        changed = False
+        live = 0
+        labels = [None]      # per open construct, innermost last: a loop's opener index, or
+        ends = [0]           # ... None and (in ends) the set live after its end
+        else_live = [None]
+        for i in range(len(body) - 2, -1, -1):
+            op, imm, _ = body[i]
+            if op == W.END:
+                start = opener[i]
+                labels.append(start if body[start][0] == W.LOOP else None)
+                ends.append(live)
+                else_live.append(None)
+                continue
+            if op == W.BLOCK or op == W.LOOP or op == W.IF:
+                labels.pop()
+                after = ends.pop()
+                other = else_live.pop()
+                if op == W.LOOP:
+                    if at_loop.get(i) != live:
+                        at_loop[i] = live
+                        changed = True
+                    if i in wanted:
+                        out[i] = live
+                elif op == W.IF:
+                    live |= after if other is None else other
+                continue
+            if op == W.ELSE:
+                else_live[-1] = live             # the else-branch's start
+                live = ends[-1]                  # the then-branch ends where the if ends
+                continue
+            if op == W.LOCAL_GET:
+                live |= 1 << imm
+            elif op == W.LOCAL_SET or op == W.LOCAL_TEE:
+                live &= ~(1 << imm)
+            elif op == W.BR or op == W.BR_IF or op == W.BR_TABLE:
+                depths = (imm,) if op != W.BR_TABLE else imm[0] + (imm[1],)
+                carried = 0
+                for d in depths:
+                    start = labels[-1 - d]
+                    carried |= at_loop.get(start, 0) if start is not None else ends[-1 - d]
+                live = carried | live if op == W.BR_IF else carried
+            elif op == W.RETURN or op == W.UNREACHABLE:
+                live = 0
+            elif (op == W.CALL or op == W.CALL_INDIRECT) and i in wanted:
+                out[i] = live
+        if not changed:
+            return out
