@@ -97,6 +97,7 @@ HELPERS = (
 STATE_NORMAL, STATE_UNWIND, STATE_REWIND = 0, 1, 2
 STATE_EXPORT = "__selfhost_t2_state"
 CTR_EXPORT = "__selfhost_t2_ctr"
+_REFS = (W.FUNCREF, W.EXTERNREF)
 _ZERO_CONST = {W.I32: (W.I32_CONST, 0, None), W.I64: (W.I64_CONST, 0, None),
                W.F32: (W.F32_CONST, 0.0, None), W.F64: (W.F64_CONST, 0.0, None)}
 
@@ -142,38 +143,39 @@ def instrument(module, funcs, export_all=True, drop_start=True, loop_tick=LOOP_T
     if any(not 0 <= j < nimp for j in import_unwind):
         raise ValueError("import_unwind names a function that is not an import")
     skipped = {}
-    plans = {}
+    members = set()
     for i in sorted(set(funcs)):
         if not nimp <= i < len(ftypes):
             raise ValueError("function %d is not a defined function" % i)
-        plan = FuncPlan(module, i - nimp, i, ftypes, import_unwind)
-        plan.type_at(module)
-        why = plan.refs_reason(module)
-        if why is None:
-            plans[i] = plan
+        f = module.funcs[i - nimp]
+        if any(t in _REFS for t in module.types[f.type_idx].params + tuple(f.locals)):
+            skipped[i] = "reference-typed local"
         else:
-            skipped[i] = why
-    # the instrumented set: members that reach only members (and imports), to a fixpoint
-    members = set(plans)
-    changed = True
-    while changed:
-        changed = False
-        for i in sorted(members):
-            out = [j for j in callees[i] if j >= nimp and j not in members]
-            if out:
-                members.discard(i)
-                skipped[i] = "reaches function %d, which is not instrumented" % out[0]
-                changed = True
-    stops = loops | {i for i in members if callees[i] & import_unwind}
-    unwinding = unbounded(callees, stops, members)
-    by_type = {}
-    for j in unwinding:
-        by_type[ftypes[j]] = True
+            members.add(i)
+    while True:
+        _close(members, callees, nimp, skipped)
+        stops = loops | {i for i in members if callees[i] & import_unwind}
+        unwinding = unbounded(callees, stops, members)
+        unwinding_types = {ftypes[j] for j in unwinding}
 
-    def unwinds_call(callee, indirect):
-        if callee is not None:
-            return callee in unwinding
-        return module.types[indirect[0]] in by_type
+        def unwinds_call(callee, indirect):
+            if callee is not None:
+                return callee in unwinding
+            return module.types[indirect[0]] in unwinding_types
+
+        plans = {}
+        bad = {}
+        for i in sorted(members):
+            plan = FuncPlan(module, i - nimp, i, ftypes, import_unwind)
+            plan.type_at(module)
+            plans[i] = plan
+            why = plan.refs_reason(module)
+            if why is not None:
+                bad[i] = why
+        if not bad:
+            break
+        skipped.update(bad)           # (rare) then the closure and the plans again
+        members -= set(bad)
 
     comp = cycles(callees, members)
 
@@ -193,6 +195,20 @@ def instrument(module, funcs, export_all=True, drop_start=True, loop_tick=LOOP_T
             points[i] = fp
     return _assemble(module, plans, points, unwinding, skipped, export_all, drop_start,
                      loop_tick)
+
+
+def _close(members, callees, nimp, skipped):
+    """Drop the members that reach a defined function outside the members (to a fixpoint):
+    a callee that is not instrumented could not pass an unwind on."""
+    changed = True
+    while changed:
+        changed = False
+        for i in sorted(members):
+            out = [j for j in callees[i] if j >= nimp and j not in members]
+            if out:
+                members.discard(i)
+                skipped[i] = "reaches function %d, which is not instrumented" % out[0]
+                changed = True
 
 
 def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start, loop_tick):
@@ -237,12 +253,16 @@ def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start,
             n = gslots[(d, t)] = nglobals + 3 + len(gslots)
         return n
 
+    def lslot(j, t):
+        return gslot(("local", j), t)
+
     slow_index = nimp + H + len(module.funcs)
     # the bodies call the helpers through small defined wrappers: a direct call needs no
     # import pointer, which the compiler would load at function entry on the hot path
     wrapped = [name for name, _p, _r in HELPERS if name != "poll"]
     wrappers = {name: slow_index + 1 + j for j, name in enumerate(wrapped)}
     env = {"helpers": wrappers, "state": state_g, "ctr": ctr_g, "rw": rw_g, "gslot": gslot,
+           "lslot": lslot,
            "slow": slow_index, "intern": intern, "fmap": fmap, "loop_tick": loop_tick}
     funcs = []
     for k, f in enumerate(module.funcs):

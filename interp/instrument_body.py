@@ -66,6 +66,7 @@ class BodyRewriter:
         self.slow = env["slow"]
         self.rw = env["rw"]
         self.gslot = env["gslot"]
+        self.lslot = env["lslot"]
         self.loop_tick = env["loop_tick"]
         self.intern = env["intern"]
         self.fmap = env["fmap"]
@@ -79,7 +80,8 @@ class BodyRewriter:
         self.slots = {}         # (height, type) -> local
         self.ptemps = {}        # (position, type) -> local (save code only)
         self._tmp = self._ci = self._lc = self._sp = None
-        self.poll = None         # the label of block $poll
+        self.live = 0            # the locals live at some safe point (a bit each)
+        self.saves = []          # the save block's label
 
     # ---- output, labels, locals ----
 
@@ -207,15 +209,27 @@ class BodyRewriter:
         self._push(True)                    # the function's own label
         results = plan.ftype.results
         stops = [p for p in self.fp.points if _spills(p)]
+        for p in self.fp.points:
+            self.live |= p.live
         if any(p.kind == "loop" for p in self.fp.points):
             self.emit(W.I32_CONST, self.loop_tick)     # the activation's loop countdown
             self.emit(W.LOCAL_SET, self.lc)
         if stops:
             restart = self.open(W.LOOP, self.bt((), results))
-            self.poll = self.open(W.BLOCK, W.BLOCK_EMPTY)
+            poll = self.open(W.BLOCK, W.BLOCK_EMPTY)
+            # a stop branches to $save, which copies the locals live at some safe point into
+            # the local slots and goes on to the poll point (a spill writes the ones dead at
+            # its point with whatever their slots hold: tier2 writes them down as 0)
+            save = self.open(W.BLOCK, W.BLOCK_EMPTY)
+            self.saves = [save]
         self.body_of(plan.root, 0, len(self.body) - 1, 0)
         if stops:
             self.emit(W.RETURN)
+            self.close()
+            for k, t in enumerate(plan.local_types):
+                if self.live >> k & 1:
+                    self.emit(W.LOCAL_GET, k)
+                    self.emit(W.GLOBAL_SET, self.lslot(k, t))
             self.close()
             self.poll_point(restart, stops)
             self.close()
@@ -226,8 +240,8 @@ class BodyRewriter:
         """After ``br $poll``: a loop's tick (``$sp`` with TICK set) counts the global $ctr
         down and goes on unless it ran out; then $sp_slow decides: continue at $sp (a rewind
         inside the function), or spill: spill_begin(func, $sp), the point's stack from its
-        slots, then the locals, those dead at the point as zeros (no local is kept alive for
-        a spill: the frame goes on the same without them)."""
+        slots, then the locals from theirs (those dead at the point hold any value: the frame
+        goes on the same without them; tier2 writes them down as 0)."""
         self.emit(W.LOCAL_GET, self.sp)
         self.emit(W.I32_CONST, 0)
         self.emit(W.I32_LT_S)
@@ -268,15 +282,12 @@ class BodyRewriter:
             if p.kind == "call" and p.indirect is not None:
                 self.emit(W.LOCAL_GET, self.ci)
                 self.store(W.I32)
-            for k, t in enumerate(self.plan.local_types):   # a dead local: spilled as 0
-                if p.live >> k & 1:
-                    self.emit(W.LOCAL_GET, k)
-                else:
-                    self.emit(*_ZERO[t])
-                self.store(t)
         self.switch(lambda: self.emit(W.LOCAL_GET, self.sp), 1, len(points), case,
                     lambda j: done)
         self.close()
+        for k, t in enumerate(self.plan.local_types):       # (dead ones: any value)
+            self.emit(W.GLOBAL_GET, self.lslot(k, t))
+            self.store(t)
         for t in self.plan.ftype.results:
             self.emit(*_ZERO[t])
 
@@ -447,11 +458,17 @@ class BodyRewriter:
             stop_of.append(s)
             kind, it, first, _ = stops[s]
             own.append(kind != "open" or (self.body[it][0] == W.LOOP and first == id_))
+        root = node.start < 0
         through = [fall and stop_of[j] == 0 and not own[j] for j in range(len(own))]
-        if all(through):
+        if all(through) and not root:
             return
         self.emit(W.GLOBAL_GET, self.rw)
         end = self.open(W.IF, self.bt(params, params))
+        if root:            # a rewind or a continue after the poll point: the locals back
+            for k, t in enumerate(self.plan.local_types):
+                if self.live >> k & 1:
+                    self.emit(W.GLOBAL_GET, self.lslot(k, t))
+                    self.emit(W.LOCAL_SET, k)
 
         def case(j):
             id_ = lo + j
@@ -475,9 +492,9 @@ class BodyRewriter:
         self.emit(W.I32_CONST, self.fp.func)
         self.emit(W.CALL, self.helpers["rewind_begin"])
         self.emit(W.GLOBAL_SET, self.rw)
-        for j, t in enumerate(self.plan.local_types):
-            self.load(t)
-            self.emit(W.LOCAL_SET, j)
+        for j, t in enumerate(self.plan.local_types):      # into the local slots: the
+            self.load(t)                                   # dispatch sets the live ones
+            self.emit(W.GLOBAL_SET, self.lslot(j, t))
         done = self.open(W.BLOCK, W.BLOCK_EMPTY)
         self.switch(lambda: self.emit(W.GLOBAL_GET, self.rw), 1, len(self.fp.points),
                     lambda j: self.rewind_loads(j + 1), lambda j: done)
@@ -640,7 +657,7 @@ class BodyRewriter:
             self.set_value(d, types[d], base)
         self.emit(W.I32_CONST, (p.id | flags) & 0xFFFFFFFF)
         self.emit(W.LOCAL_SET, self.sp)
-        self.emit(W.BR, self.depth(self.poll))
+        self.emit(W.BR, self.depth(self.saves[0]))
 
 
 def _spills(p):

@@ -149,10 +149,13 @@ class FuncPlan:
                 if top.lo is not None:
                     stack[-1].items[part[-1]].append(top.start)
             elif (op == W.CALL or op == W.CALL_INDIRECT) and not top.dead and h >= 0:
+                # every call is a safe point, even of a callee that cannot unwind: the
+                # interpreter's frames wait in such calls too, and rewind from there
+                importing = op == W.CALL and imm in import_unwind
                 # K: in the call; K + 1: the call returned; K + 2: before an import call
                 first = nid + 1
                 nid += 2
-                if op == W.CALL and imm in import_unwind:
+                if importing:
                     nid += 1
                     self.import_sites.add(i)
                 self.point_at[i] = first
@@ -227,8 +230,6 @@ class FuncPlan:
 
     def refs_reason(self, module):
         """Why this function cannot be instrumented (reference values to spill), or None."""
-        if any(t in _REFS for t in self.local_types):
-            return "reference-typed local"
         for i, t in self.types.items():
             if i in self.point_at and any(x in _REFS for x in t):
                 return "reference value at a safe point"

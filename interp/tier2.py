@@ -136,7 +136,9 @@ def _to_bits(t, v):
 
 def frames_from_records(records, points, instance):
     """Spilled ``records`` (innermost first) -> frame dicts bottom first, as Machine.capture()
-    gives them (func, instance, pc, locals, stack). ``points``: Instrumented.funcs."""
+    gives them (func, instance, pc, locals, stack). ``points``: Instrumented.funcs. A local
+    dead at its frame's point (SafePoint.live) is written down as 0: the native side spills
+    whatever its slot held, and the frame goes on the same with any value there."""
     frames = []
     for r in reversed(records):
         fp = points.get(r.func)
@@ -148,8 +150,10 @@ def frames_from_records(records, points, instance):
         if len(r.values) != n + len(fp.local_types):
             raise NotRewindable("record of function %d at point %d has %d values, not %d"
                                 % (r.func, r.point, len(r.values), n + len(fp.local_types)))
+        live = p.live
         frames.append({"func": r.func, "instance": instance, "pc": p.pc,
-                       "locals": [_from_bits(t, b) for t, b in zip(fp.local_types, r.values[n:])],
+                       "locals": [_from_bits(t, b if live >> j & 1 else 0) for j, (t, b)
+                                  in enumerate(zip(fp.local_types, r.values[n:]))],
                        "stack": [_from_bits(t, b) for t, b in zip(p.stack, r.values)]})
     for i, d in enumerate(frames):
         kind = points[d["func"]].point(records[len(records) - 1 - i].point).kind
