@@ -79,7 +79,7 @@ class BodyRewriter:
         self.extra = []
         self.slots = {}         # (height, type) -> local
         self.ptemps = {}        # (position, type) -> local (save code only)
-        self._tmp = self._ci = self._lc = self._sp = None
+        self._tmp = self._ci = self._lc = self._sp = self._rwl = None
         self.live = 0            # the locals live at some safe point (a bit each)
         self.saves = []          # the save block's label
 
@@ -132,6 +132,12 @@ class BodyRewriter:
         if self._tmp is None:
             self._tmp = self.local(W.I32)
         return self._tmp
+
+    @property
+    def rwl(self):
+        if self._rwl is None:
+            self._rwl = self.local(W.I32)
+        return self._rwl
 
     @property
     def sp(self):
@@ -462,7 +468,11 @@ class BodyRewriter:
         through = [fall and stop_of[j] == 0 and not own[j] for j in range(len(own))]
         if all(through) and not root:
             return
-        self.emit(W.GLOBAL_GET, self.rw)
+        if root:                     # a register copy of $rw for the dispatches inside
+            self.emit(W.GLOBAL_GET, self.rw)
+            self.emit(W.LOCAL_TEE, self.rwl)
+        else:
+            self.emit(W.LOCAL_GET, self.rwl)
         end = self.open(W.IF, self.bt(params, params))
         if root:            # a rewind or a continue after the poll point: the locals back
             for k, t in enumerate(self.plan.local_types):
@@ -479,9 +489,10 @@ class BodyRewriter:
                 return
             if own[j]:
                 self.emit(W.I32_CONST, 0)              # the stop is the point itself: arrived
+                self.emit(W.LOCAL_TEE, self.rwl)
                 self.emit(W.GLOBAL_SET, self.rw)
             self.push_stop_values(kind, it, id_, node.base)
-        self.switch(lambda: self.emit(W.GLOBAL_GET, self.rw), lo, hi - lo + 1, case,
+        self.switch(lambda: self.emit(W.LOCAL_GET, self.rwl), lo, hi - lo + 1, case,
                     lambda j: end if through[j] else js[stop_of[j]])
         self.close()
 
