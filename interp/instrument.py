@@ -64,7 +64,7 @@ tier2.py owns the conversion of these records to and from interpreter frames.
 
 The new imports (module ``selfhost_tier2``) come right after the module's own function imports,
 so defined functions move up by len(HELPERS): ``Instrumented.new_index`` maps. Optionally every
-function, table, memory and global is exported under interp.offload's PREFIX with its *original*
+function, table, memory and global is exported under interp.offload's EXPORT_PREFIX with its *original*
 index (the native side's convention), the start function dropped, ``$state`` and ``$ctr``
 exported as STATE_EXPORT / CTR_EXPORT (the host sets them between calls).
 
@@ -75,12 +75,13 @@ calls are left as they are (they hold no safe point). An unwind may be asked for
 the native entry is an instrumented function.
 """
 from . import opcodes as W
+from .codemap import CodeMap
 from .encode import encode_module, name_section
 from .instrument_body import LOOP_TICK, BodyRewriter
 from .instrument_plan import FuncPlan, call_graph, cycles, unbounded
 from .instrument_plan import FuncPoints, SafePoint  # noqa: F401 (the map's types, for users)
 from .module import Export, Func, FuncType, Global, GlobalType, Import, Module
-from .offload import PREFIX
+from .offload import EXPORT_PREFIX as PREFIX
 from .validate import validate_module
 
 IMPORT_MODULE = "selfhost_tier2"
@@ -134,8 +135,8 @@ def instrument(module, funcs, export_all=True, drop_start=True, loop_tick=LOOP_T
     header ticks, as tests want); ``import_unwind``: imported functions (indices) whose direct
     calls unwind, so that the interpreter makes them (the frame stops at the call with its
     arguments on the stack). Returns an Instrumented."""
-    if module.heights is None:
-        module.heights = validate_module(module)
+    if module.codemap is None:
+        module.codemap = CodeMap(validate_module(module))
     nimp = len(module.imported("func"))
     ftypes = module.func_types()
     callees, loops = call_graph(module)

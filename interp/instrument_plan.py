@@ -104,7 +104,7 @@ class FuncPlan:
         self.body = body = f.body
         self.ftype = module.types[f.type_idx]
         self.local_types = list(self.ftype.params) + list(f.locals)
-        heights = module.heights[k]
+        heights = module.codemap.heights[k]
         root = _Node("func", -1, False, 0, None)
         self.root = root
         self.nodes = {}             # opener index -> _Node

@@ -45,7 +45,7 @@ def canon(m):
     return {
         "types": m.types, "imports": m.imports,
         "funcs": [(f.type_idx, f.locals, canon_expr(f.body)) for f in m.funcs],
-        "tables": m.tables, "mems": m.mems,
+        "tables": m.tables, "mems": m.mems, "tags": m.tags,
         "globals": [(g.type, canon_expr(g.init)) for g in m.globals],
         "exports": m.exports, "start": m.start,
         "elems": [(e.reftype, [canon_expr(x) for x in e.init], e.mode, e.table,
@@ -160,6 +160,37 @@ def test_spec_suite_modules_round_trip():
             wasmtime.Module.validate(engine, encode_module(m))   # valid stays valid
             valid += 1
     assert checked > 2500 and valid > 1200
+
+
+@pytest.mark.skipif(not shutil.which("wast2json"), reason="wast2json missing")
+def test_proposal_scripts_round_trip():
+    """Exception handling (tags, try_table, throw), tail calls and atomics: the scripts of
+    tests/eh-testsuite. Valid modules stay valid for wasmtime with those proposals on."""
+    from tests import spec
+    wasmtime = pytest.importorskip("wasmtime")
+    cfg = wasmtime.Config()
+    cfg.wasm_exceptions = True
+    cfg.wasm_tail_call = True
+    cfg.wasm_threads = True
+    engine = wasmtime.Engine(cfg)
+    checked = valid = 0
+    for wast in sorted((ROOT / "tests" / "eh-testsuite").glob("*.wast")):
+        d = os.path.dirname(spec.convert(str(wast)))
+        for path in sorted(glob.glob(os.path.join(d, "*.wasm"))):
+            with open(path, "rb") as f:
+                data = f.read()
+            try:
+                m = assert_round_trip(data, path)
+            except ModuleError:
+                continue                      # malformed or an unsupported feature
+            checked += 1
+            try:
+                interp.decode(data)
+            except ModuleError:
+                continue
+            wasmtime.Module.validate(engine, encode_module(m))
+            valid += 1
+    assert checked >= 36 and valid >= 16, (checked, valid)
 
 
 # ------------------------------------------------------------------------ the test apps

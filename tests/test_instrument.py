@@ -543,7 +543,7 @@ def test_node_spills_what_wasmtime_spills_and_rewinds(request, case, tmp_path):
     want, want_mem, polls = app.expected(name, n)
     wasm = tmp_path / "app.wasm"
     wasm.write_bytes(app.ins.data)
-    from interp.offload import PREFIX
+    from interp.offload import EXPORT_PREFIX as PREFIX
     for k in _points(app, name, n, 2, 3):
         _, records = _unwind_at(app, name, n, k)
         out = _node({"wasm": str(wasm), "export": PREFIX + "f%d" % app.exports[name],

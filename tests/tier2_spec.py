@@ -19,7 +19,7 @@ import wasmtime
 import interp
 from interp.errors import ModuleError
 from interp.instrument import instrument
-from interp.spectest import check_results, parse_value
+from selfhost.spectest import check_results, parse_value
 from interp.tier2 import continue_records
 
 from tests.tier2_wasmtime import NativeT2

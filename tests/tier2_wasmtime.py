@@ -10,7 +10,7 @@ import wasmtime
 from interp import opcodes as W
 from interp.instrument import (CTR_EXPORT, HELPERS, IMPORT_MODULE, STATE_EXPORT, STATE_NORMAL,
                                STATE_REWIND, STATE_UNWIND)
-from interp.offload import PREFIX
+from interp.offload import EXPORT_PREFIX as PREFIX
 from interp.runtime import PAGE_SIZE
 from interp.tier2 import RewindFeeder, SpillRecorder
 from interp.values import (f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits, to_signed32,

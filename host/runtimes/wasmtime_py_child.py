@@ -1,0 +1,163 @@
+"""Run one WASI preview1 module under wasmtime-py, as a process of its own.
+
+    python -m host.runtimes.wasmtime_py_child CONFIG.json
+
+CONFIG.json: {"module": path, "args": [argv0, ...], "env": {K: V},
+              "preopens": [[host, guest], ...], "cache": dir or null, "offload": bool}
+stdin/stdout/stderr are this process's own; the exit code is the guest's (134 for a trap, as
+the wasmtime CLI does). With "cache", the compiled module is kept there (Module.serialize) under
+a name made of wasmtime's version and the module's SHA-256, so later runs skip the compile.
+"""
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from selfhost.exit_codes import TRAP as EXIT_TRAP
+from selfhost.exit_codes import USAGE as EXIT_LAUNCH
+
+KEEP_CACHED = 4
+
+
+def _fail(message):
+    sys.stderr.write("selfhost wasmtime runner: error: %s\n" % message)
+    return EXIT_LAUNCH
+
+
+def wasmtime_version():
+    from importlib import metadata
+    try:
+        return metadata.version("wasmtime")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def module_hash(cache, module_path):
+    """SHA-256 of the module file, remembered in the cache by (path, size, mtime) so that a
+    start does not re-read 13 MB just to find its compiled copy."""
+    import hashlib
+    from host.launch import file_sha256
+    st = os.stat(module_path)
+    key = "%d %d" % (st.st_size, st.st_mtime_ns)
+    memo = Path(cache) / ("hash-%s.txt" % hashlib.sha1(
+        os.path.abspath(module_path).encode()).hexdigest())
+    try:
+        known_key, digest = memo.read_text().rsplit(" ", 1)
+        if known_key == key and len(digest) == 64:
+            return digest
+    except (OSError, ValueError):
+        pass
+    digest = file_sha256(module_path)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=str(memo.parent), suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write("%s %s" % (key, digest))
+        os.replace(tmp, memo)
+    except OSError:
+        pass
+    return digest
+
+
+def cached_module_path(cache, module_path):
+    return Path(cache) / ("wasmtime-%s-%s.cwasm" % (wasmtime_version(),
+                                                    module_hash(cache, module_path)))
+
+
+def _prune(cache, keep):
+    """Drop all but the `keep` most recently written compiled modules (each is ~40 MB)."""
+    entries = sorted(Path(cache).glob("wasmtime-*.cwasm"), key=lambda p: p.stat().st_mtime,
+                     reverse=True)
+    for old in entries[keep:]:
+        try:
+            old.unlink()
+        except OSError:
+            pass
+
+
+def load_module(engine, module_path, cache=None):
+    """Compile module_path, or load it from the cache; returns (module, how) where how is
+    "compiled", "cached" or "compiled+stored"."""
+    import wasmtime
+    if cache is None:
+        return wasmtime.Module.from_file(engine, module_path), "compiled"
+    cached = cached_module_path(cache, module_path)
+    if cached.is_file():
+        try:
+            return wasmtime.Module.deserialize_file(engine, str(cached)), "cached"
+        except wasmtime.WasmtimeError:
+            pass                      # stale or corrupt: compile again and replace it
+    module = wasmtime.Module.from_file(engine, module_path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=str(cached.parent), suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(module.serialize())
+        os.replace(tmp, cached)
+        _prune(cached.parent, keep=KEEP_CACHED)
+    except OSError as e:
+        sys.stderr.write("selfhost wasmtime runner: warning: cannot cache the compiled "
+                         "module in %s: %s\n" % (cache, e))
+    return module, "compiled+stored"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        return _fail("usage: python -m host.runtimes.wasmtime_py_child CONFIG.json")
+    try:
+        with open(argv[0], encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, ValueError) as e:
+        return _fail("bad config %s: %s" % (argv[0], e))
+    try:
+        import wasmtime
+    except ImportError:
+        return _fail("the wasmtime Python package is missing: pip install wasmtime==50.0.1")
+
+    engine = wasmtime.Engine()
+    try:
+        module, _how = load_module(engine, config["module"], config.get("cache"))
+    except (OSError, wasmtime.WasmtimeError) as e:
+        return _fail("cannot load %s: %s" % (config["module"], e))
+
+    wasi = wasmtime.WasiConfig()
+    wasi.argv = config.get("args", [])
+    wasi.env = sorted(config.get("env", {}).items())
+    for host, guest in config.get("preopens", []):
+        wasi.preopen_dir(host, guest)
+    wasi.inherit_stdin()
+    wasi.inherit_stdout()
+    wasi.inherit_stderr()
+
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasi)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    doorbell = None
+    if config.get("offload", True):
+        # hot-function offload: answer selfhost.wasm's doorbell (host/offload/doorbell_host.py)
+        from host.offload.doorbell_host import DoorbellHost
+        doorbell = DoorbellHost()
+        doorbell.install(linker, store)
+    try:
+        instance = linker.instantiate(store, module)
+        if doorbell is not None:
+            doorbell.bind(instance, store)
+        start = instance.exports(store).get("_start")
+        if start is None:
+            return _fail("%s has no _start export" % config["module"])
+        start(store)
+    except wasmtime.ExitTrap as e:
+        return e.code
+    except wasmtime.Trap as e:
+        sys.stderr.write("selfhost wasmtime runner: wasm trap: %s\n" % e.message)
+        return EXIT_TRAP
+    except wasmtime.WasmtimeError as e:
+        return _fail(str(e))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
