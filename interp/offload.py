@@ -84,6 +84,7 @@ import time
 from . import atomics
 from . import opcodes as W
 from . import tier1
+from . import tier2
 from .decode import _u32
 from .opcodes import NUM_TYPES
 
@@ -362,6 +363,8 @@ class Offloader:
         self.losses = {}     # function index -> offloaded calls that did not
         self.reverted = {}   # function index -> why it went back to the interpreter
         self.trapped = 0
+        self.entry_codes = set()   # code objects of the off%d generators (tier2.adopt)
+        self.unwinds = 0     # native calls that unwound into interpreter frames (tier 2)
 
     def attach(self):
         self.module.codemap.offload = self
@@ -402,6 +405,7 @@ class Offloader:
         ns = {}
         exec(compile(src, "<offload f%d>" % index, "exec"), ns)
         gen = ns["_mk"](native)
+        self.entry_codes.add(gen.__code__)
 
         def request(*args):
             return (native, args)
@@ -446,6 +450,10 @@ class Offloader:
             t0 = clock()
             try:
                 return native.call(inst, index, args, sync)
+            except tier2.Unwound as u:   # tier 2: stopped at a poll, frames spilled
+                u.frames = tier2.frames_from_records(u.records, native.points, inst)
+                self.unwinds += 1
+                raise
             except NativeStackExhausted:
                 self.revert(inst, index, "native stack exhausted")
             finally:
@@ -483,7 +491,8 @@ class Offloader:
         return {"functions": funcs, "calls": sum(self.calls.values()),
                 "seconds": round(sum(self.seconds.values()), 6),
                 "offloadable": len(self.analysis.offloadable),
-                "reverted": len(self.reverted),
+                "reverted": len(self.reverted), "unwinds": self.unwinds,
+                "instrumented": getattr(self.native, "points", None) is not None,
                 "bytes_in": getattr(self.native, "bytes_in", None),
                 "bytes_out": getattr(self.native, "bytes_out", None)}
 

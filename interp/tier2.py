@@ -12,6 +12,7 @@ interp/instrument.py makes the module the native side runs and its safe-point ma
   records ``RewindFeeder`` serves to the ``rewind_*`` imports;
 * ``continue_records(records, points)``: spilled records -> the RewindPlan that goes on
   natively at once (a checkpoint that continues: no interpreter in between);
+* ``Unwound``: the exception a native side raises when its call unwound;
 * ``import_call`` / ``after_import``: an unwind that stopped before a call of an import (so
   that the host makes it, in selfhost's own WASI state): which call, and the records once it
   is made.
@@ -19,9 +20,22 @@ interp/instrument.py makes the module the native side runs and its safe-point ma
 Values in records are raw bits (i32/i64 unsigned, f32/f64 their IEEE bits); frames hold the
 interpreter's values (interp/values.py). The record layout is instrument.py's.
 """
+from .errors import Trap
 from .lower import lower_function
 from .opcodes import F32, F64, I64
 from .values import MASK32, MASK64, f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+
+
+class Unwound(Exception):
+    """Raised by a native side's ``call`` when the instrumented native code unwound (its poll
+    answered "stop"): ``records`` innermost first. The Offloader adds ``frames`` (interpreter
+    frame dicts, bottom first, frames_from_records); the machine's tier-1 driver puts those
+    frames where the native call was and goes on in the interpreter (Machine._adopt)."""
+
+    def __init__(self, records):
+        super().__init__("native code unwound (%d frames)" % len(records))
+        self.records = records
+        self.frames = None
 
 
 class NotRewindable(Exception):
@@ -369,3 +383,48 @@ def _call_record(fp, p, d, callee, args, instance):
         tail.append(1)
         tail += [_to_bits(t, v) for t, v in zip(p.ftype.params, args)]
     return _record(fp, p, d, tail)
+
+
+def adopt(machine, frames, code, g, base, inst, depth):
+    """The tier-1 driver's side of an Unwound: native code unwound into interpreter ``frames``
+    (dicts, bottom first) in the place of the native call that tier-1 frame ``g`` (of
+    ``code``, at ``base``) made. An offload entry generator (it only made that call) is
+    replaced by them; any other tier-1 frame waits in its call under them. The top frame is
+    at a safe point: the machine polls there at once. Returns tier 0's registers for the top
+    frame (code, pc, locals, base, instance, depth, tick), as Machine._t1 does."""
+    off = inst.module.codemap.offload
+    if off is not None and g.gi_code in off.entry_codes:
+        depth -= code.cost
+    else:
+        machine.frames.append((code, -1, g, base, inst))
+    saved = saved_frames(machine.stack, frames)
+    for c, _pc, _L, _b, _i in saved:
+        depth += c.cost
+    if depth > machine.max_call_depth:
+        raise Trap("call stack exhausted")
+    code, pc, L, base, inst = saved.pop()
+    machine.frames.extend(saved)
+    tick = machine._safe_point(code, pc, L, base, inst)
+    return code, pc, L, base, inst, depth, tick
+
+
+def saved_frames(stack, frames):
+    """Frame dicts (bottom first) -> tier 0's saved-frame tuples (code, pc, locals, base,
+    instance), their operand values pushed onto ``stack`` (Machine.resume and adopt)."""
+    saved = []
+    base = len(stack)
+    for d in frames:
+        inst = d["instance"]
+        func = inst.funcs[d["func"]]
+        if func.host:
+            raise ValueError("frame of a host function cannot be resumed")
+        code = lower_function(inst.module, func.defined_index)
+        pc = code.pc_at.get(d["pc"])
+        if pc is None:
+            raise ValueError("offset %d is not a resume point of function %d"
+                             % (d["pc"], d["func"]))
+        saved.append((code, pc, list(d["locals"]), base, inst))
+        base += len(d["stack"])
+    for d in frames:
+        stack.extend(d["stack"])
+    return saved

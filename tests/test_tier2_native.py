@@ -1,0 +1,165 @@
+"""Tier 2 end to end on CPython: the native side (host/offload/tier2_native.py) runs the
+*instrumented* app for the offloaded functions.
+
+(a) results are those of the interpreter and of the plain native side, with polls happening
+    inside the native calls (a broken instrumentation changes the output or polls nothing);
+(b) a checkpoint asked for while native code runs: the native code unwinds at its next poll,
+    its frames become interpreter frames, the snapshot is written from them (its top frames are
+    offloaded functions, pcs inside their original bodies) and the pure interpreter restores it
+    to the output of an uninterrupted run.
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+wasmtime = pytest.importorskip("wasmtime")
+
+import interp  # noqa: E402
+from checkpoint.store import read_snapshot  # noqa: E402
+from interp import offload  # noqa: E402
+from tests.apps.build import build_c  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ROOT / "tests" / "offload_apps"
+CACHE = ROOT / "tests" / ".cache" / "offload_apps"
+CFLAGS = ["-target", "wasm32-wasi", "-O2", "-fno-sanitize=undefined",
+          "-Wl,-z,stack-size=65536"]
+ARGS = [3, 18, 20000]       # kernels_cmd: rounds, fib(n), sieve/mix size
+
+
+def build(name):
+    return build_c(APPS / (name + ".c"), CACHE, CFLAGS)
+
+
+def run(*args):
+    proc = subprocess.run([sys.executable, "-m", "host.runtimes.native_main", *map(str, args)],
+                          capture_output=True, cwd=ROOT, timeout=600)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+@pytest.fixture
+def often(monkeypatch):
+    """Native polls at every countdown tick (the adaptive policy would poll once a ms)."""
+    from host.offload import tier2_native
+    monkeypatch.setattr(tier2_native, "POLL_INTERVAL", 1e-12)
+    monkeypatch.setattr(tier2_native, "FIRST_BUDGET", 1)
+    return tier2_native
+
+
+def _native_sides(module):
+    from host.offload.native import WasmtimeNative
+    from host.offload.tier2_native import InstrumentedNative
+    analysis = offload.analyze(module)
+    return analysis, WasmtimeNative(module), InstrumentedNative(module, analysis.offloadable)
+
+
+def test_instrumented_calls_give_the_plain_native_and_interpreter_results(often):
+    """Every offloadable kernel of kernels_cmd called through both native sides and the
+    interpreter from the same state: same results, same memory afterwards; the instrumented
+    side polled inside the calls."""
+    data = build("kernels_cmd").read_bytes()
+    results = {}
+    for side in ("interp", "plain", "instrumented"):
+        module = interp.decode(data)
+        analysis, plain, instr = _native_sides(module)
+        native = {"plain": plain, "instrumented": instr}.get(side)
+        inst = interp.instantiate(module, _wasi_stubs(module))
+        names = {module.func_names.get(i): i for i in analysis.offloadable}
+        out = []
+        for name, args in (("fib", [20]), ("sieve", [50000]), ("mix", [12345, 100000]),
+                           ("fib", [7]), ("sieve", [3000])):
+            i = names[name]
+            if native is None:
+                out.append(inst.machine.call(inst.funcs[i], args))
+            else:
+                out.append(native.call(inst, i, args, analysis.sync(i)))
+        out.append(bytes(inst.mems[0].data))
+        out.append([g.v for g in inst.globals])
+        results[side] = out
+        if side == "instrumented":
+            assert instr.polls > 100 and instr.unwinds == 0
+            assert {"fib", "sieve", "mix"} <= {module.func_names.get(i) for i in instr.points}
+    assert results["instrumented"] == results["plain"] == results["interp"]
+
+
+def _wasi_stubs(module):
+    imports = {}
+    for imp in module.imports:
+        if imp.kind == "func":
+            ft = module.types[imp.desc]
+            imports.setdefault(imp.module, {})[imp.name] = interp.HostFunc(
+                ft, lambda *a, n=len(ft.results): [0] * n or None)
+    return imports
+
+
+def test_whole_app_output_identical_instrumented_plain_and_interpreted():
+    app = build("kernels_cmd")
+    code_off, out_off, _ = run("--offload", "off", app, *ARGS)
+    code_on, out_on, err_on = run("--profile", "--offload-threshold", "50", app, *ARGS)
+    assert code_off == code_on == 0, err_on
+    assert out_on == out_off and out_on.count("round") == 3
+    native = {line.split()[1] for line in err_on.splitlines()
+              if len(line.split()) > 2 and line.split()[2] == "native"}
+    assert {"fib", "sieve", "mix"} <= native
+
+
+def test_checkpoint_while_native_code_runs_restores_in_the_interpreter(tmp_path, monkeypatch,
+                                                                      capfd, often):
+    """The trigger file appears during a native call (at its 50th poll): the native code
+    unwinds, the snapshot holds its frames as interpreter frames, and --offload off restores
+    it to the uninterrupted output."""
+    from selfhost import cli, exit_codes, session
+    app = build("kernels_cmd")
+    code, full, _ = run("--offload", "off", app, *ARGS)
+    assert code == 0
+    trigger = tmp_path / "ckpt.trigger"
+    snap = tmp_path / "s.snap"
+    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
+    seen = {"native_calls": 0, "unwound_in_call": 0}
+    tier2_native = often
+    orig_poll = tier2_native.InstrumentedNative._poll
+    orig_call = tier2_native.InstrumentedNative.call
+
+    def poll(self):
+        if self.polls == 50:
+            trigger.write_text("now")
+        return orig_poll(self)
+
+    def call(self, *a, **k):
+        seen["native_calls"] += 1
+        try:
+            return orig_call(self, *a, **k)
+        except interp.tier2.Unwound:
+            seen["unwound_in_call"] += 1
+            raise
+
+    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
+    monkeypatch.setattr(tier2_native.InstrumentedNative, "call", call)
+    capfd.readouterr()
+    from host.runtimes.native_main import _native_side
+    rc = cli.main(["--offload-threshold", "0", "--checkpoint-trigger", str(trigger),
+                   "--snapshot", str(snap), str(app), *map(str, ARGS)],
+                  native_side=_native_side)
+    first = capfd.readouterr().out
+    assert rc == exit_codes.CHECKPOINTED and snap.is_file() and not trigger.exists()
+    assert seen["unwound_in_call"] == 1
+    module = interp.decode(app.read_bytes())
+    offloadable = offload.analyze(module).offloadable
+    frames = read_snapshot(snap).frames
+    # the top frames are the unwound native ones: offloaded functions, their pcs inside their
+    # original bodies, and the bottom of the app (_start, main) interpreted
+    top = frames[-1]
+    assert top.func in offloadable
+    nimp = len(module.imported("func"))
+    body = module.funcs[top.func - nimp].body
+    assert body[0][2] <= top.pc <= body[-1][2]
+    assert frames[0].func not in offloadable
+    code, rest, err = run("--offload", "off", "--restore", snap, app, *ARGS)
+    assert code == 0, err
+    assert first + rest == full
+    # and restored with the instrumented native side too
+    code, rest2, err = run("--restore", snap, app, *ARGS)
+    assert code == 0, err
+    assert rest2 == rest
