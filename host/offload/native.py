@@ -289,20 +289,17 @@ def _import_stub(imp):
     return stub
 
 
-def make_offloader(module, threshold=None, instrumented=True):
+def make_offloader(module, threshold=None, make_native=None):
     """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it:
-    tier 2's instrumented module (tier2_native.py: checkpointable while native code runs),
-    or with ``instrumented=False`` the plain one (no safe point during an offloaded call)."""
+    ``make_native(module, analysis)`` makes the side (default: the plain WasmtimeNative, no
+    safe point during an offloaded call; tier2_native.make_offloader: the instrumented one)."""
     from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
     analysis = applies(module)
     if analysis is None:       # e.g. a module that imports a global: offload does not apply
         return None
     try:
-        if instrumented:
-            from .tier2_native import InstrumentedNative
-            native = InstrumentedNative(module, analysis.offloadable)
-        else:
-            native = WasmtimeNative(module)
+        native = (WasmtimeNative(module) if make_native is None
+                  else make_native(module, analysis))
     except (wasmtime.WasmtimeError, wasmtime.Trap):
         # e.g. an element or data segment out of bounds: instantiating the module traps, and
         # the interpreter reports that itself when it instantiates it; nothing to offload

@@ -30,6 +30,7 @@ from interp.instrument import (HELPERS, IMPORT_MODULE, STATE_EXPORT, STATE_NORMA
 from interp.tier2 import RewindFeeder, SpillRecorder, Unwound
 
 from .native import WasmtimeNative, _functype
+from .native import make_offloader as _make_offloader
 
 POLL_INTERVAL = 1e-3     # seconds between two native polls (bounds the checkpoint latency)
 FIRST_BUDGET = 1000      # the first countdown (ticks: LOOP_TICK loop headers, or a call)
@@ -115,3 +116,9 @@ class InstrumentedNative(WasmtimeNative):
 def _functype_of(params, results):
     from interp.module import FuncType
     return _functype(FuncType(tuple(params), tuple(results)))
+
+
+def make_offloader(module, threshold=None):
+    """An Offloader for ``module`` whose native side is an InstrumentedNative (attached)."""
+    return _make_offloader(module, threshold,
+                           lambda m, analysis: InstrumentedNative(m, analysis.offloadable))
