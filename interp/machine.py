@@ -182,6 +182,14 @@ class Machine:
         module (its memory, globals and tables restored by the caller)."""
         if not frames:
             raise ValueError("nothing to resume: no frames")
+        off = frames[-1]["instance"].module.codemap.offload
+        split = (off.rewind_split(frames) if off is not None and self.tier1_threshold is not None
+                 else None)
+        if split is not None:  # tier 2: the top frames go on in native code (rewound)
+            inst = frames[-1]["instance"]
+            frames, code, g = split
+            saved = _saved_frames(self.stack, frames)
+            return self._run(code, -1, g, len(self.stack), inst, saved)
         saved = _saved_frames(self.stack, frames)
         code, pc, L, base, inst = saved.pop()
         # the top frame is at a safe point: at a loop header it may go straight into tier 1

@@ -86,6 +86,7 @@ from . import opcodes as W
 from . import tier1
 from . import tier2
 from .decode import _u32
+from .lower import lower_function as lower
 from .opcodes import NUM_TYPES
 
 DEFAULT_THRESHOLD = None     # auto: see the docstring
@@ -431,6 +432,53 @@ class Offloader:
             t.T[k] = stub
         self.reverted[index] = why
 
+    def rewind_split(self, frames):
+        """Tier 2, resuming captured ``frames`` (bottom first): None, or (the frames the
+        interpreter resumes, the Code and the generator of the rest). The rest is the
+        longest top part the native side can rewind (tier2.rewind_plan): its bottom frame an
+        offloaded function, every frame above it instrumented; the generator makes one call,
+        the native rewind, whose results go to the frame below (waiting in its call)."""
+        points = getattr(self.native, "points", None)
+        if points is None or not frames:
+            return None
+        inst = frames[-1]["instance"]
+        j = len(frames)
+        while j and frames[j - 1]["func"] in points and frames[j - 1]["instance"] is inst:
+            j -= 1
+        for k in range(j, len(frames)):
+            index = frames[k]["func"]
+            if not self.wanted(index, 1 << 62):
+                continue
+            try:
+                plan = tier2.rewind_plan(frames[k:], points, inst)
+            except tier2.NotRewindable:
+                continue
+            gen = self._rewinder(inst, index, plan, frames[k:])
+            code = lower(inst.module, index - (len(inst.funcs) - len(inst.module.funcs)))
+            return frames[:k], code, gen
+        return None
+
+    def _rewinder(self, inst, index, plan, frames):
+        native = self.native
+        sync = self.analysis.sync(index)
+
+        def call(args):
+            try:
+                return native.rewind(inst, plan, sync)
+            except tier2.Unwound as u:
+                u.frames = tier2.frames_from_records(u.records, native.points, inst)
+                self.unwinds += 1
+                raise
+            except NativeStackExhausted:   # (nothing copied back) the interpreter goes on
+                return inst.machine.resume(frames)
+        native_call = _NativeCall(call, inst.funcs[index].type)
+        ns = {}
+        exec(compile("def rw%d(_native):\n    return (yield (_native, ()))\n" % index,
+                     "<tier 2 rewind f%d>" % index, "exec"), ns)
+        gen = ns["rw%d" % index]
+        self.entry_codes.add(gen.__code__)
+        return gen(native_call)
+
     def _caller(self, inst, index, k):
         native = self.native
         calls = self.calls
@@ -492,6 +540,8 @@ class Offloader:
                 "seconds": round(sum(self.seconds.values()), 6),
                 "offloadable": len(self.analysis.offloadable),
                 "reverted": len(self.reverted), "unwinds": self.unwinds,
+                "rewinds": getattr(self.native, "rewinds", 0),
+                "polls": getattr(self.native, "polls", 0),
                 "instrumented": getattr(self.native, "points", None) is not None,
                 "bytes_in": getattr(self.native, "bytes_in", None),
                 "bytes_out": getattr(self.native, "bytes_out", None)}

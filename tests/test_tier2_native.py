@@ -163,3 +163,71 @@ def test_checkpoint_while_native_code_runs_restores_in_the_interpreter(tmp_path,
     code, rest2, err = run("--restore", snap, app, *ARGS)
     assert code == 0, err
     assert rest2 == rest
+
+
+def _checkpoint_in_native(tmp_path, monkeypatch, capfd, args, at_poll, name="s.snap"):
+    """Run kernels_cmd ``args`` in-process with the instrumented native side; the trigger
+    file appears at native poll ``at_poll``. Returns (stdout so far, snapshot path)."""
+    from host.offload import tier2_native
+    from host.runtimes.native_main import _native_side
+    from selfhost import cli, exit_codes, session
+    app = build("kernels_cmd")
+    trigger = tmp_path / "ckpt.trigger"
+    snap = tmp_path / name
+    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
+    orig_poll = tier2_native.InstrumentedNative._poll
+
+    def poll(self):
+        if self.polls == at_poll:
+            trigger.write_text("now")
+        return orig_poll(self)
+    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
+    capfd.readouterr()
+    rc = cli.main(["--offload-threshold", "0", "--checkpoint-trigger", str(trigger),
+                   "--snapshot", str(snap), str(app), *map(str, args)],
+                  native_side=_native_side)
+    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", orig_poll)
+    first = capfd.readouterr().out
+    assert rc == exit_codes.CHECKPOINTED and snap.is_file()
+    return first, snap
+
+
+def _restore_in_process(snap, args, capfd, extra=()):
+    from host.runtimes.native_main import _native_side
+    from selfhost import cli
+    capfd.readouterr()
+    rc = cli.main(["--profile", *extra, "--restore", str(snap), str(build("kernels_cmd")),
+                   *map(str, args)], native_side=_native_side)
+    out, err = capfd.readouterr()
+    return rc, out, err
+
+
+def test_restore_rewinds_into_native_code(tmp_path, monkeypatch, capfd, often):
+    """(c) The snapshot taken inside native fib's recursion is restored with the instrumented
+    native side: the frames are rewound into native code (one rewind, no unwind), and the run
+    ends with the uninterrupted output."""
+    code, full, _ = run("--offload", "off", build("kernels_cmd"), *ARGS)
+    first, snap = _checkpoint_in_native(tmp_path, monkeypatch, capfd, ARGS, 50)
+    rc, rest, err = _restore_in_process(snap, ARGS, capfd)
+    assert rc == 0, err
+    assert first + rest == full
+    line = [ln for ln in err.splitlines() if ln.startswith("tier 2:")][0]
+    assert " 0 unwinds, 1 rewinds" in line, line
+
+
+def test_long_native_call_checkpointed_and_resumed_natively(tmp_path, monkeypatch, capfd):
+    """The issue's case: one long pure call (mix over 150 M rounds, far too long to finish
+    interpreted). Checkpointed mid-call with the adaptive poll policy, restored: it goes on
+    natively (rewound) and prints what the uninterrupted run prints."""
+    args = [1, 18, 150_000_000]
+    code, full, err = run("--offload-threshold", "0", build("kernels_cmd"), *args)
+    assert code == 0 and "round 0" in full, err
+    first, snap = _checkpoint_in_native(tmp_path, monkeypatch, capfd, args, 60)
+    frames = read_snapshot(snap).frames
+    module = interp.decode(build("kernels_cmd").read_bytes())
+    assert module.func_names.get(frames[-1].func) == "mix"
+    rc, rest, err = _restore_in_process(snap, args, capfd)
+    assert rc == 0, err
+    assert first + rest == full
+    assert " 0 unwinds, 1 rewinds" in [ln for ln in err.splitlines()
+                                        if ln.startswith("tier 2:")][0]
