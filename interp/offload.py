@@ -127,17 +127,21 @@ class Analysis:
     function i is not offloadable (a short text); ``unbounded``: the offloadable functions that
     can do unbounded work (reach a loop or a recursion); ``sync(i)``: the Sync of function i."""
 
-    def __init__(self, offloadable, reason, unbounded=(), effects=None, mutable=()):
+    def __init__(self, offloadable, reason, unbounded=(), effects=None, mutable=(),
+                 importing=()):
         self.offloadable = offloadable
         self.reason = reason
         self.unbounded = set(unbounded)
         self.effects = effects or {}
         self.mutable = list(mutable)
+        self.importing = set(importing)     # (imports=True) offloadable, reaching an import
 
     def sync(self, i):
         e = self.effects.get(i)
         if e is None:                       # unknown: everything, both ways
             return Sync(True, True, self.mutable, self.mutable)
+        if i in self.importing:             # an import (WASI) may read and write memory
+            e |= _READ | _WRITE
         return Sync(bool(e & (_READ | _WRITE)), bool(e & _WRITE),
                     [g for g in self.mutable if e >> (2 + 2 * g) & 3],
                     [g for g in self.mutable if e >> (3 + 2 * g) & 1])
@@ -158,13 +162,15 @@ def applies(module):
     return analysis if analysis.offloadable else None
 
 
-def analyze(module):
-    """The Analysis of ``module`` (see the module docstring for the rules)."""
+def analyze(module, imports=False):
+    """The Analysis of ``module`` (see the module docstring for the rules). ``imports``
+    (tier 2): a function that reaches an import through direct calls only is offloadable
+    too (its import calls are round trips to the interpreter: Offloader._serve_imports)."""
     nimp = len(module.imported("func"))
     ftypes = module.func_types()
     n = len(ftypes)
     reason = {}
-    for i in range(nimp):
+    for i in range(0 if imports else nimp):
         imp = module.imports[[k for k, im in enumerate(module.imports)
                               if im.kind == "func"][i]]
         reason[i] = "import %s.%s" % (imp.module, imp.name)
@@ -197,12 +203,17 @@ def analyze(module):
         for op, imm, _off in f.body:
             if op == W.CALL or op == W.RETURN_CALL:
                 out.add(imm)
+                if imports and imm < nimp and op == W.RETURN_CALL:
+                    reason.setdefault(i, "tail call of an import")
             elif op == W.CALL_INDIRECT or op == W.RETURN_CALL_INDIRECT:
                 type_idx, table_idx = imm
                 if table_idx < nimp_tables:
                     reason.setdefault(i, "call_indirect on an imported table")
                 want = module.types[type_idx]
-                out.update(j for j in in_table if ftypes[j] == want)
+                targets = [j for j in in_table if ftypes[j] == want]
+                out.update(targets)
+                if imports and any(j < nimp for j in targets):
+                    reason.setdefault(i, "call_indirect may reach an import")
             elif op in _STATE_CHANGING:
                 reason.setdefault(i, "changes table or segment state (opcode 0x%X)" % op)
             elif op in _EXCEPTIONS:
@@ -230,6 +241,15 @@ def analyze(module):
     for i, out in callees.items():
         for j in out:
             callers[j].add(i)
+    importing = set()
+    if imports:             # who reaches an import (to a fixpoint)
+        work = list(range(nimp))
+        while work:
+            j = work.pop()
+            for i in callers[j]:
+                if i not in importing:
+                    importing.add(i)
+                    work.append(i)
     work = [i for i in range(n) if i in reason]
     while work:
         j = work.pop()
@@ -263,7 +283,8 @@ def analyze(module):
                     bounded.add(i)
                     work.append(i)
     mutable = [g for g, t in enumerate(module.global_types()) if t.mutable]
-    return Analysis(offloadable, reason, offloadable - bounded, effects, mutable)
+    return Analysis(offloadable, reason, offloadable - bounded, effects, mutable,
+                    importing & offloadable)
 
 
 def _name(module, i):
@@ -366,6 +387,7 @@ class Offloader:
         self.trapped = 0
         self.entry_codes = set()   # code objects of the off%d generators (tier2.adopt)
         self.unwinds = 0     # native calls that unwound into interpreter frames (tier 2)
+        self.import_calls = 0   # import calls native code made through the interpreter
 
     def attach(self):
         self.module.codemap.offload = self
@@ -458,17 +480,45 @@ class Offloader:
             return frames[:k], code, gen
         return None
 
+    def _native_run(self, inst, start, sync):
+        """Run ``start()`` (a native call or rewind) to its results. Tier 2: an unwind before
+        an import call is served here, in selfhost's own imports (its WASI: the fd state
+        stays the interpreter's, the one a snapshot holds), and the native code is rewound
+        right after the call (tier2.after_import, continue_records), unless the machine
+        wants to stop then; any other unwind (a poll said stop) raises Unwound with the
+        interpreter frames (Machine._t1 adopts them)."""
+        native = self.native
+        try:
+            return start()
+        except tier2.Unwound as u:
+            unwound = u
+        points = native.points
+        while True:
+            records = unwound.records
+            if points[records[0].func].point(records[0].point).kind == "import":
+                j, args = tier2.import_call(records, points)
+                results = inst.funcs[j].call_internal(args)
+                self.import_calls += 1
+                records = tier2.after_import(records, points, results)
+                if not inst.machine.stop_wanted():
+                    try:
+                        return native.rewind(inst, tier2.continue_records(records, points),
+                                             sync)
+                    except tier2.Unwound as u:
+                        unwound = u
+                        continue
+                unwound = tier2.Unwound(records)
+            unwound.frames = tier2.frames_from_records(records, points, inst)
+            self.unwinds += 1
+            raise unwound
+
     def _rewinder(self, inst, index, plan, frames):
         native = self.native
         sync = self.analysis.sync(index)
 
         def call(args):
             try:
-                return native.rewind(inst, plan, sync)
-            except tier2.Unwound as u:
-                u.frames = tier2.frames_from_records(u.records, native.points, inst)
-                self.unwinds += 1
-                raise
+                return self._native_run(inst, lambda: native.rewind(inst, plan, sync), sync)
             except NativeStackExhausted:   # (nothing copied back) the interpreter goes on
                 return inst.machine.resume(frames)
         native_call = _NativeCall(call, inst.funcs[index].type)
@@ -497,11 +547,8 @@ class Offloader:
         def call(args):
             t0 = clock()
             try:
-                return native.call(inst, index, args, sync)
-            except tier2.Unwound as u:   # tier 2: stopped at a poll, frames spilled
-                u.frames = tier2.frames_from_records(u.records, native.points, inst)
-                self.unwinds += 1
-                raise
+                return self._native_run(inst, lambda: native.call(inst, index, args, sync),
+                                        sync)
             except NativeStackExhausted:
                 self.revert(inst, index, "native stack exhausted")
             finally:
@@ -541,6 +588,7 @@ class Offloader:
                 "offloadable": len(self.analysis.offloadable),
                 "reverted": len(self.reverted), "unwinds": self.unwinds,
                 "rewinds": getattr(self.native, "rewinds", 0),
+                "import_calls": self.import_calls,
                 "polls": getattr(self.native, "polls", 0),
                 "instrumented": getattr(self.native, "points", None) is not None,
                 "bytes_in": getattr(self.native, "bytes_in", None),

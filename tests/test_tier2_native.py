@@ -165,13 +165,14 @@ def test_checkpoint_while_native_code_runs_restores_in_the_interpreter(tmp_path,
     assert rest2 == rest
 
 
-def _checkpoint_in_native(tmp_path, monkeypatch, capfd, args, at_poll, name="s.snap"):
+def _checkpoint_in_native(tmp_path, monkeypatch, capfd, args, at_poll, name="s.snap",
+                          extra=(), app=None):
     """Run kernels_cmd ``args`` in-process with the instrumented native side; the trigger
     file appears at native poll ``at_poll``. Returns (stdout so far, snapshot path)."""
     from host.offload import tier2_native
     from host.runtimes.native_main import _native_side
     from selfhost import cli, exit_codes, session
-    app = build("kernels_cmd")
+    app = app or build("kernels_cmd")
     trigger = tmp_path / "ckpt.trigger"
     snap = tmp_path / name
     monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
@@ -183,7 +184,7 @@ def _checkpoint_in_native(tmp_path, monkeypatch, capfd, args, at_poll, name="s.s
         return orig_poll(self)
     monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
     capfd.readouterr()
-    rc = cli.main(["--offload-threshold", "0", "--checkpoint-trigger", str(trigger),
+    rc = cli.main(["--offload-threshold", "0", *extra, "--checkpoint-trigger", str(trigger),
                    "--snapshot", str(snap), str(app), *map(str, args)],
                   native_side=_native_side)
     monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", orig_poll)
@@ -192,11 +193,11 @@ def _checkpoint_in_native(tmp_path, monkeypatch, capfd, args, at_poll, name="s.s
     return first, snap
 
 
-def _restore_in_process(snap, args, capfd, extra=()):
+def _restore_in_process(snap, args, capfd, extra=(), app=None):
     from host.runtimes.native_main import _native_side
     from selfhost import cli
     capfd.readouterr()
-    rc = cli.main(["--profile", *extra, "--restore", str(snap), str(build("kernels_cmd")),
+    rc = cli.main(["--profile", *extra, "--restore", str(snap), str(app or build("kernels_cmd")),
                    *map(str, args)], native_side=_native_side)
     out, err = capfd.readouterr()
     return rc, out, err
@@ -231,3 +232,58 @@ def test_long_native_call_checkpointed_and_resumed_natively(tmp_path, monkeypatc
     assert first + rest == full
     assert " 0 unwinds, 1 rewinds" in [ln for ln in err.splitlines()
                                         if ln.startswith("tier 2:")][0]
+
+
+def _tier2_line(err):
+    return [ln for ln in err.splitlines() if ln.startswith("tier 2:")][0]
+
+
+def _tier2_count(err, what):
+    """A count from --profile's "tier 2:" line ("3 rewinds" -> 3 for what="rewinds")."""
+    for part in _tier2_line(err).split(", ")[1:]:
+        n, name = part.split(" ", 1)
+        if name == what:
+            return int(n)
+    raise AssertionError("no %r in %s" % (what, _tier2_line(err)))
+
+
+def test_import_calls_from_native_code_round_trip_through_selfhost_wasi():
+    """(d) --offload imports: _start itself runs natively; every import call (fd_write from
+    printf, proc_exit) unwinds to selfhost's WASI and rewinds: same output as interpreted."""
+    app = build("kernels_cmd")
+    code_off, out_off, _ = run("--offload", "off", app, *ARGS)
+    code, out, err = run("--profile", "--offload", "imports", "--offload-threshold", "0", app,
+                         *ARGS)
+    assert code == code_off == 0, err
+    assert out == out_off
+    start = [ln.split() for ln in err.splitlines() if " _start " in ln][0]
+    assert start[2] == "native"
+    trips = _tier2_count(err, "import round trips")
+    assert trips >= 3                        # one fd_write per printed line at least
+
+
+def test_checkpoint_with_imports_offloaded_keeps_the_fd_state(tmp_path, monkeypatch, capfd,
+                                                              often):
+    """(d) tests/tier2_apps/counter.c (a loop with a write every round) runs natively whole,
+    with import round trips; a checkpoint in its loop: the lines written before it (through
+    selfhost's WASI) are in the snapshot's fd state and are not written again on restore,
+    interpreted or rewound natively."""
+    app = build_c(ROOT / "tests" / "tier2_apps" / "counter.c", CACHE, CFLAGS)
+    args = [6, 3000]
+    code, full, _ = run("--offload", "off", app, *args)
+    assert code == 0 and full.count("round") == 6
+    first, snap = _checkpoint_in_native(tmp_path, monkeypatch, capfd, args, 40,
+                                        extra=("--offload", "imports"), app=app)
+    assert 0 < first.count("round") < 6, first     # stopped between two written lines
+    frames = read_snapshot(snap).frames
+    assert len(frames) >= 2            # _start .. main, rewound natively from the records
+    code, rest, err = run("--offload", "off", "--restore", snap, app, *args)
+    assert code == 0, err
+    assert first + rest == full
+    rc, rest2, err = _restore_in_process(snap, args, capfd, ("--offload", "imports"), app=app)
+    assert rc == 0, err
+    assert rest2 == rest
+    line = _tier2_line(err)
+    trips = _tier2_count(err, "import round trips")
+    assert " 0 unwinds" in line and trips >= 1, line
+    assert _tier2_count(err, "rewinds") == trips + 1, line     # the restore's, then each trip

@@ -289,13 +289,14 @@ def _import_stub(imp):
     return stub
 
 
-def make_offloader(module, threshold=None, make_native=None):
+def make_offloader(module, threshold=None, make_native=None, analysis=None):
     """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it:
     ``make_native(module, analysis)`` makes the side (default: the plain WasmtimeNative, no
     safe point during an offloaded call; tier2_native.make_offloader: the instrumented one)."""
     from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
-    analysis = applies(module)
-    if analysis is None:       # e.g. a module that imports a global: offload does not apply
+    if analysis is None:
+        analysis = applies(module)
+    if analysis is None or not analysis.offloadable:   # e.g. it imports a global
         return None
     try:
         native = (WasmtimeNative(module) if make_native is None

@@ -41,8 +41,9 @@ class InstrumentedNative(WasmtimeNative):
     """See the module docstring. ``points``: the Instrumented's safe-point map (function index
     -> FuncPoints); ``polls`` / ``unwinds`` / ``rewinds``: counts."""
 
-    def __init__(self, module, funcs):
-        self.instrumented = instrument(module, sorted(funcs), export_all=True, drop_start=True)
+    def __init__(self, module, funcs, import_unwind=()):
+        self.instrumented = instrument(module, sorted(funcs), export_all=True, drop_start=True,
+                                       import_unwind=import_unwind)
         self.points = self.instrumented.funcs
         self.recorder = SpillRecorder()
         self.feeder = None
@@ -118,7 +119,13 @@ def _functype_of(params, results):
     return _functype(FuncType(tuple(params), tuple(results)))
 
 
-def make_offloader(module, threshold=None):
-    """An Offloader for ``module`` whose native side is an InstrumentedNative (attached)."""
+def make_offloader(module, threshold=None, imports=False):
+    """An Offloader for ``module`` whose native side is an InstrumentedNative (attached).
+    ``imports``: functions that call imports are offloaded too, their import calls unwinding
+    to selfhost's own imports (interp.offload.Offloader._native_run)."""
+    from interp.offload import analyze
+    analysis = analyze(module, imports=True) if imports else None
+    funcs = [j for j in range(len(module.imported("func")))] if imports else ()
     return _make_offloader(module, threshold,
-                           lambda m, analysis: InstrumentedNative(m, analysis.offloadable))
+                           lambda m, a: InstrumentedNative(m, a.offloadable, funcs),
+                           analysis)
