@@ -126,10 +126,12 @@ class _Controller:
     def poll(self):
         if not self.wanted():
             return False
-        if self.policy.keep_running:        # snapshot from inside the safe point, go on
-            self.checkpoint(self.instance.machine.capture())
+        if self.policy.keep_running and self.instance.machine.at_safe_point():
+            self.checkpoint(self.instance.machine.capture())   # from inside the safe point
             return False
-        return True                         # stop: the loop raises Suspended
+        # stop: the loop raises Suspended (asked by native code, tier 2: it unwinds first;
+        # with --checkpoint-continue _drive then resumes, rewinding into native code)
+        return True
 
     def checkpoint(self, frames):
         t0 = time.monotonic()

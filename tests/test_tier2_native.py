@@ -287,3 +287,33 @@ def test_checkpoint_with_imports_offloaded_keeps_the_fd_state(tmp_path, monkeypa
     trips = _tier2_count(err, "import round trips")
     assert " 0 unwinds" in line and trips >= 1, line
     assert _tier2_count(err, "rewinds") == trips + 1, line     # the restore's, then each trip
+
+
+def test_checkpoint_continue_inside_native_code_goes_on_natively(tmp_path, monkeypatch, capfd,
+                                                                 often):
+    """--checkpoint-continue while native fib runs: unwind, snapshot, rewind natively, and the
+    run ends with the uninterrupted output; the snapshot restores to the same rest."""
+    from host.offload import tier2_native
+    from host.runtimes.native_main import _native_side
+    from selfhost import cli, session
+    app = build("kernels_cmd")
+    code, full, _ = run("--offload", "off", app, *ARGS)
+    trigger = tmp_path / "ckpt.trigger"
+    snap = tmp_path / "c.snap"
+    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
+    orig_poll = tier2_native.InstrumentedNative._poll
+
+    def poll(self):
+        if self.polls == 50:
+            trigger.write_text("now")
+        return orig_poll(self)
+    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
+    capfd.readouterr()
+    rc = cli.main(["--profile", "--offload-threshold", "0", "--checkpoint-continue",
+                   "--checkpoint-trigger", str(trigger), "--snapshot", str(snap), str(app),
+                   *map(str, ARGS)], native_side=_native_side)
+    out, err = capfd.readouterr()
+    assert rc == 0 and out == full and snap.is_file(), err
+    assert _tier2_count(err, "unwinds") == 1 and _tier2_count(err, "rewinds") == 1
+    code, rest, err = run("--offload", "off", "--restore", snap, app, *ARGS)
+    assert code == 0 and full.endswith(rest) and rest, err
