@@ -62,7 +62,13 @@ The cost model (auto: no ``--offload-threshold``):
 * ``--offload-threshold N`` (``Offloader(threshold=N)``) is the fixed policy instead: every
   offloadable function is offloaded once its heat passes N, never reverted (tests, experiments).
 
-A first-call offload runs a long pure loop to its end natively: a checkpoint lands after it.
+A first-call offload runs a long pure loop to its end natively: with a plain native side a
+checkpoint lands after it. Tier 2 (a native side with ``points``, host/offload/tier2_native.py):
+the native code polls, and a stop the machine wants unwinds it: ``call`` raises
+``tier2.Unwound``, this module adds the interpreter frames (_native_run) and the machine adopts
+them; ``rewind_split`` lets ``Machine.resume`` rewind captured frames into native code;
+``analyze(imports=True)`` (``--offload imports``) also offloads functions that reach imports by
+direct calls, their import calls served here in the interpreter's own imports (_native_run).
 
 The native side is any object with ``call(instance, func_index, args, sync=None) -> results``
 (internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``: it
