@@ -8,12 +8,12 @@ stdin/stdout/stderr are this process's own; the exit code is the guest's (134 fo
 the wasmtime CLI does). With "cache", the compiled module is kept there (Module.serialize) under
 a name made of wasmtime's version and the module's SHA-256, so later runs skip the compile.
 """
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
+from host.runtimes.base import read_config
 from selfhost.exit_codes import TRAP as EXIT_TRAP
 from selfhost.exit_codes import USAGE as EXIT_LAUNCH
 
@@ -104,13 +104,9 @@ def load_module(engine, module_path, cache=None):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        return _fail("usage: python -m host.runtimes.wasmtime_py_child CONFIG.json")
-    try:
-        with open(argv[0], encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, ValueError) as e:
-        return _fail("bad config %s: %s" % (argv[0], e))
+    config, problem = read_config(argv, "host.runtimes.wasmtime_py_child")
+    if problem:
+        return _fail(problem)
     try:
         import wasmtime
     except ImportError:
