@@ -2,8 +2,8 @@
 (interp.instrument.Instrumented) in wasmtime-py, its helper imports wired to
 interp.tier2's SpillRecorder / RewindFeeder and to a poll policy.
 
-(The launchers' own integration, with the doorbell and memory sync, is phase 2; this is the
-engine side only, driven directly.)
+(The native runtime's own side, with memory sync and the machine's triggers, is
+host/offload/tier2_native.py; this is the engine side only, driven directly.)
 """
 import wasmtime
 
