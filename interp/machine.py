@@ -41,6 +41,7 @@ from .cold import run_cold as _cold
 from .config import Config
 from .errors import Thrown, Trap
 from .lower import OSR_ENTER, lower_function
+from .tier2 import Unwound, adopt as _adopt, saved_frames as _saved_frames
 from .unwind import catch as _catch, tail_call as _tail_call, throw as _throw
 from .unwind import throw_ref as _throw_ref
 from .values import f32_from_bits, f32_to_bits
@@ -186,22 +187,15 @@ class Machine:
         module (its memory, globals and tables restored by the caller)."""
         if not frames:
             raise ValueError("nothing to resume: no frames")
-        saved = []
-        base = len(self.stack)
-        for d in frames:
-            inst = d["instance"]
-            func = inst.funcs[d["func"]]
-            if func.host:
-                raise ValueError("frame of a host function cannot be resumed")
-            code = lower_function(inst.module, func.defined_index)
-            pc = code.pc_at.get(d["pc"])
-            if pc is None:
-                raise ValueError("offset %d is not a resume point of function %d"
-                                 % (d["pc"], d["func"]))
-            saved.append((code, pc, list(d["locals"]), base, inst))
-            base += len(d["stack"])
-        for d in frames:
-            self.stack.extend(d["stack"])
+        off = frames[-1]["instance"].module.codemap.offload
+        split = (off.rewind_split(frames) if off is not None and self.tier1_threshold is not None
+                 else None)
+        if split is not None:  # tier 2: the top frames go on in native code (rewound)
+            inst = frames[-1]["instance"]
+            frames, code, g = split
+            saved = _saved_frames(self.stack, frames)
+            return self._run(code, -1, g, len(self.stack), inst, saved)
+        saved = _saved_frames(self.stack, frames)
         code, pc, L, base, inst = saved.pop()
         # the top frame is at a safe point: at a loop header it may go straight into tier 1
         # (the others, at call sites, at a loop header when a back-edge safe point finds them)
@@ -210,6 +204,19 @@ class Machine:
         if g is not None:
             return self._run(code, -1, g, base, inst, saved)
         return self._run(code, pc, L, base, inst, saved)
+
+    def stop_wanted(self):
+        """Asked by a native side while native code runs: should the machine stop? Runs the
+        poll hook; True sets ``interrupt`` (the first safe point after the unwind stops)."""
+        if len(self._floors) != 1:
+            return False
+        if not self.interrupt and self.poll is not None and self.poll():
+            self.interrupt = True
+        return self.interrupt
+
+    def at_safe_point(self):
+        """Is the machine stopped at an outermost safe point (can capture() run)?"""
+        return self._cur is not None and len(self._floors) == 1
 
     def _safe_point(self, code, pc, locals_, base, inst):
         """Reached every check_every back-edges/calls: poll, maybe stop. Returns the next
@@ -856,7 +863,10 @@ class Machine:
                 f, args = req
                 if f.host:
                     self._depth = depth  # a nested run (host calls Wasm) starts here
-                    r = f.call_internal(list(args))
+                    try:
+                        r = f.call_internal(list(args))
+                    except Unwound as u:  # instrumented native code stopped (tier 2)
+                        return _adopt(self, u.frames, code, g, base, inst, depth)
                     v = (r[0] if len(r) == 1 else tuple(r)) if r else None
                     if self.safe_point_soon:
                         self.safe_point_soon = False

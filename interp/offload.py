@@ -62,7 +62,13 @@ The cost model (auto: no ``--offload-threshold``):
 * ``--offload-threshold N`` (``Offloader(threshold=N)``) is the fixed policy instead: every
   offloadable function is offloaded once its heat passes N, never reverted (tests, experiments).
 
-A first-call offload runs a long pure loop to its end natively: a checkpoint lands after it.
+A first-call offload runs a long pure loop to its end natively: with a plain native side a
+checkpoint lands after it. Tier 2 (a native side with ``points``, host/offload/tier2_native.py):
+the native code polls, and a stop the machine wants unwinds it: ``call`` raises
+``tier2.Unwound``, this module adds the interpreter frames (_native_run) and the machine adopts
+them; ``rewind_split`` lets ``Machine.resume`` rewind captured frames into native code;
+``analyze(imports=True)`` (``--offload imports``) also offloads functions that reach imports by
+direct calls, their import calls served here in the interpreter's own imports (_native_run).
 
 The native side is any object with ``call(instance, func_index, args, sync=None) -> results``
 (internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``: it
@@ -84,7 +90,9 @@ import time
 from . import atomics
 from . import opcodes as W
 from . import tier1
+from . import tier2
 from .decode import _u32
+from .lower import lower_function as lower
 from .opcodes import NUM_TYPES
 
 DEFAULT_THRESHOLD = None     # auto: see the docstring
@@ -125,17 +133,21 @@ class Analysis:
     function i is not offloadable (a short text); ``unbounded``: the offloadable functions that
     can do unbounded work (reach a loop or a recursion); ``sync(i)``: the Sync of function i."""
 
-    def __init__(self, offloadable, reason, unbounded=(), effects=None, mutable=()):
+    def __init__(self, offloadable, reason, unbounded=(), effects=None, mutable=(),
+                 importing=()):
         self.offloadable = offloadable
         self.reason = reason
         self.unbounded = set(unbounded)
         self.effects = effects or {}
         self.mutable = list(mutable)
+        self.importing = set(importing)     # (imports=True) offloadable, reaching an import
 
     def sync(self, i):
         e = self.effects.get(i)
         if e is None:                       # unknown: everything, both ways
             return Sync(True, True, self.mutable, self.mutable)
+        if i in self.importing:             # an import (WASI) may read and write memory
+            e |= _READ | _WRITE
         return Sync(bool(e & (_READ | _WRITE)), bool(e & _WRITE),
                     [g for g in self.mutable if e >> (2 + 2 * g) & 3],
                     [g for g in self.mutable if e >> (3 + 2 * g) & 1])
@@ -156,13 +168,15 @@ def applies(module):
     return analysis if analysis.offloadable else None
 
 
-def analyze(module):
-    """The Analysis of ``module`` (see the module docstring for the rules)."""
+def analyze(module, imports=False):
+    """The Analysis of ``module`` (see the module docstring for the rules). ``imports``
+    (tier 2): a function that reaches an import through direct calls only is offloadable
+    too (its import calls are round trips to the interpreter: Offloader._serve_imports)."""
     nimp = len(module.imported("func"))
     ftypes = module.func_types()
     n = len(ftypes)
     reason = {}
-    for i in range(nimp):
+    for i in range(0 if imports else nimp):
         imp = module.imports[[k for k, im in enumerate(module.imports)
                               if im.kind == "func"][i]]
         reason[i] = "import %s.%s" % (imp.module, imp.name)
@@ -195,12 +209,17 @@ def analyze(module):
         for op, imm, _off in f.body:
             if op == W.CALL or op == W.RETURN_CALL:
                 out.add(imm)
+                if imports and imm < nimp and op == W.RETURN_CALL:
+                    reason.setdefault(i, "tail call of an import")
             elif op == W.CALL_INDIRECT or op == W.RETURN_CALL_INDIRECT:
                 type_idx, table_idx = imm
                 if table_idx < nimp_tables:
                     reason.setdefault(i, "call_indirect on an imported table")
                 want = module.types[type_idx]
-                out.update(j for j in in_table if ftypes[j] == want)
+                targets = [j for j in in_table if ftypes[j] == want]
+                out.update(targets)
+                if imports and any(j < nimp for j in targets):
+                    reason.setdefault(i, "call_indirect may reach an import")
             elif op in _STATE_CHANGING:
                 reason.setdefault(i, "changes table or segment state (opcode 0x%X)" % op)
             elif op in _EXCEPTIONS:
@@ -228,6 +247,15 @@ def analyze(module):
     for i, out in callees.items():
         for j in out:
             callers[j].add(i)
+    importing = set()
+    if imports:             # who reaches an import (to a fixpoint)
+        work = list(range(nimp))
+        while work:
+            j = work.pop()
+            for i in callers[j]:
+                if i not in importing:
+                    importing.add(i)
+                    work.append(i)
     work = [i for i in range(n) if i in reason]
     while work:
         j = work.pop()
@@ -261,7 +289,8 @@ def analyze(module):
                     bounded.add(i)
                     work.append(i)
     mutable = [g for g, t in enumerate(module.global_types()) if t.mutable]
-    return Analysis(offloadable, reason, offloadable - bounded, effects, mutable)
+    return Analysis(offloadable, reason, offloadable - bounded, effects, mutable,
+                    importing & offloadable)
 
 
 def _name(module, i):
@@ -362,6 +391,9 @@ class Offloader:
         self.losses = {}     # function index -> offloaded calls that did not
         self.reverted = {}   # function index -> why it went back to the interpreter
         self.trapped = 0
+        self.entry_codes = set()   # code objects of the off%d generators (tier2.adopt)
+        self.unwinds = 0     # native calls that unwound into interpreter frames (tier 2)
+        self.import_calls = 0   # import calls native code made through the interpreter
 
     def attach(self):
         self.module.codemap.offload = self
@@ -402,6 +434,7 @@ class Offloader:
         ns = {}
         exec(compile(src, "<offload f%d>" % index, "exec"), ns)
         gen = ns["_mk"](native)
+        self.entry_codes.add(gen.__code__)
 
         def request(*args):
             return (native, args)
@@ -427,6 +460,81 @@ class Offloader:
             t.T[k] = stub
         self.reverted[index] = why
 
+    def rewind_split(self, frames):
+        """Tier 2, resuming captured ``frames`` (bottom first): None, or (the frames the
+        interpreter resumes, the Code and the generator of the rest). The rest is the
+        longest top part the native side can rewind (tier2.rewind_plan): its bottom frame an
+        offloaded function, every frame above it instrumented; the generator makes one call,
+        the native rewind, whose results go to the frame below (waiting in its call)."""
+        points = getattr(self.native, "points", None)
+        if points is None or not frames:
+            return None
+        inst = frames[-1]["instance"]
+        j = len(frames)
+        while j and frames[j - 1]["func"] in points and frames[j - 1]["instance"] is inst:
+            j -= 1
+        for k in range(j, len(frames)):
+            index = frames[k]["func"]
+            if not self.wanted(index, 1 << 62):
+                continue
+            try:
+                plan = tier2.rewind_plan(frames[k:], points, inst)
+            except tier2.NotRewindable:
+                continue
+            gen = self._rewinder(inst, index, plan, frames[k:])
+            code = lower(inst.module, index - (len(inst.funcs) - len(inst.module.funcs)))
+            return frames[:k], code, gen
+        return None
+
+    def _native_run(self, inst, start, sync):
+        """Run ``start()`` (a native call or rewind) to its results. Tier 2: an unwind before
+        an import call is served here, in selfhost's own imports (its WASI: the fd state
+        stays the interpreter's, the one a snapshot holds), and the native code is rewound
+        right after the call (tier2.after_import, continue_records), unless the machine
+        wants to stop then; any other unwind (a poll said stop) raises Unwound with the
+        interpreter frames (Machine._t1 adopts them)."""
+        native = self.native
+        try:
+            return start()
+        except tier2.Unwound as u:
+            unwound = u
+        points = native.points
+        while True:
+            records = unwound.records
+            if points[records[0].func].point(records[0].point).kind == "import":
+                j, args = tier2.import_call(records, points)
+                results = inst.funcs[j].call_internal(args)
+                self.import_calls += 1
+                records = tier2.after_import(records, points, results)
+                if not inst.machine.stop_wanted():
+                    try:
+                        return native.rewind(inst, tier2.continue_records(records, points),
+                                             sync)
+                    except tier2.Unwound as u:
+                        unwound = u
+                        continue
+                unwound = tier2.Unwound(records)
+            unwound.frames = tier2.frames_from_records(records, points, inst)
+            self.unwinds += 1
+            raise unwound
+
+    def _rewinder(self, inst, index, plan, frames):
+        native = self.native
+        sync = self.analysis.sync(index)
+
+        def call(args):
+            try:
+                return self._native_run(inst, lambda: native.rewind(inst, plan, sync), sync)
+            except NativeStackExhausted:   # (nothing copied back) the interpreter goes on
+                return inst.machine.resume(frames)
+        native_call = _NativeCall(call, inst.funcs[index].type)
+        ns = {}
+        exec(compile("def rw%d(_native):\n    return (yield (_native, ()))\n" % index,
+                     "<tier 2 rewind f%d>" % index, "exec"), ns)
+        gen = ns["rw%d" % index]
+        self.entry_codes.add(gen.__code__)
+        return gen(native_call)
+
     def _caller(self, inst, index, k):
         native = self.native
         calls = self.calls
@@ -445,7 +553,8 @@ class Offloader:
         def call(args):
             t0 = clock()
             try:
-                return native.call(inst, index, args, sync)
+                return self._native_run(inst, lambda: native.call(inst, index, args, sync),
+                                        sync)
             except NativeStackExhausted:
                 self.revert(inst, index, "native stack exhausted")
             finally:
@@ -483,7 +592,11 @@ class Offloader:
         return {"functions": funcs, "calls": sum(self.calls.values()),
                 "seconds": round(sum(self.seconds.values()), 6),
                 "offloadable": len(self.analysis.offloadable),
-                "reverted": len(self.reverted),
+                "reverted": len(self.reverted), "unwinds": self.unwinds,
+                "rewinds": getattr(self.native, "rewinds", 0),
+                "import_calls": self.import_calls,
+                "polls": getattr(self.native, "polls", 0),
+                "instrumented": getattr(self.native, "points", None) is not None,
                 "bytes_in": getattr(self.native, "bytes_in", None),
                 "bytes_out": getattr(self.native, "bytes_out", None)}
 

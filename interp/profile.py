@@ -82,6 +82,10 @@ class Profile:
                       % (s["offloadable"], s["calls"], s["seconds"],
                          sum(f["native_seconds"] for f in s["functions"].values()),
                          s["reverted"]))
+            if s.get("instrumented"):
+                out.write("tier 2: instrumented native, %d unwinds, %d rewinds, %d polls, "
+                          "%d import round trips\n"
+                          % (s["unwinds"], s["rewinds"], s["polls"], s["import_calls"]))
 
 
 def profile_stats(module, top=10):

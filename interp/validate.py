@@ -279,6 +279,18 @@ def validate_module(module):
     return all_heights
 
 
+def stack_types_at_many(module, func_index, indices):
+    """``{i: operand-stack types before instruction i}`` for each i in ``indices`` (one
+    validation pass over module.funcs[func_index]; UNKNOWN, 0, in unreachable code). For the
+    instrumenter, which needs the types at every safe point of a function."""
+    ctx = _Context(module)
+    f = module.funcs[func_index]
+    params, results = ctx.funcs[len(ctx.funcs) - len(module.funcs) + func_index]
+    want = dict.fromkeys(indices)
+    _check_body(ctx, params, results, f.locals, f.body, len(f.body), f.offset, want)
+    return want
+
+
 def stack_types_at(module, func_index, instr_index):
     """The validation state just before instruction `instr_index` of module.funcs[func_index]
     (for the checkpoint stage, which must know what the operand stack holds at a pc).
@@ -300,9 +312,11 @@ def stack_types_at(module, func_index, instr_index):
 # ---------------------------------------------------------------------------------------------
 # Function bodies
 
-def _check_body(ctx, params, results, local_types, body, limit, func_off):
+def _check_body(ctx, params, results, local_types, body, limit, func_off, want=None):
     """Validate body[:limit] (the whole body when limit == len(body)).
-    Returns (heights, operand stack, control frames) as they are after body[:limit]."""
+    Returns (heights, operand stack, control frames) as they are after body[:limit].
+    ``want``: a dict whose keys are instruction indices; each gets the operand-stack types
+    (a tuple) before that instruction."""
     vals = []
     ctrls = [[None, [], list(results), 0, False, -1, list(results)]]
     locals_ = list(params) + list(local_types)
@@ -380,6 +394,8 @@ def _check_body(ctx, params, results, local_types, body, limit, func_off):
     while i < limit:
         op, imm, off = body[i]
         put_height(-1 if unreach else len(vals))
+        if want is not None and i in want:
+            want[i] = tuple(vals)
 
         sig = simple_get(op)
         if sig is not None:  # numeric/memory op: check the pops, push the result

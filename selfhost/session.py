@@ -126,10 +126,12 @@ class _Controller:
     def poll(self):
         if not self.wanted():
             return False
-        if self.policy.keep_running:        # snapshot from inside the safe point, go on
-            self.checkpoint(self.instance.machine.capture())
+        if self.policy.keep_running and self.instance.machine.at_safe_point():
+            self.checkpoint(self.instance.machine.capture())   # from inside the safe point
             return False
-        return True                         # stop: the loop raises Suspended
+        # stop: the loop raises Suspended (asked by native code, tier 2: it unwinds first;
+        # with --checkpoint-continue _drive then resumes, rewinding into native code)
+        return True
 
     def checkpoint(self, frames):
         t0 = time.monotonic()
@@ -290,8 +292,10 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
             raise RunError("%s: invalid module: %s" % (name, e)) from None
         # an explicit --max-call-depth must hold, and an offloaded recursion would run to the
         # native engine's own stack limit instead: that limit turns offload off
-        if opts.offload == "auto" and opts.trace is None and not opts.explicit_call_depth:
-            _attach_offload(module, opts.offload_threshold, native_side)
+        if (opts.offload in ("auto", "imports") and opts.trace is None
+                and not opts.explicit_call_depth):
+            _attach_offload(module, opts.offload_threshold, native_side,
+                            opts.offload == "imports")
         tracer = None
         if opts.trace is not None:
             from interp.profile import Tracer
@@ -353,11 +357,15 @@ def _run_module(module, name, app_args, wasi, preopens, config, policy, opts):
     return exit_codes.OK
 
 
-def _attach_offload(module, threshold, native_side):
+def _attach_offload(module, threshold, native_side, imports=False):
     """Offload auto: attach an Offloader when a native side is available: the one the host
     passed in (``native_side``, on CPython), or inside selfhost.wasm a launcher that answers
     the doorbell (doorbell.py); else nothing (everything is interpreted)."""
-    from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
+    from interp.offload import DEFAULT_THRESHOLD, Offloader, analyze, applies
+    if imports:       # tier 2's import round trips: only a native side (CPython) has them
+        if native_side is None or not analyze(module, imports=True).offloadable:
+            return None
+        return native_side(module, threshold, imports=True)
     analysis = applies(module)
     if analysis is None:         # nothing to offload (e.g. it imports a global): no native side
         return None

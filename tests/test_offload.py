@@ -230,8 +230,9 @@ def test_threshold_bad_value():
 
 
 def test_checkpoint_trigger_during_offloaded_call(tmp_path, monkeypatch, capfd):
-    """The trigger file appears while an offloaded call runs: the checkpoint is taken at the
-    first safe point after it returns; restoring (offload off) gives the same output."""
+    """Plain offload (no instrumentation): the trigger file appears while an offloaded call
+    runs; the checkpoint is taken at the first safe point after it returns; restoring
+    (offload off) gives the same output. (Tier 2 stops inside: tests/test_tier2_native.py.)"""
     from host.offload import native as offload_native
     app = build("kernels_cmd")
     args = [app, 3, 18, 20000]
@@ -262,10 +263,10 @@ def test_checkpoint_trigger_during_offloaded_call(tmp_path, monkeypatch, capfd):
 
     monkeypatch.setattr(runner._Controller, "checkpoint", checkpoint)
     capfd.readouterr()
-    from host.runtimes.native_main import _native_side
     from selfhost import cli, exit_codes
     rc = cli.main(["--offload-threshold", "50", "--checkpoint-trigger", str(trigger),
-                   "--snapshot", str(snap), *map(str, args)], native_side=_native_side)
+                   "--snapshot", str(snap), *map(str, args)],
+                  native_side=offload_native.make_offloader)   # the plain (uninstrumented) side
     first = capfd.readouterr().out
     assert rc == exit_codes.CHECKPOINTED and seen["during"] == 1 and snap.is_file()
     assert not trigger.exists()

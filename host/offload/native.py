@@ -64,11 +64,12 @@ def _functype(ft):
 
 class WasmtimeNative:
     """A native wasmtime instance of ``module`` (an interp Module with .raw bytes)."""
+    points = None        # no safe points (tier2_native.InstrumentedNative has them)
 
     def __init__(self, module):
         self.module = module
         self.engine = wasmtime.Engine()
-        self.native_module = wasmtime.Module(self.engine, export_everything(module.raw, module))
+        self.native_module = wasmtime.Module(self.engine, self._native_bytes())
         self.bytes_in = self.bytes_out = 0   # memory bytes copied in / back
         self.last_native = 0.0               # seconds in the last native call itself
         self._guest = None
@@ -90,6 +91,7 @@ class WasmtimeNative:
             linker.define(self.store, imp.module, imp.name,
                           wasmtime.Func(self.store, _functype(module.types[imp.desc]),
                                         _import_stub(imp)))
+        self._define_helpers(linker)
         self.instance = linker.instantiate(self.store, self.native_module)
         ex = self.instance.exports(self.store)
         self.funcs = [ex[PREFIX + "f%d" % i] for i in range(len(module.func_types()))]
@@ -106,6 +108,14 @@ class WasmtimeNative:
         self._full = Sync(True, True, mutable, mutable)
         self.call_overhead = 0.0
         self.call_overhead = self._calibrate()
+
+    def _native_bytes(self):
+        """The module the native side runs: app.wasm with everything exported, no start."""
+        return export_everything(self.module.raw, self.module)
+
+    def _define_helpers(self, linker):
+        """Imports of the native module beyond the app's own (none here; tier 2's helpers
+        in tier2_native.py)."""
 
     def _calibrate(self):
         """The time the clock sees around an empty native call (the C API call from ctypes,
@@ -279,14 +289,18 @@ def _import_stub(imp):
     return stub
 
 
-def make_offloader(module, threshold=None):
-    """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it."""
+def make_offloader(module, threshold=None, make_native=None, analysis=None):
+    """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it:
+    ``make_native(module, analysis)`` makes the side (default: the plain WasmtimeNative, no
+    safe point during an offloaded call; tier2_native.make_offloader: the instrumented one)."""
     from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
-    analysis = applies(module)
-    if analysis is None:       # e.g. a module that imports a global: offload does not apply
+    if analysis is None:
+        analysis = applies(module)
+    if analysis is None or not analysis.offloadable:   # e.g. it imports a global
         return None
     try:
-        native = WasmtimeNative(module)
+        native = (WasmtimeNative(module) if make_native is None
+                  else make_native(module, analysis))
     except (wasmtime.WasmtimeError, wasmtime.Trap):
         # e.g. an element or data segment out of bounds: instantiating the module traps, and
         # the interpreter reports that itself when it instantiates it; nothing to offload

@@ -9,13 +9,13 @@ import json
 import sys
 
 
-def _native_side(module, threshold):
+def _native_side(module, threshold, imports=False):
     """Imported at the first use: a run that offloads nothing never loads wasmtime."""
     try:
-        from host.offload.native import make_offloader
+        from host.offload.tier2_native import make_offloader
     except ImportError:
         return None
-    return make_offloader(module, threshold)
+    return make_offloader(module, threshold, imports=imports)
 
 
 def main(argv=None):

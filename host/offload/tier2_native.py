@@ -1,0 +1,131 @@
+"""Tier 2's native side for selfhost on CPython: the offloaded functions run in wasmtime-py from
+the *instrumented* app (interp/instrument.py), so native code can be stopped while it runs.
+
+``InstrumentedNative(module, funcs)`` is a WasmtimeNative (native.py: same memory, globals and
+table sync, same traps) whose native module is ``instrument(module, funcs)``: every offloadable
+function polls at its loop headers and after calls. The helper imports are served here:
+
+* ``poll()``: called when the native countdown runs out; it sizes the next countdown so that
+  polls come about every POLL_INTERVAL seconds, and asks the guest's machine whether a stop is
+  wanted (``Machine.stop_wanted``: the session's triggers, the checkpoint file, the timer, the
+  guest's own request). When it is, it answers 0 and the native code unwinds: every frame on
+  the native stack spills itself (``spill_*``, interp/tier2.SpillRecorder) and returns;
+* ``call`` then copies memory and globals back as for any offloaded call and raises
+  ``interp.tier2.Unwound(records)``; the Offloader turns the records into interpreter frames
+  (function index, pc as a bytecode offset of the *original* function, locals, operand
+  stack) and the machine goes on with them in the interpreter, polling at once: a checkpoint
+  is written from ordinary frames, and its snapshot does not say which tier made them;
+* ``rewind_*``: reading a frame back (interp/tier2.RewindFeeder), for ``rewind(plan)``.
+
+Limits: functions the instrumenter skips (reference-typed locals, or reaching one that is
+skipped) run natively without safe points, as in plain offload; an unwind is asked for only in
+the machine's outermost run (a nested run, under a host function, cannot stop).
+"""
+import time
+
+import wasmtime
+
+from interp.instrument import (HELPERS, IMPORT_MODULE, STATE_EXPORT, STATE_NORMAL,
+                               STATE_REWIND, CTR_EXPORT, instrument)
+from interp.tier2 import RewindFeeder, SpillRecorder, Unwound
+
+from .native import WasmtimeNative, _functype
+from .native import make_offloader as _make_offloader
+
+POLL_INTERVAL = 1e-3     # seconds between two native polls (bounds the checkpoint latency)
+FIRST_BUDGET = 1000      # the first countdown (ticks: LOOP_TICK loop headers, or a call)
+MAX_BUDGET = 1 << 30
+
+
+class InstrumentedNative(WasmtimeNative):
+    """See the module docstring. ``points``: the Instrumented's safe-point map (function index
+    -> FuncPoints); ``polls`` / ``unwinds`` / ``rewinds``: counts."""
+
+    def __init__(self, module, funcs, import_unwind=()):
+        self.instrumented = instrument(module, sorted(funcs), export_all=True, drop_start=True,
+                                       import_unwind=import_unwind)
+        self.points = self.instrumented.funcs
+        self.recorder = SpillRecorder()
+        self.feeder = None
+        self.polls = self.unwinds = self.rewinds = 0
+        self.budget = FIRST_BUDGET
+        self._last_poll = time.perf_counter()
+        super().__init__(module)
+
+    def _native_bytes(self):
+        return self.instrumented.data
+
+    def _define_helpers(self, linker):
+        rec = self.recorder
+        fns = {"poll": self._poll,
+               "spill_begin": rec.spill_begin, "spill_i32": rec.spill_i32,
+               "spill_i64": rec.spill_i64,
+               "rewind_begin": lambda f: self.feeder.rewind_begin(f),
+               "rewind_i32": lambda: self.feeder.rewind_i32(),
+               "rewind_i64": lambda: self.feeder.rewind_i64()}
+        for name, params, results in HELPERS:
+            linker.define(self.store, IMPORT_MODULE, name,
+                          wasmtime.Func(self.store, _functype_of(params, results), fns[name]))
+
+    def _instantiate(self):
+        super()._instantiate()
+        ex = self.instance.exports(self.store)
+        self._state = ex[STATE_EXPORT]
+        self._ctr = ex[CTR_EXPORT]
+
+    def _poll(self):
+        """The next countdown, or 0: unwind now (a stop is wanted)."""
+        self.polls += 1
+        now = time.perf_counter()
+        guest = self._guest
+        if guest is not None and guest.machine.stop_wanted():
+            self._last_poll = now
+            return 0
+        elapsed = max(now - self._last_poll, 1e-7)
+        self.budget = max(1, min(MAX_BUDGET, int(self.budget * POLL_INTERVAL / elapsed)))
+        self._last_poll = now
+        return self.budget
+
+    def call(self, inst, func_index, args, sync=None):
+        results = super().call(inst, func_index, args, sync)
+        if self.recorder.records:             # the call unwound (spill_begin ran)
+            store = self.store
+            self._state.set_value(store, wasmtime.Val.i32(STATE_NORMAL))
+            self._ctr.set_value(store, wasmtime.Val.i32(1))
+            self.unwinds += 1
+            raise Unwound(self.recorder.take())
+        return results
+
+    def rewind(self, inst, plan, sync=None):
+        """Continue a tier2.RewindPlan natively (frames read back at their safe points);
+        returns the bottom function's results, or raises Unwound again."""
+        if not plan.records:
+            return self.call(inst, plan.func, plan.args, sync)
+        self.feeder = RewindFeeder(plan.records)
+        if inst is not self._guest:     # (call() would re-instantiate: set the state after)
+            if self._guest is not None:
+                self._instantiate()
+            self._guest = inst
+        self._state.set_value(self.store, wasmtime.Val.i32(STATE_REWIND))
+        self.rewinds += 1
+        try:
+            return self.call(inst, plan.func, plan.args, sync)
+        finally:
+            self.feeder = None
+
+
+def _functype_of(params, results):
+    from interp.module import FuncType
+    return _functype(FuncType(tuple(params), tuple(results)))
+
+
+def make_offloader(module, threshold=None, imports=False):
+    """An Offloader for ``module`` whose native side is an InstrumentedNative (attached).
+    ``imports``: functions that call imports are offloaded too, their import calls unwinding
+    to selfhost's own imports (interp.offload.Offloader._native_run)."""
+    from interp.offload import analyze
+    analysis = analyze(module, imports=True) if imports else None
+    funcs = [j for j in range(len(module.imported("func")))] if imports else ()
+    return _make_offloader(module, threshold,
+                           lambda m, a: InstrumentedNative(m, a.offloadable, funcs),
+                           analysis)
