@@ -18,18 +18,17 @@ such a capture, in the same or a fresh instance of the same module. Safe points 
 entries and loop headers (the targets of back-edges), so a captured pc always maps back exactly;
 only the outermost run loop stops (one nested inside a host function defers the stop).
 
-Tier 1 (tier1.py): hot functions run as generated Python generators driven by ``_t1``; their
-frames sit on ``self.frames`` as ``(code, -1, generator, base, instance)``. A tier-0 frame of a
-hot function moves into tier 1 at a loop header (on-stack replacement, ``_back_edge``): at the
-back-edge safe points, so a long first call or a restored frame does not stay in tier 0; a
-resumed top frame at a loop header goes straight in. The tier-0 fast path is unchanged.
+Tier 1 (tier1.py): hot functions run as generated Python generators driven by ``_t1``, their
+frames on ``self.frames`` as ``(code, -1, generator, base, instance)``. A hot tier-0 frame moves
+into tier 1 at a loop header's back-edge safe point (on-stack replacement, ``_back_edge``).
+Tier 2 (tier2.py, offload.py): native frames unwound into these frames, or rewound from them.
 
 Exceptions and tail calls (interp/unwind.py): a ``throw`` raises ``Thrown``; the run loop catches
 it around its dispatch loop (free while nothing is thrown), pushes the running frame and lets
 ``unwind.catch`` find the handler; the frame that caught it goes on in the same loop.
 
-Call depth: each frame counts ``Code.cost`` (1, more for functions with many locals) toward
-``max_call_depth``; beyond it the call traps with "call stack exhausted".
+Call depth: each frame counts ``Code.cost`` toward ``max_call_depth`` (beyond: "call stack
+exhausted").
 Memory accesses rely on bytearray/struct bounds checks; their IndexError / struct.error /
 OverflowError become Trap("out of bounds memory access"). Addresses are unsigned, so
 ``base + offset`` is never negative and may exceed 2**32 (out of bounds, not wrapped).
@@ -149,11 +148,9 @@ class Machine:
         return tier1.promote(inst, k, self.check_every, self.config.tier1_dump_dir)
 
     def capture(self):
-        """The guest state at the current safe point (call it from ``poll``, or read it from
-        ``Suspended.frames``): frames bottom first, each a dict with "func" (index in its
-        instance's function space), "instance", "pc" (Wasm bytecode offset of the next
-        instruction), "locals" and "stack" (its operand values). A frame running in tier 1
-        has the same form plus "tier": "tier1"."""
+        """The guest state at the current safe point (from ``poll``; or ``Suspended.frames``):
+        frames bottom first, dicts of "func" (in its instance's function space), "instance",
+        "pc" (Wasm offset of the next instruction), "locals", "stack" (+ "tier" in tier 1)."""
         if self._cur is None or len(self._floors) != 1:
             raise RuntimeError("capture() needs the machine stopped at an outermost safe point")
         saved = self.frames[self._floors[0]:] + [self._cur]
