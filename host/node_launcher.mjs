@@ -4,7 +4,10 @@
 //   CONFIG_JSON: {"module": path, "args": [argv0, ...], "env": {K: V},
 //                 "preopens": [[hostPath, guestPath], ...]}
 // stdin/stdout/stderr are this process's own. The exit code is the guest's.
-import { realpathSync, symlinkSync } from 'node:fs';
+// With $SELFHOST_STARTUP_TRACE set to a path, the times (seconds since the epoch) at which this
+// process started, compiled the module and instantiated it are written there as JSON
+// (bench/startup.py).
+import { realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
@@ -268,7 +271,17 @@ function shadowSymlink(w, preopens, memory) {
   };
 }
 
+const now = () => (performance.timeOrigin + performance.now()) / 1000;
+const marks = { started: performance.timeOrigin / 1000 };
+
+function writeTrace() {
+  if (process.env.SELFHOST_STARTUP_TRACE) {
+    writeFileSync(process.env.SELFHOST_STARTUP_TRACE, JSON.stringify(marks));
+  }
+}
+
 async function main() {
+  marks.main = now();
   if (process.argv.length !== 3) {
     fail('usage: node node_launcher.mjs CONFIG_JSON');
   }
@@ -295,17 +308,20 @@ async function main() {
   let instance;
   try {
     const module = await WebAssembly.compile(bytes);
+    marks.loaded = now();
     const imports = wasi.getImportObject();
     shadowSymlink(imports.wasi_snapshot_preview1, preopens, () => instance.exports.memory);
     if (config.offload !== false) {
       // hot-function offload: answer selfhost.wasm's fd_advise doorbell (see offload below)
       const w = imports.wasi_snapshot_preview1;
       const original = w.fd_advise;
+      // (length 0 is the guest's ping, DoorbellNative.connect: just "yes")
       w.fd_advise = (fd, offset, len, advice) => (fd === MAGIC_FD
-        ? offload.handle(instance, Number(offset), Number(len))
+        ? (Number(len) === 0 ? 0 : offload.handle(instance, Number(offset), Number(len)))
         : original(fd, offset, len, advice));
     }
     instance = await WebAssembly.instantiate(module, imports);
+    marks.instantiated = now();
   } catch (err) {
     fail(`cannot load ${config.module}: ${err.message}`);
   }
@@ -321,6 +337,7 @@ async function main() {
     code = 134;
   }
   process.exitCode = code;
+  writeTrace();
 }
 
 main();

@@ -276,20 +276,41 @@ def _import_stub(imp):
 
 
 def make_offloader(module, threshold=None):
-    """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it."""
+    """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it
+    (the native side is compiled at the first offload: LazyNative)."""
     from interp.offload import DEFAULT_THRESHOLD, Offloader
-    native = WasmtimeNative(module)
-    return Offloader(module, native,
+    return Offloader(module, LazyNative(module),
                      DEFAULT_THRESHOLD if threshold is None else threshold).attach()
+
+
+class LazyNative:
+    """WasmtimeNative(module), made by prepare() (the Offloader calls it at the first offload)
+    or by the first call, not at start."""
+
+    def __init__(self, module):
+        self.module = module
+        self.native = None
+
+    def prepare(self):
+        if self.native is None:
+            self.native = WasmtimeNative(self.module)
+        return self.native
+
+    def call(self, inst, func_index, args, sync=None):
+        return self.prepare().call(inst, func_index, args, sync)
+
+    last_native = property(lambda self: self.native.last_native if self.native else 0.0)
+    bytes_in = property(lambda self: self.native.bytes_in if self.native else 0)
+    bytes_out = property(lambda self: self.native.bytes_out if self.native else 0)
 
 
 # ------------------------------------------------- the doorbell host side (selfhost.wasm guests)
 
 class DoorbellHost:
-    """Serves interp.offload.DoorbellNative requests from a selfhost.wasm running in wasmtime:
-    install() shadows wasi fd_advise in the runner's linker. Guest memory is read and written
-    in place in selfhost's linear memory (the guest's bytearray, found through CPython's
-    PyByteArrayObject layout, checked by HELLO)."""
+    """Serves interp.offload.DoorbellNative requests from a selfhost.wasm running in wasmtime
+    (host/doorbell.py's shim, which shadows wasi fd_advise, hands them over). Guest memory is
+    read and written in place in selfhost's linear memory (the guest's bytearray, found
+    through CPython's PyByteArrayObject layout, checked by HELLO)."""
 
     # CPython's PyByteArrayObject: offsets of ob_size and ob_start, pointer size (wasm32);
     # tests use the native 64-bit layout (16, 32, 8) to run the protocol in-process
@@ -301,13 +322,6 @@ class DoorbellHost:
         self.memory = None
         self.requests = 0
         self.layout = layout
-
-    def install(self, linker, store):
-        linker.allow_shadowing = True
-        i32, i64 = wasmtime.ValType.i32(), wasmtime.ValType.i64()
-        ty = wasmtime.FuncType([i32, i64, i64, i32], [i32])
-        linker.define(store, "wasi_snapshot_preview1", "fd_advise",
-                      wasmtime.Func(store, ty, self.fd_advise, access_caller=True))
 
     def bind(self, instance, store):
         """The selfhost instance (once instantiated): its memory is found once, not looked up
@@ -329,7 +343,10 @@ class DoorbellHost:
         return 0
 
     def handle(self, base, offset, length):
-        """Serve the mailbox at ``base + offset`` (``base``: where the guest's memory is)."""
+        """Serve the mailbox at ``base + offset`` (``base``: where the guest's memory is);
+        ``length`` 0 is the guest's ping (DoorbellNative.connect): nothing to serve."""
+        if length == 0:
+            return 0
         self.requests += 1
         try:
             self._serve(base, offset, length)

@@ -7,12 +7,18 @@ CONFIG_JSON: {"module": path, "args": [argv0, ...], "env": {K: V},
 stdin/stdout/stderr are this process's own; the exit code is the guest's (134 for a trap, as
 the wasmtime CLI does). With "cache", the compiled module is kept there (Module.serialize) under
 a name made of wasmtime's version and the module's SHA-256, so later runs skip the compile.
+With $SELFHOST_STARTUP_TRACE set to a path, the times (time.time()) at which this runner
+started, had the module loaded and had it instantiated are written there as JSON
+(bench/startup.py).
 """
 import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+_STARTED = time.time()
 
 EXIT_TRAP = 134
 EXIT_LAUNCH = 2
@@ -114,11 +120,25 @@ def main(argv=None):
     except ImportError:
         return _fail("the wasmtime Python package is missing: pip install wasmtime==50.0.1")
 
+    marks = {"started": _STARTED}
+    try:
+        return _run(config, marks)
+    finally:
+        trace = os.environ.get("SELFHOST_STARTUP_TRACE")
+        if trace:
+            with open(trace, "w") as f:
+                json.dump(marks, f)
+
+
+def _run(config, marks):
+    import wasmtime
     engine = wasmtime.Engine()
     try:
-        module, _how = load_module(engine, config["module"], config.get("cache"))
+        module, how = load_module(engine, config["module"], config.get("cache"))
     except (OSError, wasmtime.WasmtimeError) as e:
         return _fail("cannot load %s: %s" % (config["module"], e))
+    marks["loaded"] = time.time()
+    marks["load"] = how
 
     wasi = wasmtime.WasiConfig()
     wasi.argv = config.get("args", [])
@@ -135,12 +155,13 @@ def main(argv=None):
     linker.define_wasi()
     doorbell = None
     if config.get("offload", True):
-        # hot-function offload: answer selfhost.wasm's fd_advise doorbell (host/offload_native.py)
-        from host.offload_native import DoorbellHost
-        doorbell = DoorbellHost()
+        # hot-function offload: answer selfhost.wasm's fd_advise doorbell (host/doorbell.py)
+        from host.doorbell import DoorbellShim
+        doorbell = DoorbellShim()
         doorbell.install(linker, store)
     try:
         instance = linker.instantiate(store, module)
+        marks["instantiated"] = time.time()
         if doorbell is not None:
             doorbell.bind(instance, store)
         start = instance.exports(store).get("_start")

@@ -33,6 +33,7 @@ does on Unix (128 + SIGABRT). A bug inside selfhost is reported as one "internal
 """
 import argparse
 import sys
+import time
 
 from . import errors
 from .opcodes import F32, F64, I32, I64, VALTYPE_NAMES
@@ -234,7 +235,7 @@ def main(argv=None):
     """Run selfhost with ``argv`` (without the program name); return the exit code."""
     if argv is None:
         argv = sys.argv[1:]
-    code = _run(argv)
+    code = _run(argv, {"main": time.time()})
     if code == EXIT_TRAP and _in_wasm():
         # Inside selfhost.wasm a WASI exit status >= 126 is refused by wasmtime and Wasmer:
         # trap the host instead (wasi-libc's abort() is a Wasm `unreachable`), so the host
@@ -246,9 +247,9 @@ def main(argv=None):
     return code
 
 
-def _run(argv):
+def _run(argv, marks):
     try:
-        return _main(list(argv))
+        return _main(list(argv), marks)
     except UsageError as e:
         _err("%s (see --help)" % e)
         return EXIT_USAGE
@@ -259,7 +260,8 @@ def _run(argv):
         _flush(sys.stdout)
 
 
-def _main(argv):
+def _main(argv, marks):
+    """``marks``: start-up phase -> time.time() when it ended, for --stats ("startup")."""
     import os
     import interp
     import checkpoint
@@ -303,6 +305,7 @@ def _main(argv):
     except OSError as e:
         _err("cannot read %s: %s" % (app, e.strerror or e))
         return EXIT_ERROR
+    marks["read"] = time.time()
 
     name = app if ns.argv0 is None else ns.argv0
     wasi = WASI([name] + app_args, env, preopens)
@@ -312,6 +315,7 @@ def _main(argv):
         except errors.ModuleError as e:
             _err("%s: invalid module: %s" % (name, e))
             return EXIT_ERROR
+        marks["decoded"] = time.time()
         if ns.offload_threshold is not None and ns.offload_threshold < 0:
             raise UsageError("--offload-threshold must be at least 0")
         if ns.trace is not None and ns.restore is not None:
@@ -320,6 +324,7 @@ def _main(argv):
         # native engine's own stack limit instead: that limit turns offload off
         if ns.offload == "auto" and ns.trace is None and ns.max_call_depth is None:
             _attach_offload(module, ns.offload_threshold)
+        marks["offload"] = time.time()
         tracer = None
         if ns.trace is not None:
             from .profile import Tracer
@@ -332,7 +337,7 @@ def _main(argv):
             from .profile import Profile
             Profile(module).attach()
         try:
-            return _run_module(ns, module, app, app_args, wasi, preopens)
+            return _run_module(ns, module, app, app_args, wasi, preopens, marks)
         finally:
             if tracer is not None:
                 tracer.close()
@@ -390,7 +395,7 @@ def _attach_offload(module, threshold):
     return native_side.make_offloader(module, threshold)
 
 
-def _run_module(ns, module, app, app_args, wasi, preopens):
+def _run_module(ns, module, app, app_args, wasi, preopens, marks):
     import interp
     import checkpoint
     from checkpoint import runner
@@ -406,6 +411,7 @@ def _run_module(ns, module, app, app_args, wasi, preopens):
         policy = runner.Policy(ns.snapshot, ns.checkpoint_trigger, ns.checkpoint_after,
                                ns.checkpoint_continue, ns.stats,
                                created_by="selfhost %s" % interp.__version__)
+        policy.startup = marks
         if ns.restore is not None:
             if ns.invoke is not None:
                 raise UsageError("--restore resumes a WASI command; it cannot go with --invoke")
@@ -427,6 +433,7 @@ def _run_module(ns, module, app, app_args, wasi, preopens):
             return EXIT_ERROR
         if "memory" in instance.exports:
             wasi.bind(instance)
+        marks["instantiated"] = time.time()
         if ns.trace is not None:  # every call and back-edge a safe point, all in tier 0
             instance.machine.check_every = 1
             instance.machine.tier1_threshold = None

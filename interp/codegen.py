@@ -59,7 +59,8 @@ from . import opcodes as W
 from .errors import Trap
 from .lower import _WITH_IMM, lower_function
 
-DUMP_DIR = os.environ.get("SELFHOST_TIER1_DUMP") or None
+DUMP_DIR = None   # else $SELFHOST_TIER1_DUMP, read when used: not at import (selfhost.wasm
+                  # imports this module at build time, selfhost_preinit.py)
 MAX_BODY = 30000          # Wasm instructions: bigger functions stay in tier 0
 MAX_LOOP_NESTING = 18     # CPython allows 20 statically nested loops
 MAX_INDENT = 90           # and 100 indentation levels
@@ -308,12 +309,13 @@ def compile_function(module, k, osr=None):
     comp.seconds = time.perf_counter() - t0
     COMPILE_STATS["functions" if osr is None else "osr"] += 1
     COMPILE_STATS["seconds"] += comp.seconds
-    if DUMP_DIR:
+    dump_dir = DUMP_DIR or os.environ.get("SELFHOST_TIER1_DUMP")
+    if dump_dir:
         import hashlib
-        os.makedirs(DUMP_DIR, exist_ok=True)
+        os.makedirs(dump_dir, exist_ok=True)
         tag = hashlib.sha256(module.raw).hexdigest()[:12]
         fname = "%s-f%d%s.py" % (tag, code.func_index, "" if osr is None else "-osr%d" % osr)
-        with open(os.path.join(DUMP_DIR, fname), "w") as fh:
+        with open(os.path.join(dump_dir, fname), "w") as fh:
             fh.write(source)
     return comp
 

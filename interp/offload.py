@@ -61,7 +61,10 @@ The cost model (auto: no ``--offload-threshold``):
 A first-call offload runs a long pure loop to its end natively: a checkpoint lands after it.
 
 The native side is any object with ``call(instance, func_index, args, sync=None) -> results``
-(internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``: it
+(internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``, and
+optionally ``prepare()``: its set-up (compiling the app natively), which the Offloader calls at
+the first offload, so that an app that never offloads never pays for it (an exception there
+means: nothing is offloaded, everything is interpreted). ``call`` copies
 copies what ``sync`` names (memory, mutable globals) and the funcref tables (where they
 changed) into its own instance of the same module, calls the function, copies memory, memory
 size and the written mutable globals back, and raises interp's Trap for a trap. A trap that
@@ -340,6 +343,8 @@ class Offloader:
         self.losses = {}     # function index -> offloaded calls that did not
         self.reverted = {}   # function index -> why it went back to the interpreter
         self.trapped = 0
+        self.unavailable = None   # why the native side could not be set up (then: no offload)
+        self._prepared = False
 
     def attach(self):
         self.module.offload = self
@@ -361,7 +366,7 @@ class Offloader:
         if the policy wants it, install the native path and return the generator function
         tier 0 calls through (else None)."""
         index = len(inst.funcs) - len(inst.module.funcs) + k
-        if not self.wanted(index, heat):
+        if not self.wanted(index, heat) or not self._native_ready():
             return None
         from . import codegen
         call = self._caller(inst, index, k)
@@ -390,6 +395,19 @@ class Offloader:
         self.seconds.setdefault(index, 0.0)
         self.native_seconds.setdefault(index, 0.0)
         return gen
+
+    def _native_ready(self):
+        """Set the native side up at the first offload (not at start); False when it cannot
+        be: nothing is offloaded then."""
+        if not self._prepared:
+            self._prepared = True
+            prepare = getattr(self.native, "prepare", None)
+            try:
+                if prepare is not None:
+                    prepare()
+            except Exception as e:     # noqa: BLE001 (the native side is optional: interpret)
+                self.unavailable = "%s: %s" % (type(e).__name__, e)
+        return self.unavailable is None
 
     def revert(self, inst, index, why):
         """Function ``index`` goes back to the interpreter for good: its tier-1 table entries
@@ -463,7 +481,7 @@ class Offloader:
         return {"functions": funcs, "calls": sum(self.calls.values()),
                 "seconds": round(sum(self.seconds.values()), 6),
                 "offloadable": len(self.analysis.offloadable),
-                "reverted": len(self.reverted),
+                "reverted": len(self.reverted), "unavailable": self.unavailable,
                 "bytes_in": getattr(self.native, "bytes_in", None),
                 "bytes_out": getattr(self.native, "bytes_out", None)}
 
@@ -512,7 +530,9 @@ def _from_bits(valtype, b):
 
 class DoorbellNative:
     """The native side seen from inside selfhost.wasm: requests through the fd_advise doorbell.
-    ``DoorbellNative.connect(module)`` returns one, or None when no launcher answers."""
+    ``DoorbellNative.connect(module)`` returns one, or None when no launcher answers its ping
+    (fd_advise on MAGIC_FD with length 0: plain hosts answer EBADF); the handshake (HELLO) and
+    the app (LOAD: the host compiles it) go at ``prepare()``, the first offload."""
 
     def __init__(self, module):
         import array
@@ -527,6 +547,7 @@ class DoorbellNative:
         self._full = Sync(True, True, self.mutable, self.mutable)
         self.bytes_in = self.bytes_out = 0   # guest memory bytes copied in / back
         self.last_native = 0.0               # seconds in the last native call itself
+        self._loaded = False
 
     # -- raw mailbox access
     def _ensure(self, nbytes):
@@ -553,18 +574,28 @@ class DoorbellNative:
 
     @classmethod
     def connect(cls, module):
+        import os
         try:
-            self = cls(module)
-            probe = bytearray(b"selfhost-offload-probe")
-            status, _ = self._ring(OP_HELLO, self._words([id(probe), len(probe)]) + bytes(probe))
-            if status != ST_HELLO:
-                return None
-            status, reply = self._ring(OP_LOAD, self._load_payload())
-            if status != ST_OK:
-                return None
-            return self
+            os.posix_fadvise(MAGIC_FD, 0, 0, 0)
         except (OSError, AttributeError):
             return None
+        return cls(module)
+
+    def prepare(self):
+        """HELLO (the host checks that it finds the guest's bytes where it expects them), then
+        LOAD (it decodes and compiles the app), once; RuntimeError if the host cannot."""
+        if not self._loaded:
+            probe = bytearray(b"selfhost-offload-probe")
+            status, reply = self._ring(OP_HELLO,
+                                       self._words([id(probe), len(probe)]) + bytes(probe))
+            if status != ST_HELLO:
+                raise RuntimeError("offload: the host refused the handshake: %s"
+                                   % reply.decode("utf-8", "replace"))
+            status, reply = self._ring(OP_LOAD, self._load_payload())
+            if status != ST_OK:
+                raise RuntimeError("offload: the host cannot load the app: %s"
+                                   % reply.decode("utf-8", "replace"))
+            self._loaded = True
 
     def _load_payload(self):
         """words [len(raw), len(rewritten), n info words], the module as is, the module with
@@ -584,6 +615,7 @@ class DoorbellNative:
     def call(self, inst, func_index, args, sync=None):
         import struct
         from .errors import Trap
+        self.prepare()
         tables = [[(f.index if getattr(f, "instance", None) is inst else _NULL)
                    if f is not None else _NULL for f in t.elements] for t in inst.tables]
         if tables != self._tables_sent:

@@ -468,12 +468,13 @@ def test_doorbell_protocol_in_process(monkeypatch):
     data = bytes(wasmtime.wat2wasm(wat))
     module = interp.decode(data)
     native = offload.DoorbellNative.connect(module)
-    assert native is not None and host.native is not None
+    assert native is not None and host.native is None    # the app is loaded at the 1st offload
     off = offload.Offloader(module, native, threshold=0).attach()
     inst = interp.instantiate(module, {})
     ref = interp.instantiate(interp.decode(data), {})
     for x in range(4):
         assert inst.invoke("work", x, x + 0.25) == ref.invoke("work", x, x + 0.25)
+        assert host.native is not None
     assert bytes(inst.mems[0].data) == bytes(ref.mems[0].data) and inst.mems[0].pages == 5
     assert inst.globals[0].v == ref.globals[0].v
     assert sum(off.calls.values()) >= 3
@@ -617,3 +618,46 @@ def measure():
 
 if __name__ == "__main__":
     measure()
+
+
+def test_native_side_is_set_up_only_at_the_first_offload(monkeypatch):
+    """An app that never offloads never pays for the native side: the doorbell sends no LOAD
+    (the host compiles nothing) and the native CPython side compiles nothing; the first
+    offload sets it up. If it cannot be set up, nothing is offloaded and results are right."""
+    from host.offload_native import DoorbellHost, make_offloader
+    host = DoorbellHost(layout=(16, 32, 8))
+    monkeypatch.setattr(os, "posix_fadvise",
+                        lambda fd, offset, length, advice: host.handle(0, offset, length),
+                        raising=False)
+    wat = """(module
+      (func (export "bounded") (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+      (func (export "loop") (param i32) (result i32) (local $s i32)
+        (loop $l (local.set $s (i32.add (local.get $s) (local.get 0)))
+          (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+        (local.get $s)))"""
+    module = interp.decode(bytes(wasmtime.wat2wasm(wat)))
+    for make, set_up in [
+            (lambda: offload.Offloader(module, offload.DoorbellNative.connect(module)).attach(),
+             lambda: host.native is not None),
+            (lambda: make_offloader(module), lambda: off.native.native is not None)]:
+        off = make()
+        inst = interp.instantiate(module, {})
+        assert [inst.invoke("bounded", i) for i in range(50)] == [[i + 1] for i in range(50)]
+        assert not set_up() and off.calls == {}
+        assert inst.invoke("loop", 10) == [55]
+        assert set_up() and off.calls == {1: 1}
+    broken = offload.Offloader(module, offload.DoorbellNative.connect(module)).attach()
+    broken.native._ring = lambda op, payload=b"": ((offload.ST_HELLO, b"") if op == offload.OP_HELLO
+                                                   else (offload.ST_ERROR, b"no compiler here"))
+    inst = interp.instantiate(module, {})
+    assert inst.invoke("loop", 10) == [55] and broken.calls == {}
+    assert "no compiler here" in broken.unavailable
+
+
+def test_doorbell_constants_agree():
+    """host/doorbell.py and host/node_launcher.mjs keep their own copy of the magic fd (they
+    must not import interp at start-up): it is interp.offload's."""
+    from host import doorbell
+    assert doorbell.MAGIC_FD == offload.MAGIC_FD
+    mjs = (Path(__file__).resolve().parent.parent / "host" / "node_launcher.mjs").read_text()
+    assert "const MAGIC_FD = 0x%X;" % offload.MAGIC_FD in mjs
