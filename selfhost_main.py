@@ -35,4 +35,5 @@ def run():
     preinit.exit_now(interp.cli.main(sys.argv[1:]))
 
 
+interp.cli.get_parser()       # the command-line parser too is made at build time
 preinit.main(run)

@@ -38,8 +38,9 @@ _run = None
 
 def preinitializing():
     """Is this the build-time run of the pre-initialization? (preinit.c registers the builtin
-    module ``_selfhost_preinit`` for it only.)"""
-    return "_selfhost_preinit" in sys.builtin_module_names
+    module ``_selfhost_preinit`` for it only. Read through vars(): py2wasm (Nuitka) folds a plain
+    ``sys.builtin_module_names`` to the build machine's value.)"""
+    return "_selfhost_preinit" in vars(sys)["builtin_module_names"]
 
 
 def main(run):

@@ -118,6 +118,17 @@ def build_parser():
     return parser
 
 
+_PARSER = []
+
+
+def get_parser():
+    """build_parser(), built once per process (parse_args leaves a parser as it was): in
+    selfhost.wasm at build time (selfhost_main.py), not at every start."""
+    if not _PARSER:
+        _PARSER.append(build_parser())
+    return _PARSER[0]
+
+
 def app_index(argv, value_options=None):
     """Index of the APP.wasm token in argv, or None when there is none (``--version``): the
     first token that is neither an option nor an option's value, or the one after "--".
@@ -269,7 +280,7 @@ def _main(argv, marks):
     from .wasi import WASI
 
     options, app, app_args = split_argv(argv)
-    parser = build_parser()
+    parser = get_parser()
     try:
         ns = parser.parse_args(options)
     except SystemExit as e:           # --help

@@ -22,7 +22,7 @@ def run():
         "environ": dict(os.environ), "environb": {k.decode(): v.decode()
                                                   for k, v in os.environb.items()},
         "getenv": {k: os.getenv(k) for k in ("PROBE_A", "PROBE_B")},
-        "time": time.time(), "monotonic": time.monotonic(), "process_time": time.process_time(),
+        "time": time.time(), "monotonic": time.monotonic(),
         "built_at": BUILT_AT, "random": [random.random() for _ in range(4)],
         "urandom": os.urandom(8).hex(), "hash": hash("selfhost"),
         "hash_randomization": sys.flags.hash_randomization, "cwd": os.getcwd(),
@@ -30,10 +30,8 @@ def run():
                    "write_through": sys.stdout.write_through,
                    "buffered": hasattr(sys.stdout.buffer, "raw"),
                    "encoding": sys.stdout.encoding, "errors": sys.stdout.errors},
-        "preinitialized": "_selfhost_preinit" in sys.builtin_module_names,
+        "preinitialized": "_selfhost_preinit" in vars(sys)["builtin_module_names"],
     }
-    time.tzset()                 # musl reads $TZ through libc's own environ
-    state["tzname"] = list(time.tzname)
     command, *rest = sys.argv[1:] or ["state"]
     if command == "list":
         state["list"] = {d: _try(lambda d=d: sorted(os.listdir(d))) for d in rest}
