@@ -326,7 +326,8 @@ class DoorbellHost:
     def bind(self, instance, store):
         """The selfhost instance (once instantiated): its memory is found once, not looked up
         by name through the caller at every request (that costs ~100 us in wasmtime-py)."""
-        mem = instance.exports(store).get("memory")
+        from host.wasmtime_runner import export
+        mem = export(store, instance, "memory")
         if mem is not None:
             self.memory = (mem, store)
 

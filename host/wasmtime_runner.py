@@ -107,6 +107,22 @@ def load_module(engine, module_path, cache=None):
     return module, "compiled+stored"
 
 
+def export(store, instance, name):
+    """The export ``name`` of ``instance`` (None if absent), looked up alone: wasmtime-py's
+    ``instance.exports(store)`` wraps every export first."""
+    import ctypes
+    import wasmtime
+    from wasmtime import _ffi as ffi
+    from wasmtime._extern import wrap_extern
+    item = ffi.wasmtime_extern_t()
+    raw = name.encode()
+    if not ffi.wasmtime_instance_export_get(store._context(), ctypes.byref(instance._instance),
+                                            ctypes.create_string_buffer(raw), len(raw),
+                                            ctypes.byref(item)):
+        return None
+    return wrap_extern(item)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
@@ -164,7 +180,7 @@ def _run(config, marks):
         marks["instantiated"] = time.time()
         if doorbell is not None:
             doorbell.bind(instance, store)
-        start = instance.exports(store).get("_start")
+        start = export(store, instance, "_start")
         if start is None:
             return _fail("%s has no _start export" % config["module"])
         start(store)
@@ -179,4 +195,9 @@ def _run(config, marks):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # leave at once: tearing down wasmtime's store and the mapped module is a slow part of an
+    # exit, and nothing is left to flush (the guest wrote to the inherited fds itself)
+    os._exit(code)
