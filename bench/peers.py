@@ -42,10 +42,11 @@ def interp_decode(data):
     import interp
     if callable(interp.decode):
         return interp.decode(data)
+    from interp.codemap import CodeMap
     from interp.decode import decode_module
     from interp.validate import validate_module
     module = decode_module(bytes(data))
-    module.heights = validate_module(module)
+    module.codemap = CodeMap(validate_module(module))
     return module
 
 
@@ -61,11 +62,11 @@ def load_interp(path, name):
 
 
 def load_interp_ckpt(path, name):
-    """interp with the checkpoint runner's trigger polling on (checkpoint/runner.py)."""
+    """interp with the checkpoint session's trigger polling on (selfhost/session.py)."""
     import os
     import tempfile
     import types
-    from checkpoint import runner
+    from selfhost import session as runner
     inst = interp_instance(path)
     trigger = os.path.join(tempfile.gettempdir(), "selfhost-bench-never-%d" % os.getpid())
     policy = runner.Policy(trigger_path=trigger)

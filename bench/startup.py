@@ -21,7 +21,7 @@ instantiated), all on the same wall clock:
     load            -> module loaded (compile-cache hit; wasmtime-py: import wasmtime + deserialize)
     instantiate     -> instance made (wasmer: the command spawned)
     python init     -> selfhost's main() entered (CPython start-up and imports; pre-initialized:
-                       the C constructors and selfhost_preinit.py)
+                       the C constructors and selfhost/preinit.py)
     read+decode     -> the app read, decoded and validated (interp.decode)
     offload         -> the offload native side attached (its set-up is deferred to the first
                        offloaded function)
@@ -95,7 +95,7 @@ def launch_once(host, module, app, work, breakdown):
         os.environ.pop("SELFHOST_STARTUP_TRACE", None)
     t0 = time.time()
     if host == "wasmtime-run":
-        from host import wasmtime_cli
+        from host.runtimes import wasmtime_cli
         cmd = [wasmtime_cli.binary(launch.cache_dir()), "run", "--dir",
                "%s::%s" % (work, GUEST_DIR), str(module)] + argv
         result = subprocess.run(cmd, capture_output=True, timeout=900)
@@ -156,7 +156,8 @@ def cold_once(host, module, app, work):
 
 
 def measure(hosts, modules, apps, repeat, log, cold=False):
-    from host import launch, wasmtime_cli
+    from host import launch
+    from host.runtimes import wasmtime_cli
     cli = wasmtime_cli.binary(launch.cache_dir())
     rows, reference = [], {}
     with tempfile.TemporaryDirectory() as tmp:

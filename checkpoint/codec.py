@@ -101,6 +101,14 @@ def encode(data):
 def decode(codec, blob, size):
     """blob (bytes-like) -> bytearray of size bytes. Bad input raises CorruptSnapshot."""
     blob = memoryview(blob).cast("B")
+    try:
+        return _decode(codec, blob, size)
+    except MemoryError:
+        raise CorruptSnapshot("cannot allocate %d bytes for a memory of the snapshot"
+                              % size) from None
+
+
+def _decode(codec, blob, size):
     if codec == CODEC_RAW:
         if len(blob) != size:
             raise CorruptSnapshot("raw memory holds %d bytes, expected %d" % (len(blob), size))

@@ -1,11 +1,11 @@
-"""Snapshot file format, version 1: the spec, the encoder and the decoder.
+"""Snapshot file format, versions 1 and 2: the spec, the encoder and the decoder.
 
 All integers are little-endian and fixed-width (u8/u16/u32/u64), so whole vectors pack and unpack
 with one struct or array call (this code also runs inside selfhost.wasm, where Python is slower).
 
 File:
   0    8   magic b"\\x89SHSNAP\\n"                     (the same in every version)
-  8    2   u16 format version (1)
+  8    2   u16 format version (1 or 2, see below)
   10   2   u16 flags, 0
   12   32  SHA-256 of the module file the snapshot was taken of
   44   ..  sections, each: u8 id, u64 payload length, payload
@@ -13,6 +13,9 @@ File:
 Readers check magic, then the trailing checksum, then the version: a damaged version field reads
 as corruption, a real newer file as a version mismatch. Each section id 1-7 appears exactly once,
 in any order; ids >= 0x80 are optional extensions that readers skip; other ids are an error.
+Version 2 (exception handling) adds section 8 and the exnref value type; a writer writes version
+1 whenever the snapshot holds no exnref (nor an exnref table), so version 1 readers read every
+snapshot of a program without exceptions, and a version 1 file is read as before.
 
 Sections:
   1 META     UTF-8 JSON {"created_by": str, "stats": {...}}
@@ -30,10 +33,15 @@ Sections:
              (codec 0 raw pages*65536 bytes, 1 zero runs: see codec.py)
   6 TABLES   u32 n; each: u8 reftype, u8 has_max, u32 max, u32 size, size x u32 element
   7 DROPPED  u32 n, n x u32 dropped element segments; u32 m, m x u32 dropped data segments
-values(n): n valtype bytes (0x7F i32, 0x7E i64, 0x7D f32, 0x7C f64, 0x70 funcref, 0x6F externref),
-then the n payloads in order: i32 u32; i64 u64; f32 its 32 bits; f64 its 64 bits; funcref u32
-function index or 0xFFFFFFFF for null; externref one byte 0 (only null can be saved).
-Table elements use the same funcref encoding.
+  8 EXCEPTIONS (version 2 only, required there) the exceptions exnrefs refer to:
+             u32 n; n x (u32 tag (index in the tag space), u32 nvalues); values(sum of nvalues):
+             exception 0's payload, then exception 1's, ...; an exnref in the payload of
+             exception i names an exception j < i
+values(n): n valtype bytes (0x7F i32, 0x7E i64, 0x7D f32, 0x7C f64, 0x70 funcref, 0x6F externref,
+0x69 exnref), then the n payloads in order: i32 u32; i64 u64; f32 its 32 bits; f64 its 64 bits;
+funcref u32 function index or 0xFFFFFFFF for null; externref one byte 0 (only null can be saved);
+exnref u32 index in the EXCEPTIONS section or 0xFFFFFFFF for null.
+Table elements use the same funcref (or exnref) encoding.
 """
 import gc
 import hashlib
@@ -44,23 +52,26 @@ import sys
 from array import array
 from itertools import chain
 
-from interp.opcodes import I32, I64, F32, F64, FUNCREF, EXTERNREF, VALTYPE_NAMES
+from interp.opcodes import I32, I64, F32, F64, FUNCREF, EXTERNREF, EXNREF, VALTYPE_NAMES
 from interp.values import f32_to_bits, f32_from_bits
 
 from . import codec
-from .snapshot import (Snapshot, Frame, Label, MemoryState, TableState, PAGE_SIZE,
-                       CorruptSnapshot, VersionMismatch, ModuleMismatch, InvalidState)
+from .snapshot import (Snapshot, Frame, Label, MemoryState, TableState, ExceptionState,
+                       PAGE_SIZE, CorruptSnapshot, VersionMismatch, ModuleMismatch, InvalidState)
 
 MAGIC = b"\x89SHSNAP\n"
-VERSION = FORMAT_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+VERSION = FORMAT_VERSION = 2     # the newest; version 1 is written when it suffices
+SUPPORTED_VERSIONS = (1, 2)
 HEADER_SIZE = 44
 TRAILER_SIZE = 32
 
-SEC_META, SEC_WASI, SEC_FRAMES, SEC_GLOBALS, SEC_MEMORIES, SEC_TABLES, SEC_DROPPED = range(1, 8)
+(SEC_META, SEC_WASI, SEC_FRAMES, SEC_GLOBALS, SEC_MEMORIES, SEC_TABLES, SEC_DROPPED,
+ SEC_EXCEPTIONS) = range(1, 9)
 SECTION_NAMES = {SEC_META: "meta", SEC_WASI: "wasi", SEC_FRAMES: "frames",
                  SEC_GLOBALS: "globals", SEC_MEMORIES: "memories", SEC_TABLES: "tables",
-                 SEC_DROPPED: "dropped"}
+                 SEC_DROPPED: "dropped", SEC_EXCEPTIONS: "exceptions"}
+_V1_SECTIONS = (SEC_META, SEC_WASI, SEC_FRAMES, SEC_GLOBALS, SEC_MEMORIES, SEC_TABLES,
+                SEC_DROPPED)
 
 NULL_REF = 0xFFFFFFFF
 MAX_PAGES = 65536
@@ -77,11 +88,12 @@ _BIG_ENDIAN = sys.byteorder == "big"
 assert array("I").itemsize == 4, "array('I') must be 32 bits"
 
 # valtype byte -> struct format character, applied to a whole type vector with bytes.translate
-_KNOWN_TYPES = bytes([I32, I64, F32, F64, FUNCREF, EXTERNREF])
+_KNOWN_TYPES = bytes([I32, I64, F32, F64, FUNCREF, EXTERNREF, EXNREF])
 _PLAIN_TYPES = bytes([I32, I64, F64])     # values that need no conversion
 _special = re.compile(b"[^\x7f\x7e\x7c]").finditer   # positions of the other types
 _FMT_TABLE = bytearray(range(256))
-for _t, _c in ((I32, "I"), (I64, "Q"), (F32, "I"), (F64, "d"), (FUNCREF, "I"), (EXTERNREF, "B")):
+for _t, _c in ((I32, "I"), (I64, "Q"), (F32, "I"), (F64, "d"), (FUNCREF, "I"), (EXTERNREF, "B"),
+               (EXNREF, "I")):
     _FMT_TABLE[_t] = ord(_c)
 _FMT_TABLE = bytes(_FMT_TABLE)
 
@@ -110,6 +122,9 @@ def _value_error(t, v, where):
     if t == FUNCREF:
         return InvalidState("%s: a funcref must be a function index or None, not %r"
                             % (where, v))
+    if t == EXNREF:
+        return InvalidState("%s: an exnref must be an exception index or None, not %r"
+                            % (where, v))
     if not isinstance(t, int) or t not in VALTYPE_NAMES:
         return InvalidState("%s: unknown valtype %s" % (where, name))
     if t not in (I32, I64, F32, F64):
@@ -127,7 +142,7 @@ def _check_value(t, v, where):
         ok = type(v) is int and 0 <= v <= 0xFFFFFFFFFFFFFFFF
     elif t in (F32, F64):
         ok = type(v) in (float, int)
-    elif t == FUNCREF:
+    elif t == FUNCREF or t == EXNREF:
         ok = v is None or (type(v) is int and 0 <= v < NULL_REF)
     elif t == EXTERNREF:
         ok = v is None
@@ -163,7 +178,7 @@ def _pack_values(values, where):
                 if type(v) not in (float, int):
                     raise _value_error(t, v, "%s[%d]" % (where, i))
                 vals[i] = f32_to_bits(v)
-            elif t == FUNCREF:
+            elif t == FUNCREF or t == EXNREF:
                 if v is None:
                     vals[i] = NULL_REF
                 elif not (type(v) is int and 0 <= v < NULL_REF):
@@ -247,7 +262,28 @@ def _encode_frames(frames):
         header.byteswap()
         labels.byteswap()
     parts += [header.tobytes(), vtypes, vpay, labels.tobytes()]
-    return parts
+    return parts, vtypes
+
+
+def _encode_exceptions(exceptions):
+    header = array("I")
+    allvals = []
+    for n, exn in enumerate(exceptions):
+        if not isinstance(exn, ExceptionState):
+            raise InvalidState("exception %d: expected an ExceptionState, not %s"
+                               % (n, type(exn).__name__))
+        if type(exn.tag) is not int or not 0 <= exn.tag < NULL_REF:
+            raise InvalidState("exception %d: tag must be a tag index, not %r" % (n, exn.tag))
+        for t, v in exn.values:
+            if t == EXNREF and v is not None and not (type(v) is int and v < n):
+                raise InvalidState("exception %d: its payload may only name earlier "
+                                   "exceptions, not %r" % (n, v))
+        header.extend((exn.tag, len(exn.values)))
+        allvals.extend(exn.values)
+    vtypes, vpay = _pack_values(allvals, "exception payload value")
+    if _BIG_ENDIAN:
+        header.byteswap()
+    return [_U32.pack(len(exceptions)), header.tobytes(), vtypes, vpay], vtypes
 
 
 def _frame_error(frames):
@@ -303,8 +339,8 @@ def _encode_tables(tables):
         if not isinstance(tab, TableState):
             raise InvalidState("table %d: expected a TableState, not %s"
                                % (n, type(tab).__name__))
-        if tab.reftype not in (FUNCREF, EXTERNREF):
-            raise InvalidState("table %d: reftype must be funcref or externref, not %r"
+        if tab.reftype not in (FUNCREF, EXTERNREF, EXNREF):
+            raise InvalidState("table %d: reftype must be funcref, externref or exnref, not %r"
                                % (n, tab.reftype))
         has_max, mx = _opt_max(tab.max, "table %d: max" % n)
         elems = tab.elements
@@ -314,7 +350,7 @@ def _encode_tables(tables):
             codes = [NULL_REF] * len(elems)
         else:
             codes = [NULL_REF if e is None else e for e in elems]
-        packed = _u32_array(codes, "table %d elements (function indices)" % n)
+        packed = _u32_array(codes, "table %d elements (function or exception indices)" % n)
         if codes.count(NULL_REF) != elems.count(None):
             raise InvalidState("table %d: function index 0xFFFFFFFF is reserved for null" % n)
         parts.append(_TABLE.pack(tab.reftype, has_max, mx, len(elems)))
@@ -352,16 +388,24 @@ def _encode_parts(snap):
     if not isinstance(snap.created_by, str):
         raise InvalidState("created_by must be a string, not %r" % (snap.created_by,))
     gtypes, gpay = _pack_values(snap.globals, "global")
+    frames, ftypes = _encode_frames(snap.frames)
+    exceptions, etypes = _encode_exceptions(snap.exceptions)
     sections = [
         (SEC_META, [_json_bytes({"created_by": snap.created_by, "stats": snap.stats}, "stats")]),
         (SEC_WASI, [_json_bytes(snap.wasi, "wasi state")]),
-        (SEC_FRAMES, _encode_frames(snap.frames)),
+        (SEC_FRAMES, frames),
         (SEC_GLOBALS, [_U32.pack(len(gtypes)), gtypes, gpay]),
         (SEC_MEMORIES, _encode_memories(snap.memories)),
         (SEC_TABLES, _encode_tables(snap.tables)),
         (SEC_DROPPED, _encode_dropped(snap)),
     ]
-    parts = [_HEADER.pack(MAGIC, VERSION, 0, bytes(sha))]
+    exn = bytes([EXNREF])
+    version = 1
+    if (snap.exceptions or exn in gtypes or exn in ftypes or exn in etypes
+            or any(t.reftype == EXNREF for t in snap.tables)):
+        version = 2
+        sections.append((SEC_EXCEPTIONS, exceptions))
+    parts = [_HEADER.pack(MAGIC, version, 0, bytes(sha))]
     for sid, payload in sections:
         parts.append(_SECTION.pack(sid, sum(memoryview(p).nbytes for p in payload)))
         parts.extend(payload)
@@ -430,7 +474,7 @@ class _Reader:
                 t = types[i]
                 if t == F32:
                     vals[i] = f32_from_bits(vals[i])
-                elif t == FUNCREF:
+                elif t == FUNCREF or t == EXNREF:
                     if vals[i] == NULL_REF:
                         vals[i] = None
                 else:  # EXTERNREF
@@ -515,20 +559,23 @@ def _check_header(buf, expected_module_sha256):
             raise ModuleMismatch(sha, expected)
 
 
-def decode(data, expected_module_sha256=None):
-    """bytes -> Snapshot. Raises CorruptSnapshot, VersionMismatch or ModuleMismatch."""
+def decode(data, expected_module_sha256=None, memory_limits=None):
+    """bytes -> Snapshot. Raises CorruptSnapshot, VersionMismatch or ModuleMismatch.
+    ``memory_limits``: [(min pages, max pages)] per memory of the module it is for
+    (checkpoint.against_module.memory_limits): a memory count or size outside them is refused
+    before its data is decoded, so a small file cannot make this allocate a large memory."""
     # The cyclic GC would rescan the growing heap of frames and value tuples again and again
     # (3.5x slower on 100k frames); nothing built here forms a cycle.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode(data, expected_module_sha256)
+        return _decode(data, expected_module_sha256, memory_limits)
     finally:
         if enabled:
             gc.enable()
 
 
-def _decode(data, expected_module_sha256):
+def _decode(data, expected_module_sha256, memory_limits=None):
     buf = _view(data)
     _check_header(buf, expected_module_sha256)
     found = {}
@@ -540,38 +587,140 @@ def _decode(data, expected_module_sha256):
         if sid in found:
             raise CorruptSnapshot("duplicate %s section" % SECTION_NAMES[sid])
         found[sid] = _Reader(buf, pos, pos + length, SECTION_NAMES[sid])
-    missing = [SECTION_NAMES[s] for s in SECTION_NAMES if s not in found]
+    version = _HEADER.unpack_from(buf, 0)[1]
+    required = _V1_SECTIONS if version == 1 else tuple(SECTION_NAMES)
+    missing = [SECTION_NAMES[s] for s in required if s not in found]
     if missing:
         raise CorruptSnapshot("missing section(s): %s" % ", ".join(missing))
+    if version == 1 and SEC_EXCEPTIONS in found:
+        raise CorruptSnapshot("an exceptions section in a version 1 snapshot")
 
     snap = Snapshot(module_sha256=bytes(buf[12:44]))
-    meta = _json_section(found[SEC_META])
-    if not isinstance(meta, dict):
-        raise CorruptSnapshot("meta section is not a JSON object")
-    snap.created_by = meta.get("created_by", "")
-    snap.stats = meta.get("stats", {})
-    if not isinstance(snap.created_by, str):
-        raise CorruptSnapshot("meta section: created_by is not a string")
+    snap.created_by, snap.stats = _meta(_json_section(found[SEC_META]))
     snap.wasi = _json_section(found[SEC_WASI])
     snap.frames = _decode_frames(found[SEC_FRAMES])
     r = found[SEC_GLOBALS]
     snap.globals = r.values(r.u32())
     r.done()
-    snap.memories = _decode_memories(found[SEC_MEMORIES])
+    snap.memories = _decode_memories(found[SEC_MEMORIES], memory_limits)
     snap.tables = _decode_tables(found[SEC_TABLES])
     r = found[SEC_DROPPED]
     snap.dropped_elems = list(r.u32_list(r.u32()))
     snap.dropped_datas = list(r.u32_list(r.u32()))
     r.done()
+    if SEC_EXCEPTIONS in found:
+        snap.exceptions = _decode_exceptions(found[SEC_EXCEPTIONS])
+    _check_exnrefs(snap)
     return snap
+
+
+MAX_JSON_DEPTH = 32       # far above what selfhost writes (the WASI section nests 3 deep)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def _json_depth(raw):
+    """How deeply ``raw`` (JSON text) nests arrays and objects, counted without parsing it (a
+    parser's own recursion could exhaust the stack first, inside selfhost.wasm too)."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for c in brackets:
+        if c in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def _decode_exceptions(r):
+    n = r.u32()
+    if n > (r.end - r.pos) // 8:
+        raise CorruptSnapshot("exceptions section claims %d exceptions" % n)
+    header = r.u32_list(2 * n)
+    vals = r.values(sum(header[1::2]))
+    r.done()
+    out = []
+    p = 0
+    for k in range(n):
+        nv = header[2 * k + 1]
+        values = vals[p:p + nv]
+        p += nv
+        for t, v in values:
+            if t == EXNREF and v is not None and v >= k:
+                raise CorruptSnapshot("exceptions section: exception %d names exception %d"
+                                      % (k, v))
+        out.append(ExceptionState(header[2 * k], values))
+    return out
+
+
+def _check_exnrefs(snap):
+    """Every exnref must name an exception of the snapshot."""
+    n = len(snap.exceptions)
+    values = [v for fr in snap.frames for v in fr.locals + fr.stack] + snap.globals
+    for t, v in values:
+        if t == EXNREF and v is not None and v >= n:
+            raise CorruptSnapshot("an exnref names exception %d of %d" % (v, n))
+    for i, tab in enumerate(snap.tables):
+        if tab.reftype == EXNREF and any(e is not None and e >= n for e in tab.elements):
+            raise CorruptSnapshot("table %d: an exnref names a missing exception" % i)
 
 
 def _json_section(r):
     raw = bytes(r.take(r.end - r.pos))
+    if _json_depth(raw) > MAX_JSON_DEPTH:
+        raise CorruptSnapshot("%s section nests JSON more than %d deep" % (r.name,
+                                                                          MAX_JSON_DEPTH))
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise CorruptSnapshot("%s section is not valid JSON: %s" % (r.name, e)) from None
+    except RecursionError:
+        raise CorruptSnapshot("%s section nests JSON too deeply" % r.name) from None
+
+
+def _meta(meta):
+    """The meta section -> (created_by, stats), its schema checked."""
+    if not isinstance(meta, dict):
+        raise CorruptSnapshot("meta section is not a JSON object")
+    unknown = [k for k in meta if k not in ("created_by", "stats")]
+    if unknown:
+        raise CorruptSnapshot("meta section: unknown key %.40r" % unknown[0])
+    created_by = meta.get("created_by", "")
+    stats = meta.get("stats", {})
+    if not isinstance(created_by, str):
+        raise CorruptSnapshot("meta section: created_by is not a string")
+    if not isinstance(stats, dict):
+        raise CorruptSnapshot("meta section: stats is not a JSON object")
+    return created_by, stats
+
+
+def check(data, expected_module_sha256=None):
+    """What the host needs to know about a snapshot file without decoding it all: the header
+    checks every reader makes (magic, checksum, version, module), the section sizes, the meta
+    and WASI sections (JSON) and each memory's page count (its data is not decoded).
+    -> dict(version, module_sha256, size, sections={name: bytes}, meta, wasi, memory_pages)
+    Raises CorruptSnapshot, VersionMismatch or ModuleMismatch."""
+    buf = _view(data)
+    _check_header(buf, expected_module_sha256)
+    out = {"version": _HEADER.unpack_from(buf, 0)[1], "module_sha256": bytes(buf[12:44]),
+           "size": len(buf), "sections": {}, "meta": {}, "wasi": None, "memory_pages": []}
+    for sid, pos, length in _section_table(buf):
+        name = SECTION_NAMES.get(sid, "0x%02x" % sid)
+        out["sections"][name] = out["sections"].get(name, 0) + length
+        if sid == SEC_META:
+            created_by, stats = _meta(_json_section(_Reader(buf, pos, pos + length, name)))
+            out["meta"] = {"created_by": created_by, "stats": stats}
+        elif sid == SEC_WASI:
+            out["wasi"] = _json_section(_Reader(buf, pos, pos + length, name))
+        elif sid == SEC_MEMORIES:
+            r = _Reader(buf, pos, pos + length, name)
+            for _ in range(r.u32()):
+                pages, _has_max, _max, _codec, blob = r.unpack(_MEMORY)
+                out["memory_pages"].append(pages)
+                r.take(blob)
+    return out
 
 
 def _decode_frames(r):
@@ -610,13 +759,19 @@ def _decode_frames(r):
     return frames
 
 
-def _decode_memories(r):
+def _decode_memories(r, limits=None):
     n = r.u32()
+    if limits is not None and n != len(limits):
+        raise InvalidState("snapshot does not fit the module: %d memories, the module has %d"
+                           % (n, len(limits)))
     mems = []
     for i in range(n):
         pages, has_max, mx, codec_id, length = r.unpack(_MEMORY)
-        if pages > MAX_PAGES or has_max > 1:
+        if pages > MAX_PAGES or has_max > 1 or (has_max and mx < pages):
             raise CorruptSnapshot("memory %d: bad limits" % i)
+        if limits is not None and not limits[i][0] <= pages <= limits[i][1]:
+            raise InvalidState("snapshot does not fit the module: memory %d has %d pages, the "
+                               "module allows %d to %d" % (i, pages, limits[i][0], limits[i][1]))
         data = codec.decode(codec_id, r.take(length), pages * PAGE_SIZE)
         mems.append(MemoryState(pages, mx if has_max else None, data))
     r.done()
@@ -628,7 +783,7 @@ def _decode_tables(r):
     tabs = []
     for i in range(n):
         reftype, has_max, mx, size = r.unpack(_TABLE)
-        if reftype not in (FUNCREF, EXTERNREF) or has_max > 1:
+        if reftype not in (FUNCREF, EXTERNREF, EXNREF) or has_max > 1:
             raise CorruptSnapshot("table %d: bad reftype or limits" % i)
         codes = r.u32_list(size)
         if reftype == EXTERNREF:

@@ -4,14 +4,15 @@ inspect() takes a Snapshot or the bytes of a snapshot file. Given bytes it also 
 section sizes and whether the checksum holds, and still shows the header and section table of a
 damaged file (the frames etc. only when the file decodes).
 """
-from interp.opcodes import F32, F64, FUNCREF, EXTERNREF, VALTYPE_NAMES
+from interp.opcodes import F32, F64, FUNCREF, EXTERNREF, EXNREF, VALTYPE_NAMES
 from interp.values import f32_to_bits, f64_to_bits
 
 from . import codec
+from . import wasi_state
 from . import format as _format
 from .snapshot import Snapshot, SnapshotError, PAGE_SIZE
 
-_LABEL_NAMES = {0x00: "func", 0x02: "block", 0x03: "loop", 0x04: "if"}
+_LABEL_NAMES = {0x00: "func", 0x02: "block", 0x03: "loop", 0x04: "if", 0x1F: "try_table"}
 
 
 def value_text(value):
@@ -24,6 +25,8 @@ def value_text(value):
         return "f64:%r (0x%016x)" % (v, f64_to_bits(v))
     if t in (FUNCREF, EXTERNREF):
         return "%s:%s" % (name, "null" if v is None else v)
+    if t == EXNREF:
+        return "exnref:%s" % ("null" if v is None else "exception %d" % v)
     return "%s:%d" % (name, v)
 
 
@@ -68,9 +71,9 @@ def inspect(source, func_names=None):
                       for i, t in enumerate(snap.tables)]
     view["dropped_elems"] = list(snap.dropped_elems)
     view["dropped_datas"] = list(snap.dropped_datas)
-    wasi = snap.wasi if isinstance(snap.wasi, dict) else {}
-    view["wasi"] = {"args": wasi.get("args"), "env": wasi.get("env"),
-                    "preopens": wasi.get("preopens"), "fds": wasi.get("fds")}
+    view["exceptions"] = [{"index": i, "tag": e.tag, "values": [value_text(v) for v in e.values]}
+                          for i, e in enumerate(snap.exceptions)]
+    view["wasi"] = wasi_state.describe(snap.wasi)
     view["stats"] = snap.stats
     return view
 

@@ -6,7 +6,8 @@ any tier (or another engine) can produce or consume it. format.py turns it into 
 
 Values are ``(valtype, value)`` tuples with valtype codes from interp/opcodes.py and values in
 interp/values.py's runtime representation, except references: a funcref is a function index
-(int) or None, an externref can only be None (a host object cannot be carried across hosts).
+(int) or None, an externref can only be None (a host object cannot be carried across hosts), an
+exnref is an index into ``Snapshot.exceptions`` or None.
 
 Frames are ordered outermost (the entry call) first, innermost (the running function) last.
 """
@@ -88,9 +89,18 @@ class MemoryState:
 
 @dataclass
 class TableState:
-    reftype: int                    # FUNCREF or EXTERNREF valtype code
+    reftype: int                    # FUNCREF, EXTERNREF or EXNREF valtype code
     max: Optional[int]
-    elements: List[Optional[int]]   # function indices or None
+    elements: List[Optional[int]]   # function (or exception) indices or None
+
+
+@dataclass
+class ExceptionState:
+    """A caught exception an exnref refers to (exception handling): its tag, as an index in the
+    instance's tag space, and its payload values (an exnref among them names an earlier entry
+    of Snapshot.exceptions)."""
+    tag: int
+    values: List[Value] = field(default_factory=list)
 
 
 @dataclass
@@ -105,3 +115,4 @@ class Snapshot:
     wasi: dict = field(default_factory=dict)     # JSON-able: args, env, preopens, fds, counts
     stats: dict = field(default_factory=dict)    # JSON-able
     created_by: str = ""
+    exceptions: List[ExceptionState] = field(default_factory=list)   # what exnrefs name

@@ -1,8 +1,19 @@
-"""Snapshot files: written whole or not at all.
+"""Snapshot files (and selfhost's other output files): written whole or not at all, and
+nothing left behind.
 
 write_snapshot writes to a temporary file in the target's directory, flushes and fsyncs it, then
-os.replace()s it onto the target: a crash or error at any point leaves the previous snapshot file
-whole (at worst a stray ``.NAME.*.tmp`` beside it). Only os calls that WASI has are used.
+renames it onto the target: a crash or error at any point leaves the previous snapshot file
+whole. The temporary file has one fixed name per target, ``.NAME.selfhost-tmp``: a process
+killed mid-write (kill -9 leaves no chance to clean up) leaves at most that one file, and the
+next write to the same target removes it first (an unlink never follows a symlink, and the
+file is then made with O_EXCL, so a symlink planted under that name is never written through).
+
+The target's directory may be one the guest works in (a snapshot next to the app's files).
+A ``Place`` opens it once, when the run starts, before the guest runs: every later operation
+is relative to that directory fd, so a directory the guest swaps for a symlink meanwhile is not
+followed (the native runtime has no host sandbox below selfhost; under a Wasm host the host's
+preopens confine these paths anyway, and where os lacks dir_fd calls, paths are used).
+Only os calls that WASI has are used.
 """
 import os
 
@@ -10,13 +21,94 @@ from . import format as _format
 from .snapshot import SnapshotError, SnapshotIOError
 
 _os_write = os.write   # a seam for tests that simulate a failure mid-write
-_counter = [0]
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIR_FD = all(f in os.supports_dir_fd for f in (os.open, os.rename, os.unlink))
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
-def _temp_path(path):
-    _counter[0] += 1
-    d, name = os.path.split(path)
-    return os.path.join(d, ".%s.%d.%d.tmp" % (name, os.getpid(), _counter[0]))
+def temp_path(path):
+    """The one temporary file a write of ``path`` uses (a leftover of a killed writer)."""
+    d, name = os.path.split(os.fspath(path))
+    return os.path.join(d, _temp_name(name))
+
+
+def _temp_name(name):
+    return ".%s.selfhost-tmp" % name
+
+
+class Place:
+    """Where one output file goes: its directory (opened now, when supported) and its name."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        directory, self.name = os.path.split(self.path)
+        self.directory = directory or "."
+        self.fd = None
+        if _DIR_FD:
+            try:
+                self.fd = os.open(self.directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                                  | getattr(os, "O_CLOEXEC", 0))
+            except OSError:
+                self.fd = None            # the write reports it, by path
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def _where(self, name):
+        """(path argument, keyword arguments) of ``name`` in this place."""
+        if self.fd is None:
+            return os.path.join(self.directory, name), {}
+        return name, {"dir_fd": self.fd}
+
+    def _open_temp(self):
+        """Create the temp file afresh: a leftover (file or symlink) is removed, not followed."""
+        tmp, at = self._where(_temp_name(self.name))
+        for _ in range(3):
+            try:
+                return os.open(tmp, _TEMP_FLAGS, 0o644, **at)
+            except FileExistsError:
+                try:
+                    os.unlink(tmp, **at)
+                except FileNotFoundError:
+                    pass
+        return os.open(tmp, _TEMP_FLAGS, 0o644, **at)
+
+    def write(self, parts, sync=True):
+        """Store the concatenation of ``parts`` at this place atomically (raises OSError);
+        returns the number of bytes."""
+        tmp, at = self._where(_temp_name(self.name))
+        target, _ = self._where(self.name)
+        fd = None
+        total = 0
+        try:
+            fd = self._open_temp()
+            for part in parts:
+                _write_all(fd, part)
+                total += memoryview(part).nbytes
+            if sync:
+                os.fsync(fd)
+            os.close(fd)
+            fd = None
+            if self.fd is None:
+                os.replace(tmp, target)
+            else:
+                os.rename(tmp, target, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        except BaseException:
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            try:
+                os.unlink(tmp, **at)
+            except OSError:
+                pass
+            raise
+        if sync:
+            _sync_dir(self.fd if self.fd is not None else self.directory)
+        return total
 
 
 def _write_all(fd, data):
@@ -27,41 +119,29 @@ def _write_all(fd, data):
 
 
 def write_snapshot(path, snapshot):
-    """Encode snapshot and store it at path atomically. Returns the number of bytes written."""
-    path = os.fspath(path)
+    """Encode snapshot and store it at path (a path, or a Place) atomically. Returns the
+    number of bytes written."""
     parts = _format.encode_parts(snapshot)   # InvalidState before any file is touched
-    tmp = _temp_path(path)
-    fd = None
-    total = 0
+    place = path if isinstance(path, Place) else Place(path)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        for part in parts:
-            _write_all(fd, part)
-            total += memoryview(part).nbytes
-        os.fsync(fd)
-        os.close(fd)
-        fd = None
-        os.replace(tmp, path)
-    except BaseException as e:
-        if fd is not None:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise SnapshotIOError("cannot write snapshot %s: %s"
-                                  % (path, e.strerror or e)) from e
-        raise
-    _sync_dir(os.path.dirname(path) or ".")
-    return total
+        return place.write(parts)
+    except OSError as e:
+        raise SnapshotIOError("cannot write snapshot %s: %s"
+                              % (place.path, e.strerror or e)) from e
+    finally:
+        if place is not path:
+            place.close()
 
 
 def _sync_dir(d):
-    """Make the rename itself durable where the host allows it (best effort: not under WASI)."""
+    """Make the rename itself durable where the host allows it (best effort: not under WASI).
+    ``d``: a directory path or fd."""
+    if isinstance(d, int):
+        try:
+            os.fsync(d)
+        except OSError:
+            pass
+        return
     try:
         fd = os.open(d, os.O_RDONLY)
     except OSError:
@@ -74,15 +154,16 @@ def _sync_dir(d):
         os.close(fd)
 
 
-def read_snapshot(path, expected_module_sha256=None):
-    """Read and decode the snapshot at path (see format.decode for the errors)."""
+def read_snapshot(path, expected_module_sha256=None, memory_limits=None):
+    """Read and decode the snapshot at path (see format.decode for the errors and
+    ``memory_limits``)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise SnapshotIOError("cannot read snapshot %s: %s" % (path, e.strerror or e)) from e
     try:
-        return _format.decode(data, expected_module_sha256)
+        return _format.decode(data, expected_module_sha256, memory_limits)
     except SnapshotError as e:
         e.args = ("%s: %s" % (path, e),)
         raise

@@ -1,4 +1,5 @@
-"""interp: a WebAssembly 2.0 interpreter in pure Python with explicit stacks.
+"""interp: a WebAssembly 2.0 interpreter (with exception handling and tail calls) in pure Python
+with explicit stacks.
 
 Embedding API (see docs/architecture.md)::
 
@@ -6,25 +7,30 @@ Embedding API (see docs/architecture.md)::
     inst = interp.instantiate(module, {"env": {"log": interp.HostFunc(ftype, print)}})
     inst.invoke("fib", 20)  # -> [6765]
 """
-from .errors import Exit, InvalidError, LinkError, MalformedError, ModuleError, Trap, WasmError
+from .config import Config
+from .errors import (Exit, InvalidError, LinkError, MalformedError, ModuleError, Thrown, Trap,
+                     UnsupportedFeature, WasmError)
 from .module import FuncType, GlobalType, Limits, MemType, Module, TableType
-from .runtime import Function, Global, HostFunc, Instance, Memory, Table, instantiate
+from .runtime import Function, Global, HostFunc, Instance, Memory, Table, Tag, instantiate
+from .values import Exn
 # Import the stages before defining decode(): importing the submodule interp.decode sets the
 # package attribute "decode", which the function below must then replace for good.
 from .decode import decode_module
 from .validate import validate_module
+from .codemap import CodeMap
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "decode", "instantiate", "Module", "Instance", "Function", "HostFunc", "Memory", "Table",
-    "Global", "FuncType", "GlobalType", "Limits", "MemType", "TableType", "WasmError",
-    "ModuleError", "MalformedError", "InvalidError", "LinkError", "Trap", "Exit", "__version__",
+    "decode", "instantiate", "Config", "Module", "Instance", "Function", "HostFunc", "Memory", "Table",
+    "Global", "Tag", "Exn", "FuncType", "GlobalType", "Limits", "MemType", "TableType",
+    "WasmError", "ModuleError", "MalformedError", "InvalidError", "UnsupportedFeature",
+    "LinkError", "Trap", "Thrown", "Exit", "__version__",
 ]
 
 
 def decode(data):
     """Decode and validate module bytes; raises MalformedError or InvalidError."""
     module = decode_module(bytes(data))
-    module.heights = validate_module(module)
+    module.codemap = CodeMap(validate_module(module))
     return module

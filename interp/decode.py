@@ -1,4 +1,11 @@
-"""The decode stage: Wasm 2.0 binary module bytes -> interp.module.Module (no SIMD).
+"""The decode stage: binary module bytes -> interp.module.Module.
+
+What it reads: Wasm 2.0 without SIMD, plus exception handling (the tag section, tag imports and
+exports, exnref, try_table/throw/throw_ref), tail calls and the atomic instructions (threads;
+a shared memory is not read). The encodings of the other proposals wasmtime 49 enables (SIMD,
+shared memories, GC, function references, multi-memory, memory64, wide arithmetic, the legacy
+exceptions) raise ``UnsupportedFeature`` ("unsupported feature: NAME"):
+such a module is not malformed, it is one this engine cannot run.
 
 One pass over the bytes. Errors are ``MalformedError(message, offset)`` with the messages of the
 official test suite (the reference interpreter's wording).
@@ -13,10 +20,11 @@ Instruction bodies are decoded by ``_decode_expr``: a flat loop over a 256-entry
 immediate kinds, with one-byte LEB128 values read inline and longer ones by the ``_u32`` /
 ``_s32`` / ``_s33`` / ``_s64`` helpers, which enforce the spec's length and unused-bit limits.
 """
-from .errors import MalformedError
+from .errors import MalformedError, UnsupportedFeature
 from .module import (Data, Elem, Export, Func, FuncType, Global, GlobalType, Import, Limits,
                      MemType, Module, TableType)
-from .opcodes import FUNCREF, EXTERNREF, IMMEDIATES, VALTYPE_NAMES, BLOCK_EMPTY, BLOCK_VALTYPE
+from .opcodes import (FUNCREF, IMMEDIATES, VALTYPE_NAMES, BLOCK_EMPTY, BLOCK_VALTYPE,
+                      REF_TYPES, V128)
 from .values import f32_from_bits, f64_from_bits
 
 MASK32 = 0xFFFFFFFF
@@ -26,9 +34,24 @@ MASK64 = 0xFFFFFFFFFFFFFFFF
 # them; more than this would only exhaust memory, so it is refused with a clear message.
 MAX_LOCALS = 1 << 20
 
-# Order rank of each non-custom section id; the data count section (12) sits before code (10).
-_RANK = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
-_EXTERN_KINDS = ("func", "table", "memory", "global")
+# Order rank of each non-custom section id; the data count section (12) sits before code (10),
+# the tag section (13) between memory (5) and global (6).
+_RANK = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
+_EXTERN_KINDS = ("func", "table", "memory", "global", "tag")
+
+# The encodings of proposals this engine does not implement, by the byte that starts them.
+_UNSUPPORTED_OPS = {0x06: "legacy exceptions", 0x07: "legacy exceptions",
+                    0x09: "legacy exceptions", 0x18: "legacy exceptions",
+                    0x19: "legacy exceptions", 0x14: "function-references",
+                    0x15: "function-references", 0xD3: "function-references",
+                    0xD4: "function-references", 0xD5: "gc", 0xD6: "function-references",
+                    0xFB: "gc", 0xFD: "simd"}
+_UNSUPPORTED_FC = {0x13: "wide-arithmetic", 0x14: "wide-arithmetic", 0x15: "wide-arithmetic",
+                   0x16: "wide-arithmetic"}
+_UNSUPPORTED_TYPES = {V128: "simd", 0x63: "function-references", 0x64: "function-references",
+                      0x6A: "gc", 0x6B: "gc", 0x6C: "gc", 0x6D: "gc", 0x6E: "gc", 0x71: "gc",
+                      0x72: "gc", 0x73: "gc", 0x74: "gc"}
+_UNSUPPORTED_FORMS = {0x4E: "gc", 0x4F: "gc", 0x50: "gc", 0x5E: "gc", 0x5F: "gc"}
 
 # ---------------------------------------------------------------------------------------------
 # LEB128. Each helper takes (data, pos) at the first byte and returns (value, new_pos).
@@ -98,12 +121,13 @@ def _s64(data, pos):
 
 # immediate kind codes for the dispatch table (most frequent first in the if-chain below)
 (K_IDX, K_NONE, K_MEMARG, K_I32, K_BLOCK, K_END, K_ELSE, K_I64, K_F32, K_F64, K_BR_TABLE,
- K_CALL_IND, K_MEM0, K_REFTYPE, K_SELECT_T, K_PREFIX, K_ILLEGAL) = range(17)
+ K_CALL_IND, K_MEM0, K_REFTYPE, K_SELECT_T, K_PREFIX, K_TRY_TABLE, K_UNSUPPORTED, K_ATOMIC,
+ K_ILLEGAL) = range(20)
 
 _KIND_CODE = {"idx": K_IDX, "none": K_NONE, "memarg": K_MEMARG, "i32": K_I32,
               "blocktype": K_BLOCK, "i64": K_I64, "f32": K_F32, "f64": K_F64,
               "br_table": K_BR_TABLE, "call_ind": K_CALL_IND, "mem0": K_MEM0,
-              "reftype": K_REFTYPE, "select_t": K_SELECT_T}
+              "reftype": K_REFTYPE, "select_t": K_SELECT_T, "try_table": K_TRY_TABLE}
 
 _KINDS = [K_ILLEGAL] * 256
 for _op, _kind in IMMEDIATES.items():
@@ -112,10 +136,23 @@ for _op, _kind in IMMEDIATES.items():
 _KINDS[0x0B] = K_END
 _KINDS[0x05] = K_ELSE
 _KINDS[0xFC] = K_PREFIX
+_KINDS[0xFE] = K_ATOMIC
+for _op in _UNSUPPORTED_OPS:
+    _KINDS[_op] = K_UNSUPPORTED
 del _op, _kind
 
-_VALTYPE_BYTES = frozenset(VALTYPE_NAMES)
-_BLOCKTYPES = frozenset(BLOCK_VALTYPE) | {BLOCK_EMPTY}
+_VALTYPE_BYTES = frozenset(VALTYPE_NAMES) - {V128}
+_BLOCKTYPES = frozenset(BLOCK_VALTYPE) - {-5} | {BLOCK_EMPTY}
+# blocktypes (one-byte s33) of the unsupported value types
+_UNSUPPORTED_BLOCKTYPES = {b - 0x80: name for b, name in _UNSUPPORTED_TYPES.items()}
+
+
+def _bad_valtype(b, pos, message="malformed value type"):
+    """The error for a byte that is not a value type this engine reads."""
+    feature = _UNSUPPORTED_TYPES.get(b)
+    if feature is not None:
+        return UnsupportedFeature(feature, pos)
+    return MalformedError(message, pos)
 
 
 def _decode_expr(data, pos):
@@ -153,6 +190,8 @@ def _decode_expr(data, pos):
             else:
                 align, pos = _u32(data, pos)
             if align >= 32:
+                if align & 0x40:  # a memory index follows
+                    raise UnsupportedFeature("multi-memory", start + 1)
                 raise MalformedError("malformed memop flags", start + 1)
             b = data[pos]
             if b < 0x80:
@@ -175,7 +214,7 @@ def _decode_expr(data, pos):
                 pos += 1
                 v = b - 0x80 if b & 0x40 else b
                 if v < 0 and v not in _BLOCKTYPES:
-                    raise MalformedError("malformed value type", start + 1)
+                    raise _bad_valtype(b, start + 1)
             else:  # a type index; value types are single bytes, so negative is malformed
                 v, pos = _s33(data, pos)
                 if v < 0:
@@ -221,12 +260,15 @@ def _decode_expr(data, pos):
             append((op, (t, v), start))
         elif k == K_MEM0:
             if data[pos] != 0:
-                raise MalformedError("zero byte expected", pos)
+                raise UnsupportedFeature("multi-memory", pos)  # a memory index
             pos += 1
             append((op, None, start))
         elif k == K_REFTYPE:
             b = data[pos]
-            if b != FUNCREF and b != EXTERNREF:
+            if b not in REF_TYPES:
+                if b < 0x40 or b in _UNSUPPORTED_TYPES:  # a type index, or a GC heap type
+                    raise UnsupportedFeature(_UNSUPPORTED_TYPES.get(b, "function-references"),
+                                             pos)
                 raise MalformedError("malformed reference type", pos)
             pos += 1
             append((op, b, start))
@@ -236,10 +278,57 @@ def _decode_expr(data, pos):
             for _ in range(n):
                 b = data[pos]
                 if b not in _VALTYPE_BYTES:
-                    raise MalformedError("malformed value type", pos)
+                    raise _bad_valtype(b, pos)
                 pos += 1
                 types.append(b)
             append((op, tuple(types), start))
+        elif k == K_TRY_TABLE:
+            b = data[pos]
+            if b < 0x80:
+                pos += 1
+                v = b - 0x80 if b & 0x40 else b
+                if v < 0 and v not in _BLOCKTYPES:
+                    raise _bad_valtype(b, start + 1)
+            else:
+                v, pos = _s33(data, pos)
+                if v < 0:
+                    raise MalformedError("malformed block type", start + 1)
+            n, pos = _u32(data, pos)
+            catches = []
+            for _ in range(n):
+                at = pos
+                kind = data[pos]
+                pos += 1
+                if kind > 3:
+                    raise MalformedError("malformed catch clause", at)
+                tag = None
+                if kind < 2:
+                    tag, pos = _u32(data, pos)
+                label, pos = _u32(data, pos)
+                catches.append((kind, tag, label))
+            ctrl.append(0)
+            append((op, (v, tuple(catches)), start))
+        elif k == K_UNSUPPORTED:
+            raise UnsupportedFeature(_UNSUPPORTED_OPS[op], start)
+        elif k == K_ATOMIC:  # threads: 0xFE prefix, a memarg (atomic.fence: a zero byte)
+            sub, pos = _u32(data, pos)
+            op = 0xFE00 + sub
+            kind = IMMEDIATES.get(op) if sub < 0x100 else None
+            if kind == "memarg":
+                align, pos = _u32(data, pos)
+                if align >= 32:
+                    if align & 0x40:
+                        raise UnsupportedFeature("multi-memory", start + 1)
+                    raise MalformedError("malformed memop flags", start + 1)
+                off, pos = _u32(data, pos)
+                append((op, (align, off), start))
+            elif kind == "fence":
+                if data[pos] != 0:
+                    raise MalformedError("zero byte expected", pos)
+                pos += 1
+                append((op, None, start))
+            else:
+                raise MalformedError("illegal opcode 0xfe %d" % sub, start)
         elif k == K_PREFIX:
             sub, pos = _u32(data, pos)
             op = 0xFC00 + sub
@@ -256,20 +345,22 @@ def _decode_expr(data, pos):
             elif kind == "data_mem0":
                 v, pos = _u32(data, pos)
                 if data[pos] != 0:
-                    raise MalformedError("zero byte expected", pos)
+                    raise UnsupportedFeature("multi-memory", pos)
                 pos += 1
                 uses_data = True
                 append((op, v, start))
             elif kind == "mem0":
                 if data[pos] != 0:
-                    raise MalformedError("zero byte expected", pos)
+                    raise UnsupportedFeature("multi-memory", pos)
                 pos += 1
                 append((op, None, start))
             elif kind == "mem00":
                 if data[pos] != 0 or data[pos + 1] != 0:
-                    raise MalformedError("zero byte expected", pos)
+                    raise UnsupportedFeature("multi-memory", pos)
                 pos += 2
                 append((op, None, start))
+            elif sub in _UNSUPPORTED_FC:
+                raise UnsupportedFeature(_UNSUPPORTED_FC[sub], start)
             else:
                 raise MalformedError("illegal opcode 0xfc %d" % sub, start)
             if op == 0xFC09:
@@ -338,27 +429,38 @@ class _Decoder:
     def valtype(self):
         b = self.data[self.pos]
         if b not in _VALTYPE_BYTES:
-            raise MalformedError(_type_byte_error(b, "malformed value type"), self.pos)
+            raise _bad_valtype(b, self.pos, _type_byte_error(b, "malformed value type"))
         self.pos += 1
         return b
 
     def reftype(self):
         b = self.data[self.pos]
-        if b != FUNCREF and b != EXTERNREF:
-            raise MalformedError(_type_byte_error(b, "malformed reference type"), self.pos)
+        if b not in REF_TYPES:
+            raise _bad_valtype(b, self.pos, _type_byte_error(b, "malformed reference type"))
         self.pos += 1
         return b
 
-    def limits(self):
+    def limits(self, memory=False):
+        """Table (or, with `memory`, memory) limits. Flags above 1 are later proposals'
+        (shared memory 2-3, 64-bit indices 4-7, custom page sizes 8-15 for memories)."""
         at = self.pos
         flags = self.byte()
-        if flags > 1:  # the flags are a 1-bit LEB128 number for the reference interpreter
+        if flags > 1:
+            if memory and flags in (2, 3):
+                raise UnsupportedFeature("threads (shared memory)", at)
+            if 4 <= flags <= 7:
+                raise UnsupportedFeature("memory64", at)
+            if memory and 8 <= flags <= 15:
+                raise UnsupportedFeature("custom-page-sizes", at)
+            # otherwise the flags are a 1-bit LEB128 number for the reference interpreter
             raise MalformedError("integer too large" if flags & 0x7F > 1
                                  else "integer representation too long", at)
         lo = self.u32()
         return Limits(lo, self.u32() if flags else None)
 
     def tabletype(self):
+        if self.data[self.pos] == 0x40:  # a table with an initializer expression
+            raise UnsupportedFeature("function-references", self.pos)
         rt = self.reftype()
         return TableType(rt, self.limits())
 
@@ -399,7 +501,7 @@ class _Decoder:
         while self.pos < n:
             at = self.pos
             sid = data[at]
-            if sid > 12:
+            if sid > 13:
                 raise MalformedError("malformed section id", at)
             if sid:
                 rank = _RANK[sid]
@@ -420,7 +522,9 @@ class _Decoder:
             elif sid == 4:
                 m.tables = self.vec(self.tabletype)
             elif sid == 5:
-                m.mems = self.vec(lambda: MemType(self.limits()))
+                m.mems = self.vec(lambda: MemType(self.limits(memory=True)))
+            elif sid == 13:
+                m.tags = self.vec(self.tag)
             elif sid == 6:
                 m.globals = self.vec(lambda: Global(self.globaltype(), self.expr()))
             elif sid == 7:
@@ -467,9 +571,18 @@ class _Decoder:
         at = self.pos
         b = self.byte()
         if b != 0x60:
+            if b in _UNSUPPORTED_FORMS:
+                raise UnsupportedFeature(_UNSUPPORTED_FORMS[b], at)
             raise MalformedError(_type_byte_error(b, "malformed function type"), at)
         params = tuple(self.vec(self.valtype))
         return FuncType(params, tuple(self.vec(self.valtype)))
+
+    def tag(self):
+        """A tag type: attribute 0 (exception), then the index of its function type."""
+        at = self.pos
+        if self.byte() != 0:
+            raise MalformedError("malformed tag attribute", at)
+        return self.u32()
 
     def import_(self):
         modname = self.name()
@@ -478,10 +591,12 @@ class _Decoder:
         kind = self.byte()
         if kind == 0:
             desc = self.u32()
+        elif kind == 4:
+            desc = self.tag()
         elif kind == 1:
             desc = self.tabletype()
         elif kind == 2:
-            desc = MemType(self.limits())
+            desc = MemType(self.limits(memory=True))
         elif kind == 3:
             desc = self.globaltype()
         else:
@@ -492,7 +607,7 @@ class _Decoder:
         name = self.name()
         at = self.pos
         kind = self.byte()
-        if kind > 3:
+        if kind > 4:
             raise MalformedError("malformed export kind", at)
         return Export(name, _EXTERN_KINDS[kind], self.u32())
 

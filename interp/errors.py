@@ -28,6 +28,17 @@ class InvalidError(ModuleError):
     """The module decodes but does not validate (spec: assert_invalid)."""
 
 
+class UnsupportedFeature(MalformedError):
+    """The module uses a Wasm proposal this engine does not implement (SIMD, GC, ...): not a
+    broken module, one we cannot run. ``feature`` names the proposal; the message is
+    "unsupported feature: NAME". A MalformedError subclass: the bytes are outside what the
+    decoder reads, so the spec runner's categories stay as they were."""
+
+    def __init__(self, feature, offset=None):
+        super().__init__("unsupported feature: %s" % feature, offset)
+        self.feature = feature
+
+
 class LinkError(WasmError):
     """An import is missing or has an incompatible type (spec: assert_unlinkable)."""
 
@@ -38,6 +49,21 @@ class Trap(WasmError):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+class Thrown(WasmError):
+    """A Wasm exception (``throw`` / ``throw_ref``) on its way up the call stack; ``exn`` is
+    the exception (runtime.Exn). The machine catches it at a matching ``try_table`` handler;
+    out of the embedding API (Instance.invoke, a command's ``_start``) it is uncaught."""
+
+    def __init__(self, exn):
+        super().__init__("uncaught wasm exception")
+        self.message = "uncaught wasm exception"
+        self.exn = exn
+        # set by the machine while it unwinds (see Machine._run): the frame that raised it is
+        # already on Machine.frames, and the call depth then
+        self.in_frames = False
+        self.depth = 0
 
 
 class Exit(WasmError):

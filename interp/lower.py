@@ -1,7 +1,8 @@
 """Lowering: a validated function body -> internal code for the machine's run loop.
 
 Done once per function, lazily at its first call (big apps call a fraction of their functions),
-and cached in ``module.lowered[k]``. What lowering does, so the run loop does not have to:
+and cached in the module's code map (``module.codemap.lowered[k]``, interp/codemap.py). What
+lowering does, so the run loop does not have to:
 
 * immediates are decoded into the instruction tuple ``(op, a, b)`` (ops numbered below);
 * blocks, loops and ends vanish; ``if``/``else`` become conditional/unconditional jumps;
@@ -9,7 +10,9 @@ and cached in ``module.lowered[k]``. What lowering does, so the run loop does no
   arity (values kept) and the label's height (where the stack is cut, relative to the frame's
   base), both from validate's ``heights``;
 * unreachable code is dropped;
-* common instruction sequences are fused into one instruction ("superinstructions").
+* common instruction sequences are fused into one instruction ("superinstructions");
+* a ``try_table`` vanishes like a block; its catch clauses go into ``Code.handlers``, a static
+  table the unwinder (interp/unwind.py) searches by pc when an exception passes the frame.
 
 A ``Code`` keeps the maps between internal pcs and Wasm bytecode offsets. ``offsets[pc]`` is
 the offset of the first Wasm instruction of internal instruction ``pc``; ``pc_at`` maps back.
@@ -25,6 +28,7 @@ for one that writes Python source reuses the analysis unchanged.
 """
 import struct
 
+from . import atomics
 from . import numerics
 from . import opcodes as W
 
@@ -62,6 +66,9 @@ CALL_IMPORT, CALL_INDIRECT, UNREACHABLE, MEM_SIZE, MEM_GROW, MEM_FILL, MEM_COPY 
 MEM_INIT, DATA_DROP, TABLE_GET, TABLE_SET, TABLE_SIZE, TABLE_GROW, TABLE_FILL = range(107, 114)
 TABLE_COPY, TABLE_INIT, ELEM_DROP, REF_FUNC, REF_IS_NULL = range(114, 119)
 OSR_ENTER = 119    # never in a Code: the run loop's one-op program after on-stack replacement
+# exception handling and tail calls (cold; interp/unwind.py does the work)
+THROW, THROW_REF, RETURN_CALL, RETURN_CALL_INDIRECT = range(120, 124)
+ATOMIC = 124       # the threads proposal's atomic instructions (cold.py, interp/atomics.py)
 
 NAMES = {v: k for k, v in list(globals().items()) if k.isupper() and isinstance(v, int)}
 
@@ -120,15 +127,17 @@ _STORES = {
 
 FUSE = True  # False: no superinstructions (to measure them, or to test the plain ops)
 
-_ZERO = {W.I32: 0, W.I64: 0, W.F32: 0.0, W.F64: 0.0, W.FUNCREF: None, W.EXTERNREF: None}
+_ZERO = {W.I32: 0, W.I64: 0, W.F32: 0.0, W.F64: 0.0, W.FUNCREF: None, W.EXTERNREF: None,
+         W.EXNREF: None}
 
 
 class Code:
     """The lowered form of one defined function (shared by every instance of its module)."""
     __slots__ = ("ops", "offsets", "pc_at", "func_index", "defined_index", "nparams",
-                 "nresults", "zeros", "type", "cost", "heat", "t1")
+                 "nresults", "zeros", "type", "cost", "heat", "t1", "handlers")
 
-    def __init__(self, ops, offsets, pc_at, func_index, defined_index, functype, zeros):
+    def __init__(self, ops, offsets, pc_at, func_index, defined_index, functype, zeros,
+                 handlers=()):
         self.ops = ops                    # list of (op, a, b)
         self.offsets = offsets            # internal pc -> Wasm offset
         self.pc_at = pc_at                # Wasm offset -> internal pc (resume points only)
@@ -141,7 +150,12 @@ class Code:
         # what a frame counts toward Machine.max_call_depth: 1, more for many locals
         self.cost = 1 + (self.nparams + len(zeros)) // 32
         self.heat = 0    # tier-0 calls + back-edges seen (the machine's tiering policy)
-        self.t1 = None   # codegen.Compiled once compiled for tier 1, False: stays in tier 0
+        self.t1 = None   # tier1.Compiled once compiled for tier 1, False: stays in tier 0
+        # try_table handlers, innermost first: (start pc, end pc, clauses), the clauses
+        # (kind, tag index or None, [target pc, keep, height, back]) in order; an exception
+        # raised by the instruction at pc (a throw, or a call it passes) with start <= pc < end
+        # is caught by the first clause whose tag matches
+        self.handlers = handlers
 
     def dump(self):
         """Readable listing, for debugging."""
@@ -150,10 +164,12 @@ class Code:
 
 
 def lower_function(module, k):
-    """The Code of defined function k of `module` (validated: module.heights is set)."""
-    code = module.lowered.get(k)
+    """The Code of defined function k of `module` (decoded by interp.decode: it has a code
+    map with validation's heights)."""
+    lowered = module.codemap.lowered
+    code = lowered.get(k)
     if code is None:
-        code = module.lowered[k] = _lower(module, k)
+        code = lowered[k] = _lower(module, k)
     return code
 
 
@@ -162,7 +178,7 @@ class _Label:
     block's parameters; `arity`: values a branch to it carries; `start`: pc of a loop header;
     `fixups`: forward branches to patch with the pc after the block's end (an int pc, or a
     br_table entry list)."""
-    __slots__ = ("kind", "height", "arity", "start", "fixups", "else_fixup", "dead")
+    __slots__ = ("kind", "height", "arity", "start", "fixups", "else_fixup", "dead", "catches")
 
     def __init__(self, kind, height, arity, start=None, dead=False):
         self.kind = kind
@@ -172,6 +188,7 @@ class _Label:
         self.fixups = []
         self.else_fixup = None
         self.dead = dead
+        self.catches = None  # a try_table's clauses (see Code.handlers)
 
 
 def _block_arity(types, blocktype):
@@ -293,13 +310,23 @@ class _Emitter:
 def _lower(module, k):
     f = module.funcs[k]
     functype = module.types[f.type_idx]
-    heights = module.heights[k]
+    heights = module.codemap.heights[k]
     nimported = len(module.imported("func"))
     types = module.types
     nres = len(functype.results)
     out = _Emitter()
     emit = out.emit
     labels = [_Label("func", 0, nres)]
+    handlers = []
+
+    def target(depth):
+        """A branch target entry [pc, keep, height, back] for label `depth` (patched with the
+        pc after the block's end when the label is a forward one)."""
+        lab = labels[-1 - depth]
+        e = [lab.start, lab.arity, lab.height, lab.kind == "loop"]
+        if lab.kind != "loop":
+            lab.fixups.append(e)
+        return e
 
     def branch(depth, h, cond, off):
         """br / br_if to label `depth`; `h`: stack height once the condition is popped.
@@ -333,6 +360,8 @@ def _lower(module, k):
                 out.patch(fx, len(out.ops))
             if lab.else_fixup is not None:
                 out.patch(lab.else_fixup, len(out.ops))
+            if lab.catches is not None:
+                handlers.append((lab.start, len(out.ops), lab.catches))
             out.label_point(off)
         elif op == W.ELSE:
             lab = labels[-1]
@@ -344,7 +373,7 @@ def _lower(module, k):
             lab.else_fixup = None
             out.label_point(off)
         elif h < 0:  # unreachable code: only its block structure matters
-            if op in (W.BLOCK, W.LOOP, W.IF):
+            if op in (W.BLOCK, W.LOOP, W.IF, W.TRY_TABLE):
                 labels.append(_Label("dead", 0, 0, dead=True))
         elif op == W.BLOCK or op == W.LOOP:
             np, nr = _block_arity(types, imm)
@@ -353,6 +382,23 @@ def _lower(module, k):
                 labels.append(_Label("block", h - np, nr))
             else:
                 labels.append(_Label("loop", h - np, np, start=len(out.ops)))
+        elif op == W.TRY_TABLE:
+            bt, clauses = imm
+            np, nr = _block_arity(types, bt)
+            catches = [(kind, tag, target(depth)) for kind, tag, depth in clauses]
+            out.label_point(off)
+            lab = _Label("block", h - np, nr, start=len(out.ops))
+            lab.catches = catches
+            labels.append(lab)
+        elif op == W.THROW:
+            emit(THROW, imm, len(module.types[module.tag_types()[imm]].params), off)
+        elif op == W.THROW_REF:
+            emit(THROW_REF, None, None, off)
+        elif op == W.RETURN_CALL:
+            emit(RETURN_CALL, imm, None, off)
+        elif op == W.RETURN_CALL_INDIRECT:
+            ti, table = imm
+            emit(RETURN_CALL_INDIRECT, types[ti], table, off)
         elif op == W.IF:
             np, nr = _block_arity(types, imm)
             lab = _Label("if", h - 1 - np, nr)
@@ -378,8 +424,11 @@ def _lower(module, k):
                 emit(RETURN, None, None, off)
             else:  # values to drop: a cutting branch to the function's final RETURN
                 branch(len(labels) - 1, h, False, off)
-        elif op == W.NOP:
+        elif op == W.NOP or op == 0xFE03:  # (atomic.fence: one thread, nothing to order)
             pass
+        elif op in atomics.SPECS:
+            kind, vt, size = atomics.SPECS[op]
+            emit(ATOMIC, (kind, vt, size, imm[1]), None, off)
         elif op == W.CALL:
             if imm < nimported:
                 emit(CALL_IMPORT, imm, None, off)
@@ -409,4 +458,5 @@ def _lower(module, k):
         else:
             raise NotImplementedError("lowering of opcode %s" % W.NAMES.get(op, op))
     zeros = [_ZERO[t] for t in f.locals]
-    return Code(out.ops, out.offsets, out.pc_at, nimported + k, k, functype, zeros)
+    return Code(out.ops, out.offsets, out.pc_at, nimported + k, k, functype, zeros,
+                handlers)

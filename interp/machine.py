@@ -18,11 +18,15 @@ such a capture, in the same or a fresh instance of the same module. Safe points 
 entries and loop headers (the targets of back-edges), so a captured pc always maps back exactly;
 only the outermost run loop stops (one nested inside a host function defers the stop).
 
-Tier 1 (codegen.py): hot functions run as generated Python generators driven by ``_t1``; their
+Tier 1 (tier1.py): hot functions run as generated Python generators driven by ``_t1``; their
 frames sit on ``self.frames`` as ``(code, -1, generator, base, instance)``. A tier-0 frame of a
 hot function moves into tier 1 at a loop header (on-stack replacement, ``_back_edge``): at the
 back-edge safe points, so a long first call or a restored frame does not stay in tier 0; a
 resumed top frame at a loop header goes straight in. The tier-0 fast path is unchanged.
+
+Exceptions and tail calls (interp/unwind.py): a ``throw`` raises ``Thrown``; the run loop catches
+it around its dispatch loop (free while nothing is thrown), pushes the running frame and lets
+``unwind.catch`` find the handler; the frame that caught it goes on in the same loop.
 
 Call depth: each frame counts ``Code.cost`` (1, more for functions with many locals) toward
 ``max_call_depth``; beyond it the call traps with "call stack exhausted".
@@ -30,12 +34,15 @@ Memory accesses rely on bytearray/struct bounds checks; their IndexError / struc
 OverflowError become Trap("out of bounds memory access"). Addresses are unsigned, so
 ``base + offset`` is never negative and may exceed 2**32 (out of bounds, not wrapped).
 """
-import os
 import struct
 
-from . import codegen
-from .errors import Trap
+from . import tier1
+from .cold import run_cold as _cold
+from .config import Config
+from .errors import Thrown, Trap
 from .lower import OSR_ENTER, lower_function
+from .unwind import catch as _catch, tail_call as _tail_call, throw as _throw
+from .unwind import throw_ref as _throw_ref
 from .values import f32_from_bits, f32_to_bits
 
 _U32 = struct.Struct("<I")
@@ -51,33 +58,25 @@ class Suspended(Exception):
         self.frames = frames
 
 
-def _default_threshold():
-    """Tier 1 threshold from SELFHOST_TIER1_THRESHOLD ("off"/"none": tier 1 off)."""
-    v = os.environ.get("SELFHOST_TIER1_THRESHOLD", "").strip().lower()
-    if not v:
-        return DEFAULT_TIER1_THRESHOLD
-    if v in ("off", "none"):
-        return None
-    return int(v)
-
-
-DEFAULT_TIER1_THRESHOLD = 1000
 # The type of generators made by compile()d code (tier-1 call requests). Made through eval: in
 # selfhost.wasm this file is compiled by Nuitka, whose own generators have another type.
 _GEN = type(eval("(lambda: (yield))()"))
-_UNSET = object()
 # what the run loop runs after on-stack replacement (see Machine._back_edge)
 _OSR_OPS = [(OSR_ENTER, None, None)]
 
 
 class Machine:
-    def __init__(self, max_call_depth=200_000, check_every=10_000, tier1_threshold=_UNSET):
-        self.max_call_depth = max_call_depth
-        self.check_every = check_every   # back-edges + calls between two safe points
-        # tier 1 (codegen.py): a function is compiled once its tier-0 calls + back-edges pass
+    def __init__(self, config=None, **changes):
+        """``config``: an interp.Config (default: Config()); keyword ``changes`` override its
+        fields (``Machine(tier1_threshold=None)``). The live settings are attributes: a run may
+        tighten ``check_every`` (the checkpoint session does)."""
+        config = (config or Config()).but(**changes)
+        self.config = config
+        self.max_call_depth = config.max_call_depth
+        self.check_every = config.check_every   # back-edges + calls between two safe points
+        # tier 1 (tier1.py): a function is compiled once its tier-0 calls + back-edges pass
         # this; 0 = at its first call, None = tier 1 off
-        self.tier1_threshold = (_default_threshold() if tier1_threshold is _UNSET
-                                else tier1_threshold)
+        self.tier1_threshold = config.tier1_threshold
         self.frames = []                 # saved callers: (code, pc, locals, base, instance)
         self.stack = []                  # the operand stack
         self.interrupt = False           # set (by anyone) to stop at the next safe point
@@ -88,9 +87,9 @@ class Machine:
         self._depth = 0                  # call depth below a nested run (set at host calls)
         self._cur = None                 # the running frame, while at a safe point
         # on-stack replacement (see _back_edge): frames moved from tier 0 into tier 1 so far;
-        # SELFHOST_OSR=always (for testing) moves every tier-0 frame at its first back-edge
+        # Config.osr_always (for testing) moves every tier-0 frame at its first back-edge
         self.osr_count = 0
-        self.osr_always = os.environ.get("SELFHOST_OSR", "").strip().lower() == "always"
+        self.osr_always = config.osr_always
         if self.osr_always:
             self.check_every = 1
 
@@ -113,14 +112,14 @@ class Machine:
     def _env(self, inst):
         """What the loop keeps in locals about the running frame's instance."""
         mems = inst.mems
-        gens = codegen.tables(inst).gens if self.tier1_threshold is not None else None
-        return (inst.module.lowered, inst.funcs, inst.globals,
+        gens = tier1.tables(inst).gens if self.tier1_threshold is not None else None
+        return (inst.module.codemap.lowered, inst.funcs, inst.globals,
                 mems[0].data if mems else None, inst.module, gens)
 
     def _tier1(self, inst, k):
         """Count a call of defined function k of `inst`; its tier-1 generator function once
         it is hot (compiled and bound on the way), else None."""
-        gen = codegen.tables(inst).gens[k]
+        gen = tier1.tables(inst).gens[k]
         if gen is None:
             code = lower_function(inst.module, k)
             code.heat += 1
@@ -131,7 +130,7 @@ class Machine:
     def _threshold(self, module):
         """The heat at which a function is handed to _promote: tier 1's threshold, or the
         offload threshold when that is lower (interp/offload.py)."""
-        off = getattr(module, "offload", None)
+        off = module.codemap.offload
         if off is None or off.threshold >= self.tier1_threshold:
             return self.tier1_threshold
         return off.threshold
@@ -140,13 +139,13 @@ class Machine:
         """A hot defined function k: offloaded (when the module has an Offloader that takes
         it), else compiled to tier 1 once past tier 1's threshold. Returns its generator
         function or None (stays in tier 0 for now)."""
-        off = getattr(inst.module, "offload", None)
+        off = inst.module.codemap.offload
         if off is not None:
             heat = lower_function(inst.module, k).heat
             gen = off.take(inst, k, heat)
             if gen is not None or heat <= self.tier1_threshold:
                 return gen
-        return codegen.promote(inst, k, self.check_every)
+        return tier1.promote(inst, k, self.check_every, self.config.tier1_dump_dir)
 
     def capture(self):
         """The guest state at the current safe point (call it from ``poll``, or read it from
@@ -214,7 +213,7 @@ class Machine:
         counted this way, sampled, not one by one (pc < 0: a tier-1 frame, see _t1)."""
         if pc >= 0:
             code.heat += self.check_every
-        prof = getattr(inst.module, "profile", None)  # interp/profile.py, when asked for
+        prof = inst.module.codemap.profile  # interp/profile.py, when asked for
         if prof is not None:
             prof.at_safe_point(self, code, pc)
         if len(self._floors) != 1:  # nested: poll and stop once back in the outer loop
@@ -248,7 +247,8 @@ class Machine:
         thr = self.tier1_threshold
         if thr is None or code.t1 is False or (code.heat <= thr and not self.osr_always):
             return None
-        make = codegen.osr_entry(inst, code.defined_index, code.offsets[pc], self.check_every)
+        make = tier1.osr_entry(inst, code.defined_index, code.offsets[pc], self.check_every,
+                               self.config.tier1_dump_dir)
         if make is None:
             return None
         stack = self.stack
@@ -282,71 +282,407 @@ class Machine:
         lowered, funcs, G, mem, module, gens = self._env(inst)
         tick = self.check_every
         thr = self.tier1_threshold if self.tier1_threshold is None else self._threshold(module)
+        v0 = None  # what a tier-1 frame on top is sent first: an exception it catches
         try:
-            if pc < 0:  # a tier-1 frame on top: the driver runs it first
-                code, pc, L, base, i2, depth, tick = self._t1(
-                    L, code, inst, base, None, depth, tick, floor, pc == -2)
-                if code is not None and i2 is not inst:
-                    inst = i2
-                    lowered, funcs, G, mem, module, gens = self._env(inst)
-            ops = code.ops if code is not None else ()
-            if code is not None:  # (else the tier-1 bottom frame already returned)
-                while True:
-                    op, a, b = ops[pc]
-                    pc += 1
-                    if op < 16:
-                        if op < 8:
-                            if op == 0:  # LGET
-                                push(L[a])
-                            elif op == 1:  # CONST
-                                push(a)
-                            elif op == 2:  # LSET
-                                L[a] = pop()
-                            elif op == 3:  # LTEE
-                                L[a] = stack[-1]
-                            elif op == 4:  # I32_ADD
-                                b = pop()
-                                stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
-                            elif op == 5:  # BR_IF (forward)
-                                if pop():
-                                    pc = a
-                            elif op == 6:  # JUMP (forward)
-                                pc = a
-                            elif op == 7:  # LOOP_JUMP (back-edge)
-                                pc = a
-                                tick -= 1
-                                if not tick:
-                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
-                        elif op == 8:  # BR_IF_LOOP
-                            if pop():
-                                pc = a
-                                tick -= 1
-                                if not tick:
-                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
-                        elif op == 9:  # BR_IFZ
-                            if not pop():
-                                pc = a
-                        elif op == 10:  # CALL a function of this module (b: its defined index)
-                            try:
-                                c = lowered[b]
-                            except KeyError:
-                                c = lower_function(module, b)
-                            if gens is not None:  # tier 1 on: is the callee compiled, or hot?
-                                g1 = gens[b]
-                                if g1 is None:
-                                    c.heat += 1
-                                    if c.heat > thr and c.t1 is not False:
-                                        g1 = self._promote(inst, b)
-                                if g1 is not None:
+            while True:  # once, and again after a try_table caught an exception
+                try:
+                    if pc < 0:  # a tier-1 frame on top: the driver runs it first
+                        code, pc, L, base, i2, depth, tick = self._t1(
+                            L, code, inst, base, v0, depth, tick, floor, pc == -2)
+                        v0 = None
+                        if code is not None and i2 is not inst:
+                            inst = i2
+                            lowered, funcs, G, mem, module, gens = self._env(inst)
+                    ops = code.ops if code is not None else ()
+                    if code is not None:  # (else the tier-1 bottom frame already returned)
+                        while True:
+                            op, a, b = ops[pc]
+                            pc += 1
+                            if op < 16:
+                                if op < 8:
+                                    if op == 0:  # LGET
+                                        push(L[a])
+                                    elif op == 1:  # CONST
+                                        push(a)
+                                    elif op == 2:  # LSET
+                                        L[a] = pop()
+                                    elif op == 3:  # LTEE
+                                        L[a] = stack[-1]
+                                    elif op == 4:  # I32_ADD
+                                        b = pop()
+                                        stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                                    elif op == 5:  # BR_IF (forward)
+                                        if pop():
+                                            pc = a
+                                    elif op == 6:  # JUMP (forward)
+                                        pc = a
+                                    elif op == 7:  # LOOP_JUMP (back-edge)
+                                        pc = a
+                                        tick -= 1
+                                        if not tick:
+                                            ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
+                                elif op == 8:  # BR_IF_LOOP
+                                    if pop():
+                                        pc = a
+                                        tick -= 1
+                                        if not tick:
+                                            ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
+                                elif op == 9:  # BR_IFZ
+                                    if not pop():
+                                        pc = a
+                                elif op == 10:  # CALL a function of this module (b: its defined index)
+                                    try:
+                                        c = lowered[b]
+                                    except KeyError:
+                                        c = lower_function(module, b)
+                                    if gens is not None:  # tier 1 on: is the callee compiled, or hot?
+                                        g1 = gens[b]
+                                        if g1 is None:
+                                            c.heat += 1
+                                            if c.heat > thr and c.t1 is not False:
+                                                g1 = self._promote(inst, b)
+                                        if g1 is not None:
+                                            s = len(stack) - c.nparams
+                                            args = stack[s:]
+                                            del stack[s:]
+                                            frames.append((code, pc, L, base, inst))
+                                            depth += c.cost
+                                            if depth > maxdepth:
+                                                raise Trap("call stack exhausted")
+                                            code, pc, L, base, i2, depth, tick = self._t1(
+                                                g1(*args), c, inst, s, None, depth, tick, floor, True)
+                                            if code is None:
+                                                break
+                                            ops = code.ops
+                                            if i2 is not inst:
+                                                inst = i2
+                                                lowered, funcs, G, mem, module, gens = self._env(inst)
+                                            continue
                                     s = len(stack) - c.nparams
-                                    args = stack[s:]
+                                    L2 = stack[s:]
                                     del stack[s:]
+                                    L2 += c.zeros
                                     frames.append((code, pc, L, base, inst))
                                     depth += c.cost
                                     if depth > maxdepth:
                                         raise Trap("call stack exhausted")
+                                    code = c
+                                    ops = c.ops
+                                    pc = 0
+                                    L = L2
+                                    base = s
+                                    tick -= 1
+                                    if not tick:
+                                        tick = self._safe_point(code, pc, L, base, inst)
+                                elif op == 11:  # RETURN (the results are exactly stack[base:])
+                                    if len(frames) == floor:
+                                        break
+                                    depth -= code.cost
+                                    s = base
+                                    code, pc, L, base, i2 = frames.pop()
+                                    if pc < 0:  # back to a tier-1 caller: send it the results
+                                        r = stack[s:]
+                                        del stack[s:]
+                                        code, pc, L, base, i2, depth, tick = self._t1(
+                                            L, code, i2, base,
+                                            (r[0] if len(r) == 1 else tuple(r)) if r else None,
+                                            depth, tick, floor, False)
+                                        if code is None:
+                                            break
+                                    ops = code.ops
+                                    if i2 is not inst:
+                                        inst = i2
+                                        lowered, funcs, G, mem, module, gens = self._env(inst)
+                                elif op == 12:  # ADD_C
+                                    stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
+                                elif op == 13:  # LGET2
+                                    push(L[a])
+                                    push(L[b])
+                                elif op == 14:  # GGET
+                                    push(G[a].v)
+                                else:  # 15 GSET
+                                    G[a].v = pop()
+                            elif op < 26:
+                                if op == 16:  # LC_ADD
+                                    push((L[a] + b) & 0xFFFFFFFF)
+                                elif op == 17:  # L_ADD
+                                    stack[-1] = (stack[-1] + L[a]) & 0xFFFFFFFF
+                                elif op == 18:  # LC_BR_CMP
+                                    x, y, k, flip = b
+                                    x = L[x] ^ flip
+                                    if k == 0:
+                                        t = x < y
+                                    elif k == 1:
+                                        t = x != y
+                                    elif k == 2:
+                                        t = x == y
+                                    elif k == 3:
+                                        t = x >= y
+                                    elif k == 4:
+                                        t = x > y
+                                    else:
+                                        t = x <= y
+                                    if t:
+                                        if a < pc:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                                continue
+                                        pc = a
+                                elif op == 19:  # BR_CMP
+                                    k, flip, src, y = b
+                                    if src is None:
+                                        y = pop() ^ flip
+                                    elif src:
+                                        y = L[y] ^ flip
+                                    x = pop() ^ flip
+                                    if k == 0:
+                                        t = x < y
+                                    elif k == 1:
+                                        t = x != y
+                                    elif k == 2:
+                                        t = x == y
+                                    elif k == 3:
+                                        t = x >= y
+                                    elif k == 4:
+                                        t = x > y
+                                    else:
+                                        t = x <= y
+                                    if t:
+                                        if a < pc:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                                continue
+                                        pc = a
+                                elif op == 20:  # L_BR_IF
+                                    if L[b]:
+                                        if a < pc:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                                continue
+                                        pc = a
+                                elif op == 21:  # SET_GET
+                                    L[a] = stack[-1]
+                                    stack[-1] = L[b]
+                                elif op == 22:  # TEE_SET
+                                    L[a] = L[b] = pop()
+                                elif op == 23:  # TEE_GET
+                                    L[a] = stack[-1]
+                                    push(L[b])
+                                elif op == 24:  # LC_CMP
+                                    y, k, flip = b
+                                    x = L[a] ^ flip
+                                    if k == 0:
+                                        push(1 if x < y else 0)
+                                    elif k == 1:
+                                        push(1 if x != y else 0)
+                                    elif k == 2:
+                                        push(1 if x == y else 0)
+                                    elif k == 3:
+                                        push(1 if x >= y else 0)
+                                    elif k == 4:
+                                        push(1 if x > y else 0)
+                                    else:
+                                        push(1 if x <= y else 0)
+                                else:  # 25 L_BR_IFZ (forward)
+                                    if not L[b]:
+                                        pc = a
+                            elif op < 48:
+                                if op < 34:  # right operand: stack, constant a or local a (see lower.py)
+                                    if b is None:
+                                        y = pop()
+                                    elif b:
+                                        y = L[a]
+                                    else:
+                                        y = a
+                                    x = stack[-1]
+                                    if op == 26:  # I32_SUB
+                                        stack[-1] = (x - y) & 0xFFFFFFFF
+                                    elif op == 27:  # I32_MUL
+                                        stack[-1] = (x * y) & 0xFFFFFFFF
+                                    elif op == 28:  # I32_AND
+                                        stack[-1] = x & y
+                                    elif op == 29:  # I32_OR
+                                        stack[-1] = x | y
+                                    elif op == 30:  # I32_XOR
+                                        stack[-1] = x ^ y
+                                    elif op == 31:  # I32_SHL
+                                        stack[-1] = (x << (y & 31)) & 0xFFFFFFFF
+                                    elif op == 32:  # I32_SHR_U
+                                        stack[-1] = x >> (y & 31)
+                                    else:  # 33 I32_SHR_S
+                                        stack[-1] = (((x ^ 0x80000000) - 0x80000000) >> (y & 31)) & 0xFFFFFFFF
+                                elif op == 34:  # I32_EQZ
+                                    stack[-1] = 0 if stack[-1] else 1
+                                elif op < 45:  # i32 compares
+                                    if b is None:
+                                        y = pop()
+                                    elif b:
+                                        y = L[a]
+                                    else:
+                                        y = a
+                                    x = stack[-1]
+                                    if op == 35:  # I32_EQ
+                                        stack[-1] = 1 if x == y else 0
+                                    elif op == 36:  # I32_NE
+                                        stack[-1] = 1 if x != y else 0
+                                    elif op == 37:  # I32_LT_S
+                                        stack[-1] = 1 if x ^ 0x80000000 < y ^ 0x80000000 else 0
+                                    elif op == 38:  # I32_LT_U
+                                        stack[-1] = 1 if x < y else 0
+                                    elif op == 39:  # I32_GT_S
+                                        stack[-1] = 1 if x ^ 0x80000000 > y ^ 0x80000000 else 0
+                                    elif op == 40:  # I32_GT_U
+                                        stack[-1] = 1 if x > y else 0
+                                    elif op == 41:  # I32_LE_S
+                                        stack[-1] = 1 if x ^ 0x80000000 <= y ^ 0x80000000 else 0
+                                    elif op == 42:  # I32_LE_U
+                                        stack[-1] = 1 if x <= y else 0
+                                    elif op == 43:  # I32_GE_S
+                                        stack[-1] = 1 if x ^ 0x80000000 >= y ^ 0x80000000 else 0
+                                    else:  # 44 I32_GE_U
+                                        stack[-1] = 1 if x >= y else 0
+                                elif op == 45:  # I32_LOAD
+                                    stack[-1] = unpack_I(mem, stack[-1] + a)[0]
+                                elif op == 46:  # I32_STORE
+                                    y = pop()
+                                    pack_I(mem, pop() + a, y)
+                                else:  # 47 LOAD8_U
+                                    stack[-1] = mem[stack[-1] + a]
+                            elif op < 100:
+                                if op < 56:
+                                    if op == 48:  # STORE8 (b: None, or the constant to store)
+                                        y = pop() if b is None else b
+                                        mem[pop() + a] = y & 0xFF
+                                    elif op == 49:  # LOAD (unsigned int or f64: b = unpack_from)
+                                        stack[-1] = b(mem, stack[-1] + a)[0]
+                                    elif op == 50:  # LOAD_S (b = (unpack_from, mask))
+                                        stack[-1] = b[0](mem, stack[-1] + a)[0] & b[1]
+                                    elif op == 51:  # STORE (b = (pack_into, mask))
+                                        y = pop()
+                                        b[0](mem, pop() + a, y & b[1])
+                                    elif op == 52:  # DROP
+                                        pop()
+                                    elif op == 53:  # SELECT
+                                        t = pop()
+                                        y = pop()
+                                        if not t:
+                                            stack[-1] = y
+                                    elif op == 54:  # BINOP (a = numerics function)
+                                        y = pop()
+                                        stack[-1] = a(stack[-1], y)
+                                    else:  # 55 UNOP
+                                        stack[-1] = a(stack[-1])
+                                elif op < 64:
+                                    if b is None:
+                                        y = pop()
+                                    elif b:
+                                        y = L[a]
+                                    else:
+                                        y = a
+                                    x = stack[-1]
+                                    if op == 56:  # I64_ADD
+                                        stack[-1] = (x + y) & 0xFFFFFFFFFFFFFFFF
+                                    elif op == 57:  # I64_SUB
+                                        stack[-1] = (x - y) & 0xFFFFFFFFFFFFFFFF
+                                    elif op == 58:  # I64_MUL
+                                        stack[-1] = (x * y) & 0xFFFFFFFFFFFFFFFF
+                                    elif op == 59:  # I64_AND
+                                        stack[-1] = x & y
+                                    elif op == 60:  # I64_OR
+                                        stack[-1] = x | y
+                                    elif op == 61:  # I64_XOR
+                                        stack[-1] = x ^ y
+                                    elif op == 62:  # I64_SHL
+                                        stack[-1] = (x << (y & 63)) & 0xFFFFFFFFFFFFFFFF
+                                    else:  # 63 I64_SHR_U
+                                        stack[-1] = x >> (y & 63)
+                                elif op == 64:  # I64_EQZ
+                                    stack[-1] = 0 if stack[-1] else 1
+                                elif op == 65:  # I64_EQ
+                                    y = pop()
+                                    stack[-1] = 1 if stack[-1] == y else 0
+                                elif op == 66:  # I64_NE
+                                    y = pop()
+                                    stack[-1] = 1 if stack[-1] != y else 0
+                                elif op == 67:  # F64_ADD
+                                    y = pop()
+                                    stack[-1] += y
+                                elif op == 68:  # F64_SUB
+                                    y = pop()
+                                    stack[-1] -= y
+                                elif op == 69:  # F64_MUL
+                                    y = pop()
+                                    stack[-1] *= y
+                                elif op == 70:  # LOAD_F32 (through the bits: a signalling NaN stays one)
+                                    stack[-1] = f32_from_bits(unpack_I(mem, stack[-1] + a)[0])
+                                elif op == 71:  # STORE_F32
+                                    y = pop()
+                                    pack_I(mem, pop() + a, f32_to_bits(y))
+                                elif op == 72:  # STORE_F64
+                                    y = pop()
+                                    pack_d(mem, pop() + a, y)
+                                elif op == 73 or op == 74:  # BR_CUT, BR_IF_CUT: b = (keep, height, back)
+                                    if op == 73 or pop():
+                                        keep, h, back = b
+                                        h += base
+                                        if keep:
+                                            stack[h:] = stack[len(stack) - keep:]
+                                        else:
+                                            del stack[h:]
+                                        pc = a
+                                        if back:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
+                                elif op == 76:  # L_LOAD
+                                    push(unpack_I(mem, L[a] + b)[0])
+                                elif op == 77:  # TEE_BR_IF
+                                    L[b] = t = pop()
+                                    if t:
+                                        if a < pc:
+                                            tick -= 1
+                                            if not tick:
+                                                ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                                continue
+                                        pc = a
+                                else:  # 75 BR_TABLE: a = entries [target, keep, height, back], last default
+                                    i = pop()
+                                    n = len(a) - 1
+                                    pc, keep, h, back = a[i] if i < n else a[n]
+                                    h += base
+                                    if len(stack) - keep != h:
+                                        if keep:
+                                            stack[h:] = stack[len(stack) - keep:]
+                                        else:
+                                            del stack[h:]
+                                    if back:
+                                        tick -= 1
+                                        if not tick:
+                                            ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
+                            else:  # cold: calls through objects, memory/table management, traps
+                                if op == 100:  # CALL_IMPORT a
+                                    f = funcs[a]
+                                elif op == 101:  # CALL_INDIRECT a = expected FuncType, b = table index
+                                    i = pop()
+                                    elems = inst.tables[b].elements
+                                    if i >= len(elems):
+                                        raise Trap("undefined element %d" % i)
+                                    f = elems[i]
+                                    if f is None:
+                                        raise Trap("uninitialized element %d" % i)
+                                    if f.type is not a and f.type != a:
+                                        raise Trap("indirect call type mismatch")
+                                elif op == 104:  # MEM_GROW
+                                    r = inst.mems[0].grow(stack[-1])
+                                    stack[-1] = r & 0xFFFFFFFF
+                                    mem = inst.mems[0].data
+                                    continue
+                                elif op == 119:  # OSR_ENTER: the frame went to tier 1, L: its generator
                                     code, pc, L, base, i2, depth, tick = self._t1(
-                                        g1(*args), c, inst, s, None, depth, tick, floor, True)
+                                        L, code, inst, base, None, depth, tick, floor, False)
                                     if code is None:
                                         break
                                     ops = code.ops
@@ -354,392 +690,88 @@ class Machine:
                                         inst = i2
                                         lowered, funcs, G, mem, module, gens = self._env(inst)
                                     continue
-                            s = len(stack) - c.nparams
-                            L2 = stack[s:]
-                            del stack[s:]
-                            L2 += c.zeros
-                            frames.append((code, pc, L, base, inst))
-                            depth += c.cost
-                            if depth > maxdepth:
-                                raise Trap("call stack exhausted")
-                            code = c
-                            ops = c.ops
-                            pc = 0
-                            L = L2
-                            base = s
-                            tick -= 1
-                            if not tick:
-                                tick = self._safe_point(code, pc, L, base, inst)
-                        elif op == 11:  # RETURN (the results are exactly stack[base:])
-                            if len(frames) == floor:
-                                break
-                            depth -= code.cost
-                            s = base
-                            code, pc, L, base, i2 = frames.pop()
-                            if pc < 0:  # back to a tier-1 caller: send it the results
-                                r = stack[s:]
-                                del stack[s:]
-                                code, pc, L, base, i2, depth, tick = self._t1(
-                                    L, code, i2, base,
-                                    (r[0] if len(r) == 1 else tuple(r)) if r else None,
-                                    depth, tick, floor, False)
-                                if code is None:
-                                    break
-                            ops = code.ops
-                            if i2 is not inst:
-                                inst = i2
-                                lowered, funcs, G, mem, module, gens = self._env(inst)
-                        elif op == 12:  # ADD_C
-                            stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
-                        elif op == 13:  # LGET2
-                            push(L[a])
-                            push(L[b])
-                        elif op == 14:  # GGET
-                            push(G[a].v)
-                        else:  # 15 GSET
-                            G[a].v = pop()
-                    elif op < 26:
-                        if op == 16:  # LC_ADD
-                            push((L[a] + b) & 0xFFFFFFFF)
-                        elif op == 17:  # L_ADD
-                            stack[-1] = (stack[-1] + L[a]) & 0xFFFFFFFF
-                        elif op == 18:  # LC_BR_CMP
-                            x, y, k, flip = b
-                            x = L[x] ^ flip
-                            if k == 0:
-                                t = x < y
-                            elif k == 1:
-                                t = x != y
-                            elif k == 2:
-                                t = x == y
-                            elif k == 3:
-                                t = x >= y
-                            elif k == 4:
-                                t = x > y
-                            else:
-                                t = x <= y
-                            if t:
-                                if a < pc:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
+                                elif op < 120 or op == 124:
+                                    _cold(op, a, b, inst, stack, mem)
+                                    continue
+                                elif op == 120:  # THROW a = tag index, b = payload count
+                                    _throw(inst, a, b, stack)
+                                elif op == 121:  # THROW_REF
+                                    _throw_ref(stack)
+                                elif op == 122 or op == 123:  # RETURN_CALL, RETURN_CALL_INDIRECT
+                                    code, pc, L, base, i2, depth, tick = _tail_call(
+                                        self, op, a, b, code, base, inst, depth, tick, floor)
+                                    if code is None:
+                                        break
+                                    ops = code.ops
+                                    if i2 is not inst:
+                                        inst = i2
+                                        lowered, funcs, G, mem, module, gens = self._env(inst)
+                                    continue
+                                # a call through a function object: host, or Wasm (maybe another instance)
+                                if f.host:
+                                    s = len(stack) - len(f.type.params)
+                                    args = stack[s:]
+                                    del stack[s:]
+                                    self._depth = depth  # a nested run (host calls Wasm) starts here
+                                    stack += f.call_internal(args)
+                                    if self.safe_point_soon:  # e.g. the guest asked for a checkpoint
+                                        self.safe_point_soon = False
+                                        tick = 1
+                                    continue
+                                i2 = f.instance
+                                c = lower_function(i2.module, f.defined_index)
+                                if thr is not None:
+                                    g1 = self._tier1(i2, f.defined_index)
+                                    if g1 is not None:
+                                        s = len(stack) - c.nparams
+                                        args = stack[s:]
+                                        del stack[s:]
+                                        frames.append((code, pc, L, base, inst))
+                                        depth += c.cost
+                                        if depth > maxdepth:
+                                            raise Trap("call stack exhausted")
+                                        code, pc, L, base, i2, depth, tick = self._t1(
+                                            g1(*args), c, i2, s, None, depth, tick, floor, True)
+                                        if code is None:
+                                            break
+                                        ops = code.ops
+                                        if i2 is not inst:
+                                            inst = i2
+                                            lowered, funcs, G, mem, module, gens = self._env(inst)
                                         continue
-                                pc = a
-                        elif op == 19:  # BR_CMP
-                            k, flip, src, y = b
-                            if src is None:
-                                y = pop() ^ flip
-                            elif src:
-                                y = L[y] ^ flip
-                            x = pop() ^ flip
-                            if k == 0:
-                                t = x < y
-                            elif k == 1:
-                                t = x != y
-                            elif k == 2:
-                                t = x == y
-                            elif k == 3:
-                                t = x >= y
-                            elif k == 4:
-                                t = x > y
-                            else:
-                                t = x <= y
-                            if t:
-                                if a < pc:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
-                                        continue
-                                pc = a
-                        elif op == 20:  # L_BR_IF
-                            if L[b]:
-                                if a < pc:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
-                                        continue
-                                pc = a
-                        elif op == 21:  # SET_GET
-                            L[a] = stack[-1]
-                            stack[-1] = L[b]
-                        elif op == 22:  # TEE_SET
-                            L[a] = L[b] = pop()
-                        elif op == 23:  # TEE_GET
-                            L[a] = stack[-1]
-                            push(L[b])
-                        elif op == 24:  # LC_CMP
-                            y, k, flip = b
-                            x = L[a] ^ flip
-                            if k == 0:
-                                push(1 if x < y else 0)
-                            elif k == 1:
-                                push(1 if x != y else 0)
-                            elif k == 2:
-                                push(1 if x == y else 0)
-                            elif k == 3:
-                                push(1 if x >= y else 0)
-                            elif k == 4:
-                                push(1 if x > y else 0)
-                            else:
-                                push(1 if x <= y else 0)
-                        else:  # 25 L_BR_IFZ (forward)
-                            if not L[b]:
-                                pc = a
-                    elif op < 48:
-                        if op < 34:  # right operand: stack, constant a or local a (see lower.py)
-                            if b is None:
-                                y = pop()
-                            elif b:
-                                y = L[a]
-                            else:
-                                y = a
-                            x = stack[-1]
-                            if op == 26:  # I32_SUB
-                                stack[-1] = (x - y) & 0xFFFFFFFF
-                            elif op == 27:  # I32_MUL
-                                stack[-1] = (x * y) & 0xFFFFFFFF
-                            elif op == 28:  # I32_AND
-                                stack[-1] = x & y
-                            elif op == 29:  # I32_OR
-                                stack[-1] = x | y
-                            elif op == 30:  # I32_XOR
-                                stack[-1] = x ^ y
-                            elif op == 31:  # I32_SHL
-                                stack[-1] = (x << (y & 31)) & 0xFFFFFFFF
-                            elif op == 32:  # I32_SHR_U
-                                stack[-1] = x >> (y & 31)
-                            else:  # 33 I32_SHR_S
-                                stack[-1] = (((x ^ 0x80000000) - 0x80000000) >> (y & 31)) & 0xFFFFFFFF
-                        elif op == 34:  # I32_EQZ
-                            stack[-1] = 0 if stack[-1] else 1
-                        elif op < 45:  # i32 compares
-                            if b is None:
-                                y = pop()
-                            elif b:
-                                y = L[a]
-                            else:
-                                y = a
-                            x = stack[-1]
-                            if op == 35:  # I32_EQ
-                                stack[-1] = 1 if x == y else 0
-                            elif op == 36:  # I32_NE
-                                stack[-1] = 1 if x != y else 0
-                            elif op == 37:  # I32_LT_S
-                                stack[-1] = 1 if x ^ 0x80000000 < y ^ 0x80000000 else 0
-                            elif op == 38:  # I32_LT_U
-                                stack[-1] = 1 if x < y else 0
-                            elif op == 39:  # I32_GT_S
-                                stack[-1] = 1 if x ^ 0x80000000 > y ^ 0x80000000 else 0
-                            elif op == 40:  # I32_GT_U
-                                stack[-1] = 1 if x > y else 0
-                            elif op == 41:  # I32_LE_S
-                                stack[-1] = 1 if x ^ 0x80000000 <= y ^ 0x80000000 else 0
-                            elif op == 42:  # I32_LE_U
-                                stack[-1] = 1 if x <= y else 0
-                            elif op == 43:  # I32_GE_S
-                                stack[-1] = 1 if x ^ 0x80000000 >= y ^ 0x80000000 else 0
-                            else:  # 44 I32_GE_U
-                                stack[-1] = 1 if x >= y else 0
-                        elif op == 45:  # I32_LOAD
-                            stack[-1] = unpack_I(mem, stack[-1] + a)[0]
-                        elif op == 46:  # I32_STORE
-                            y = pop()
-                            pack_I(mem, pop() + a, y)
-                        else:  # 47 LOAD8_U
-                            stack[-1] = mem[stack[-1] + a]
-                    elif op < 100:
-                        if op < 56:
-                            if op == 48:  # STORE8 (b: None, or the constant to store)
-                                y = pop() if b is None else b
-                                mem[pop() + a] = y & 0xFF
-                            elif op == 49:  # LOAD (unsigned int or f64: b = unpack_from)
-                                stack[-1] = b(mem, stack[-1] + a)[0]
-                            elif op == 50:  # LOAD_S (b = (unpack_from, mask))
-                                stack[-1] = b[0](mem, stack[-1] + a)[0] & b[1]
-                            elif op == 51:  # STORE (b = (pack_into, mask))
-                                y = pop()
-                                b[0](mem, pop() + a, y & b[1])
-                            elif op == 52:  # DROP
-                                pop()
-                            elif op == 53:  # SELECT
-                                t = pop()
-                                y = pop()
-                                if not t:
-                                    stack[-1] = y
-                            elif op == 54:  # BINOP (a = numerics function)
-                                y = pop()
-                                stack[-1] = a(stack[-1], y)
-                            else:  # 55 UNOP
-                                stack[-1] = a(stack[-1])
-                        elif op < 64:
-                            if b is None:
-                                y = pop()
-                            elif b:
-                                y = L[a]
-                            else:
-                                y = a
-                            x = stack[-1]
-                            if op == 56:  # I64_ADD
-                                stack[-1] = (x + y) & 0xFFFFFFFFFFFFFFFF
-                            elif op == 57:  # I64_SUB
-                                stack[-1] = (x - y) & 0xFFFFFFFFFFFFFFFF
-                            elif op == 58:  # I64_MUL
-                                stack[-1] = (x * y) & 0xFFFFFFFFFFFFFFFF
-                            elif op == 59:  # I64_AND
-                                stack[-1] = x & y
-                            elif op == 60:  # I64_OR
-                                stack[-1] = x | y
-                            elif op == 61:  # I64_XOR
-                                stack[-1] = x ^ y
-                            elif op == 62:  # I64_SHL
-                                stack[-1] = (x << (y & 63)) & 0xFFFFFFFFFFFFFFFF
-                            else:  # 63 I64_SHR_U
-                                stack[-1] = x >> (y & 63)
-                        elif op == 64:  # I64_EQZ
-                            stack[-1] = 0 if stack[-1] else 1
-                        elif op == 65:  # I64_EQ
-                            y = pop()
-                            stack[-1] = 1 if stack[-1] == y else 0
-                        elif op == 66:  # I64_NE
-                            y = pop()
-                            stack[-1] = 1 if stack[-1] != y else 0
-                        elif op == 67:  # F64_ADD
-                            y = pop()
-                            stack[-1] += y
-                        elif op == 68:  # F64_SUB
-                            y = pop()
-                            stack[-1] -= y
-                        elif op == 69:  # F64_MUL
-                            y = pop()
-                            stack[-1] *= y
-                        elif op == 70:  # LOAD_F32 (through the bits: a signalling NaN stays one)
-                            stack[-1] = f32_from_bits(unpack_I(mem, stack[-1] + a)[0])
-                        elif op == 71:  # STORE_F32
-                            y = pop()
-                            pack_I(mem, pop() + a, f32_to_bits(y))
-                        elif op == 72:  # STORE_F64
-                            y = pop()
-                            pack_d(mem, pop() + a, y)
-                        elif op == 73 or op == 74:  # BR_CUT, BR_IF_CUT: b = (keep, height, back)
-                            if op == 73 or pop():
-                                keep, h, back = b
-                                h += base
-                                if keep:
-                                    stack[h:] = stack[len(stack) - keep:]
-                                else:
-                                    del stack[h:]
-                                pc = a
-                                if back:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
-                        elif op == 76:  # L_LOAD
-                            push(unpack_I(mem, L[a] + b)[0])
-                        elif op == 77:  # TEE_BR_IF
-                            L[b] = t = pop()
-                            if t:
-                                if a < pc:
-                                    tick -= 1
-                                    if not tick:
-                                        ops, pc, L, tick = self._back_edge(code, a, L, base, inst)
-                                        continue
-                                pc = a
-                        else:  # 75 BR_TABLE: a = entries [target, keep, height, back], last default
-                            i = pop()
-                            n = len(a) - 1
-                            pc, keep, h, back = a[i] if i < n else a[n]
-                            h += base
-                            if len(stack) - keep != h:
-                                if keep:
-                                    stack[h:] = stack[len(stack) - keep:]
-                                else:
-                                    del stack[h:]
-                            if back:
-                                tick -= 1
-                                if not tick:
-                                    ops, pc, L, tick = self._back_edge(code, pc, L, base, inst)
-                    else:  # cold: calls through objects, memory/table management, traps
-                        if op == 100:  # CALL_IMPORT a
-                            f = funcs[a]
-                        elif op == 101:  # CALL_INDIRECT a = expected FuncType, b = table index
-                            i = pop()
-                            elems = inst.tables[b].elements
-                            if i >= len(elems):
-                                raise Trap("undefined element %d" % i)
-                            f = elems[i]
-                            if f is None:
-                                raise Trap("uninitialized element %d" % i)
-                            if f.type is not a and f.type != a:
-                                raise Trap("indirect call type mismatch")
-                        elif op == 104:  # MEM_GROW
-                            r = inst.mems[0].grow(stack[-1])
-                            stack[-1] = r & 0xFFFFFFFF
-                            mem = inst.mems[0].data
-                            continue
-                        elif op == 119:  # OSR_ENTER: the frame went to tier 1, L: its generator
-                            code, pc, L, base, i2, depth, tick = self._t1(
-                                L, code, inst, base, None, depth, tick, floor, False)
-                            if code is None:
-                                break
-                            ops = code.ops
-                            if i2 is not inst:
-                                inst = i2
-                                lowered, funcs, G, mem, module, gens = self._env(inst)
-                            continue
-                        else:
-                            _cold(op, a, b, inst, stack, mem)
-                            continue
-                        # a call through a function object: host, or Wasm (maybe another instance)
-                        if f.host:
-                            s = len(stack) - len(f.type.params)
-                            args = stack[s:]
-                            del stack[s:]
-                            self._depth = depth  # a nested run (host calls Wasm) starts here
-                            stack += f.call_internal(args)
-                            if self.safe_point_soon:  # e.g. the guest asked for a checkpoint
-                                self.safe_point_soon = False
-                                tick = 1
-                            continue
-                        i2 = f.instance
-                        c = lower_function(i2.module, f.defined_index)
-                        if thr is not None:
-                            g1 = self._tier1(i2, f.defined_index)
-                            if g1 is not None:
                                 s = len(stack) - c.nparams
-                                args = stack[s:]
+                                L2 = stack[s:]
                                 del stack[s:]
+                                L2 += c.zeros
                                 frames.append((code, pc, L, base, inst))
                                 depth += c.cost
                                 if depth > maxdepth:
                                     raise Trap("call stack exhausted")
-                                code, pc, L, base, i2, depth, tick = self._t1(
-                                    g1(*args), c, i2, s, None, depth, tick, floor, True)
-                                if code is None:
-                                    break
-                                ops = code.ops
+                                code = c
+                                ops = c.ops
+                                pc = 0
+                                L = L2
+                                base = s
                                 if i2 is not inst:
                                     inst = i2
                                     lowered, funcs, G, mem, module, gens = self._env(inst)
-                                continue
-                        s = len(stack) - c.nparams
-                        L2 = stack[s:]
-                        del stack[s:]
-                        L2 += c.zeros
+                                tick -= 1
+                                if not tick:
+                                    tick = self._safe_point(code, pc, L, base, inst)
+                    break
+                except Thrown as e:  # unwind to a handler (interp/unwind.py), or pass it on
+                    if not e.in_frames:  # thrown by tier 0's running frame: push it
                         frames.append((code, pc, L, base, inst))
-                        depth += c.cost
-                        if depth > maxdepth:
-                            raise Trap("call stack exhausted")
-                        code = c
-                        ops = c.ops
-                        pc = 0
-                        L = L2
-                        base = s
-                        if i2 is not inst:
-                            inst = i2
-                            lowered, funcs, G, mem, module, gens = self._env(inst)
-                        tick -= 1
-                        if not tick:
-                            tick = self._safe_point(code, pc, L, base, inst)
+                        e.depth = depth
+                    e.in_frames = False
+                    caught = _catch(self, e, floor)
+                    if caught is None:
+                        raise
+                    code, pc, L, base, inst, depth = caught
+                    if pc == -3:  # a tier-1 frame catches it in its generated code
+                        pc = -1
+                        v0 = e
+                    lowered, funcs, G, mem, module, gens = self._env(inst)
         except BaseException as e:
             del frames[floor:]
             del stack[entry_base:]
@@ -754,7 +786,7 @@ class Machine:
         del stack[base:]
         return results
 
-    # ---- tier 1: the driver of generated functions (see codegen.py) ----
+    # ---- tier 1: the driver of generated functions (see tier1.py) ----
 
     def _t1(self, g, code, inst, base, v, depth, tick, floor, fresh):
         """Run tier-1 frames, starting with generator `g` (of `code`, in `inst`): `fresh`, it
@@ -773,164 +805,84 @@ class Machine:
         frames = self.frames
         stack = self.stack
         maxdepth = self.max_call_depth
-        code_of = codegen.CODE_OF
         GEN = _GEN
         if fresh:
             tick -= 1
             if not tick:
                 tick = self._safe_point(code, -2, g, base, inst)
-        while True:
-            try:
-                req = g.send(v)
-            except StopIteration as e:
-                v = e.value
-                depth -= code.cost
-                nres = code.nresults
-                if len(frames) == floor:  # the bottom frame of this run returned
-                    if nres == 1:
+        try:
+            while True:
+                try:
+                    req = g.send(v)
+                except StopIteration as e:
+                    v = e.value
+                    depth -= code.cost
+                    nres = code.nresults
+                    if len(frames) == floor:  # the bottom frame of this run returned
+                        if nres == 1:
+                            stack.append(v)
+                        elif nres:
+                            stack.extend(v)
+                        return None, 0, None, base, None, depth, tick
+                    code, pc, g, base, inst = frames.pop()
+                    if pc < 0:
+                        continue
+                    if nres == 1:  # a tier-0 caller: results onto its stack
                         stack.append(v)
                     elif nres:
                         stack.extend(v)
-                    return None, 0, None, base, None, depth, tick
-                code, pc, g, base, inst = frames.pop()
-                if pc < 0:
+                    return code, pc, g, base, inst, depth, tick
+                if type(req) is GEN:
+                    frames.append((code, -1, g, base, inst))
+                    code = inst.module.codemap.code_of[req.gi_code]  # same instance
+                    depth += code.cost
+                    if depth > maxdepth:
+                        raise Trap("call stack exhausted")
+                    g = req
+                    v = None
+                    tick -= 1
+                    if not tick:
+                        tick = self._safe_point(code, -2, g, base, inst)
                     continue
-                if nres == 1:  # a tier-0 caller: results onto its stack
-                    stack.append(v)
-                elif nres:
-                    stack.extend(v)
-                return code, pc, g, base, inst, depth, tick
-            if type(req) is GEN:
+                if type(req) is int:  # a back-edge safe point of g
+                    self._safe_point(code, -1, g, base, inst)
+                    v = self.check_every
+                    continue
+                f, args = req
+                if f.host:
+                    self._depth = depth  # a nested run (host calls Wasm) starts here
+                    r = f.call_internal(list(args))
+                    v = (r[0] if len(r) == 1 else tuple(r)) if r else None
+                    if self.safe_point_soon:
+                        self.safe_point_soon = False
+                        tick = 1
+                    continue
+                i2 = f.instance
+                c = lower_function(i2.module, f.defined_index)
                 frames.append((code, -1, g, base, inst))
-                code = code_of[req.gi_code]
-                depth += code.cost
+                depth += c.cost
                 if depth > maxdepth:
                     raise Trap("call stack exhausted")
-                g = req
-                v = None
+                gen = self._tier1(i2, f.defined_index)
+                if gen is not None:
+                    g = gen(*args)
+                    code = c
+                    inst = i2
+                    v = None
+                    tick -= 1
+                    if not tick:
+                        tick = self._safe_point(code, -2, g, base, inst)
+                    continue
+                L = list(args)
+                L += c.zeros
+                base = len(stack)
                 tick -= 1
                 if not tick:
-                    tick = self._safe_point(code, -2, g, base, inst)
-                continue
-            if type(req) is int:  # a back-edge safe point of g
-                self._safe_point(code, -1, g, base, inst)
-                v = self.check_every
-                continue
-            f, args = req
-            if f.host:
-                self._depth = depth  # a nested run (host calls Wasm) starts here
-                r = f.call_internal(list(args))
-                v = (r[0] if len(r) == 1 else tuple(r)) if r else None
-                if self.safe_point_soon:
-                    self.safe_point_soon = False
-                    tick = 1
-                continue
-            i2 = f.instance
-            c = lower_function(i2.module, f.defined_index)
-            frames.append((code, -1, g, base, inst))
-            depth += c.cost
-            if depth > maxdepth:
-                raise Trap("call stack exhausted")
-            gen = self._tier1(i2, f.defined_index)
-            if gen is not None:
-                g = gen(*args)
-                code = c
-                inst = i2
-                v = None
-                tick -= 1
-                if not tick:
-                    tick = self._safe_point(code, -2, g, base, inst)
-                continue
-            L = list(args)
-            L += c.zeros
-            base = len(stack)
-            tick -= 1
-            if not tick:
-                tick = self._safe_point(c, 0, L, base, i2)
-            return c, 0, L, base, i2, depth, tick
-
-
-def _cold(op, a, b, inst, stack, mem):
-    """Rare instructions that neither call nor change the frame: run outside the hot loop."""
-    pop = stack.pop
-    if op == 102:  # UNREACHABLE
-        raise Trap("unreachable")
-    if op == 103:  # MEM_SIZE
-        stack.append(len(mem) >> 16)
-    elif op == 105:  # MEM_FILL
-        n = pop()
-        v = pop()
-        d = pop()
-        if d + n > len(mem):
-            raise Trap("out of bounds memory access")
-        mem[d:d + n] = bytes((v & 0xFF,)) * n
-    elif op == 106:  # MEM_COPY
-        n = pop()
-        s = pop()
-        d = pop()
-        if s + n > len(mem) or d + n > len(mem):
-            raise Trap("out of bounds memory access")
-        mem[d:d + n] = mem[s:s + n]
-    elif op == 107:  # MEM_INIT a = data index
-        n = pop()
-        s = pop()
-        d = pop()
-        data = inst.datas[a]
-        if s + n > len(data) or d + n > len(mem):
-            raise Trap("out of bounds memory access")
-        mem[d:d + n] = data[s:s + n]
-    elif op == 108:  # DATA_DROP
-        inst.datas[a] = b""
-    elif op == 109:  # TABLE_GET
-        elems = inst.tables[a].elements
-        i = stack[-1]
-        if i >= len(elems):
-            raise Trap("out of bounds table access")
-        stack[-1] = elems[i]
-    elif op == 110:  # TABLE_SET
-        v = pop()
-        i = pop()
-        elems = inst.tables[a].elements
-        if i >= len(elems):
-            raise Trap("out of bounds table access")
-        elems[i] = v
-    elif op == 111:  # TABLE_SIZE
-        stack.append(len(inst.tables[a].elements))
-    elif op == 112:  # TABLE_GROW
-        n = pop()
-        v = pop()
-        stack.append(inst.tables[a].grow(n, v) & 0xFFFFFFFF)
-    elif op == 113:  # TABLE_FILL
-        n = pop()
-        v = pop()
-        i = pop()
-        elems = inst.tables[a].elements
-        if i + n > len(elems):
-            raise Trap("out of bounds table access")
-        elems[i:i + n] = [v] * n
-    elif op == 114:  # TABLE_COPY a = (dst table, src table)
-        n = pop()
-        s = pop()
-        d = pop()
-        dst = inst.tables[a[0]].elements
-        src = inst.tables[a[1]].elements
-        if s + n > len(src) or d + n > len(dst):
-            raise Trap("out of bounds table access")
-        dst[d:d + n] = src[s:s + n]
-    elif op == 115:  # TABLE_INIT a = (elem index, table index)
-        n = pop()
-        s = pop()
-        d = pop()
-        seg = inst.elems[a[0]]
-        elems = inst.tables[a[1]].elements
-        if s + n > len(seg) or d + n > len(elems):
-            raise Trap("out of bounds table access")
-        elems[d:d + n] = seg[s:s + n]
-    elif op == 116:  # ELEM_DROP
-        inst.elems[a] = []
-    elif op == 117:  # REF_FUNC
-        stack.append(inst.funcs[a])
-    elif op == 118:  # REF_IS_NULL
-        stack[-1] = 1 if stack[-1] is None else 0
-    else:
-        raise AssertionError("unknown internal opcode %d" % op)
+                    tick = self._safe_point(c, 0, L, base, i2)
+                return c, 0, L, base, i2, depth, tick
+        except Thrown as e:  # a throw in g, or out of a host call it made: g's frame is gone
+            if not e.in_frames:
+                frames.append((code, -1, g, base, inst))
+                e.in_frames = True
+                e.depth = depth
+            raise

@@ -40,14 +40,14 @@ class GlobalType:
 class Import:
     module: str
     name: str
-    kind: str        # "func" | "table" | "memory" | "global"
-    desc: object     # type index (int) for func, else TableType | MemType | GlobalType
+    kind: str        # "func" | "table" | "memory" | "global" | "tag"
+    desc: object     # type index (int) for func and tag, else TableType | MemType | GlobalType
 
 
 @dataclass
 class Export:
     name: str
-    kind: str        # "func" | "table" | "memory" | "global"
+    kind: str        # "func" | "table" | "memory" | "global" | "tag"
     index: int
 
 
@@ -91,6 +91,7 @@ class Module:
     tables: list = field(default_factory=list)     # TableType, defined ones only
     mems: list = field(default_factory=list)       # MemType, defined ones only
     globals: list = field(default_factory=list)    # Global, defined ones only
+    tags: list = field(default_factory=list)       # type index of each defined tag
     exports: list = field(default_factory=list)
     start: int = None
     elems: list = field(default_factory=list)
@@ -99,8 +100,8 @@ class Module:
     customs: list = field(default_factory=list)    # (name, bytes) in order of appearance
     func_names: dict = field(default_factory=dict)  # function index -> name (name section)
     raw: bytes = b""                                # the module bytes (for hashing, offsets)
-    heights: list = None      # set by interp.decode from validate_module (per defined function)
-    lowered: dict = field(default_factory=dict)     # lower.py's per-function cache, filled lazily
+    # the engine's products for this module (interp/codemap.py): set by interp.decode
+    codemap: object = None
 
     # index spaces: imports first, then definitions
     def imported(self, kind):
@@ -119,3 +120,7 @@ class Module:
 
     def global_types(self):
         return [imp.desc for imp in self.imported("global")] + [g.type for g in self.globals]
+
+    def tag_types(self):
+        """Type index of every tag in the tag index space (exception handling)."""
+        return [imp.desc for imp in self.imported("tag")] + list(self.tags)

@@ -10,7 +10,11 @@ functions. A function is offloadable when
   an imported table makes the function not offloadable,
 * nothing it can reach changes state that is not carried back: ``table.set/grow/fill/copy/
   init``, ``elem.drop``, ``memory.init``, ``data.drop`` make a function (and its callers) not
-  offloadable.
+  offloadable,
+* nothing it can reach throws or catches an exception (``throw``, ``throw_ref``, ``try_table``):
+  an exception cannot cross the native boundary, so a function that can throw, and every
+  caller of one, stays in the interpreter, and so does one that catches. Tail calls count as
+  calls.
 
 A module that imports a memory, table or global offloads nothing (the native instance could
 not be given the same import), nor one with more than one memory.
@@ -23,8 +27,8 @@ fill/copy``: copy it back too), and which mutable globals it can read or write. 
 without memory access copies no memory; one without stores copies nothing back; only the
 globals it names cross.
 
-Dynamic part: an ``Offloader`` is attached to the module (``module.offload``) by whoever runs
-it (interp/cli.py, only when the host offers a native side). The machine asks it, when a
+Dynamic part: an ``Offloader`` is attached to the module (``module.codemap.offload``) by whoever runs
+it (the selfhost program, selfhost/cli.py, only when the host offers a native side). The machine asks it, when a
 function's heat (tier-0 calls + sampled loop back-edges, the tier-1 counter) passes
 ``threshold``, for a replacement of the function's tier-1 entries (see Machine._promote): from
 then on every call of the function, even a deep call of a recursion that is still running in
@@ -64,8 +68,7 @@ The native side is any object with ``call(instance, func_index, args, sync=None)
 (internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``, and
 optionally ``prepare()``: its set-up (compiling the app natively), which the Offloader calls at
 the first offload, so that an app that never offloads never pays for it (an exception there
-means: nothing is offloaded, everything is interpreted). ``call`` copies
-copies what ``sync`` names (memory, mutable globals) and the funcref tables (where they
+means: nothing is offloaded, everything is interpreted). ``call`` copies what ``sync`` names (memory, mutable globals) and the funcref tables (where they
 changed) into its own instance of the same module, calls the function, copies memory, memory
 size and the written mutable globals back, and raises interp's Trap for a trap. A trap that
 is the native engine's stack exhaustion is raised as ``NativeStackExhausted`` instead, with
@@ -73,27 +76,31 @@ nothing copied back (the native stack is far smaller than the interpreter's
 ``max_call_depth``: offload must not add a trap): the Offloader reverts the function and re-runs
 the call in the interpreter. The native side then re-instantiates (its memory may have grown
 past the guest's; the guest resends what the next call needs).
-host/offload_native.py implements it with wasmtime-py for selfhost running on CPython.
+host/offload/native.py implements it with wasmtime-py for selfhost running on CPython.
 
 Limits (documented, not silent): tier 1 must be on (the offload replaces tier-1 entries); f32
 NaN payloads are not guaranteed to survive the boundary.
 """
 import time
 
+from . import atomics
 from . import opcodes as W
+from . import tier1
 from .decode import _u32
 from .opcodes import NUM_TYPES
-from .values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 
 DEFAULT_THRESHOLD = None     # auto: see the docstring
 DEFAULT_FACTOR = 300
 MIN_CALLS = 3
 NATIVE_FLOOR = 25e-6
-PREFIX = "__selfhost_offload_"
+EXPORT_PREFIX = "__selfhost_offload_"   # the names export_everything gives
 _ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
 _STATE_CHANGING = {W.TABLE_SET, W.TABLE_GROW, W.TABLE_FILL, W.TABLE_COPY, W.TABLE_INIT,
                    W.ELEM_DROP, W.MEMORY_INIT, W.DATA_DROP}
+_EXCEPTIONS = {W.THROW: "throws an exception (throw)",
+               W.THROW_REF: "throws an exception (throw_ref)",
+               W.TRY_TABLE: "catches exceptions (try_table)"}
 
 
 class Sync:
@@ -143,6 +150,14 @@ _MEM_READ = set(range(0x28, 0x36)) | {0x3F}
 _MEM_WRITE = set(range(0x36, 0x3F)) | {0x40, 0xFC0A, 0xFC0B}
 
 
+def applies(module):
+    """Can offload do anything for ``module``? (None when it cannot: a module that imports a
+    memory, table or global, or has no offloadable function; whoever attaches an Offloader
+    asks first and then offers no native side at all.) -> its Analysis, or None."""
+    analysis = analyze(module)
+    return analysis if analysis.offloadable else None
+
+
 def analyze(module):
     """The Analysis of ``module`` (see the module docstring for the rules)."""
     nimp = len(module.imported("func"))
@@ -180,9 +195,9 @@ def analyze(module):
         out = set()
         e = 0
         for op, imm, _off in f.body:
-            if op == W.CALL:
+            if op == W.CALL or op == W.RETURN_CALL:
                 out.add(imm)
-            elif op == W.CALL_INDIRECT:
+            elif op == W.CALL_INDIRECT or op == W.RETURN_CALL_INDIRECT:
                 type_idx, table_idx = imm
                 if table_idx < nimp_tables:
                     reason.setdefault(i, "call_indirect on an imported table")
@@ -190,6 +205,10 @@ def analyze(module):
                 out.update(j for j in in_table if ftypes[j] == want)
             elif op in _STATE_CHANGING:
                 reason.setdefault(i, "changes table or segment state (opcode 0x%X)" % op)
+            elif op in _EXCEPTIONS:
+                reason.setdefault(i, _EXCEPTIONS[op])
+            elif op in atomics.SPECS:
+                e |= _READ | _WRITE
             elif op in _MEM_READ:
                 e |= _READ
             elif op in _MEM_WRITE:
@@ -271,7 +290,7 @@ def _wasm_name(s):
 
 def export_everything(data, module):
     """app.wasm bytes with every function, table, memory and global exported as
-    PREFIX + "f3" / "t0" / "m0" / "g1", the existing exports kept, the start section dropped."""
+    EXPORT_PREFIX + "f3" / "t0" / "m0" / "g1", the existing exports kept, the start section dropped."""
     sections = []
     pos = 8
     while pos < len(data):
@@ -279,13 +298,14 @@ def export_everything(data, module):
         size, p = _u32(data, pos + 1)   # a section size (the module decoded already)
         sections.append((sid, data[pos:p + size], data[p:p + size]))
         pos = p + size
-    entries = [_wasm_name(e.name) + bytes((("func", "table", "memory", "global").index(e.kind),))
+    entries = [_wasm_name(e.name)
+               + bytes((("func", "table", "memory", "global", "tag").index(e.kind),))
                + _leb(e.index) for e in module.exports]
     kinds = (("f", 0, len(module.func_types())), ("t", 1, len(module.table_types())),
              ("m", 2, len(module.mem_types())), ("g", 3, len(module.global_types())))
     for letter, kind, count in kinds:
         for i in range(count):
-            entries.append(_wasm_name("%s%s%d" % (PREFIX, letter, i)) + bytes((kind,)) + _leb(i))
+            entries.append(_wasm_name("%s%s%d" % (EXPORT_PREFIX, letter, i)) + bytes((kind,)) + _leb(i))
     payload = _leb(len(entries)) + b"".join(entries)
     export = bytes((7,)) + _leb(len(payload)) + payload
     out = [data[:8]]
@@ -324,7 +344,8 @@ class Offloader:
     """Per module: the analysis, the policy (first-call offload + revert, or a fixed heat
     threshold), the native side and the statistics. See the module docstring."""
 
-    def __init__(self, module, native, threshold=None, factor=None, min_calls=None):
+    def __init__(self, module, native, threshold=None, factor=None, min_calls=None,
+                 analysis=None):
         if threshold is not None and threshold < 0:
             raise ValueError("offload threshold must be >= 0")
         self.module = module
@@ -335,7 +356,7 @@ class Offloader:
         self.threshold = threshold if self.fixed else 0
         self.factor = DEFAULT_FACTOR if factor is None else factor
         self.min_calls = MIN_CALLS if min_calls is None else min_calls
-        self.analysis = analyze(module)
+        self.analysis = analyze(module) if analysis is None else analysis
         self.calls = {}      # function index -> number of offloaded calls
         self.seconds = {}    # function index -> seconds spent in them (round trips included)
         self.native_seconds = {}   # function index -> of which in the native call itself
@@ -347,7 +368,7 @@ class Offloader:
         self._prepared = False
 
     def attach(self):
-        self.module.offload = self
+        self.module.codemap.offload = self
         return self
 
     def offloadable(self, func_index):
@@ -368,11 +389,10 @@ class Offloader:
         index = len(inst.funcs) - len(inst.module.funcs) + k
         if not self.wanted(index, heat) or not self._native_ready():
             return None
-        from . import codegen
         call = self._caller(inst, index, k)
         ftype = inst.funcs[index].type
         native = _NativeCall(call, ftype)
-        t = codegen.tables(inst)
+        t = tier1.tables(inst)
         params = ", ".join("l%d" % j for j in range(len(ftype.params)))
         # a generator function (made by exec so that its type is the driver's generator type
         # inside selfhost.wasm too); parameters named like tier 1's, for Machine.capture. It
@@ -413,9 +433,8 @@ class Offloader:
         """Function ``index`` goes back to the interpreter for good: its tier-1 table entries
         are reset to what they are before any promotion (tier 0 counts its heat again and
         compiles it to tier 1 past tier 1's threshold; take() never offloads it again)."""
-        from . import codegen
         k = index - (len(inst.funcs) - len(inst.module.funcs))
-        t = codegen.tables(inst)
+        t = tier1.tables(inst)
         func = inst.funcs[index]
 
         def stub(*args):
@@ -488,181 +507,3 @@ class Offloader:
 
 def _label(module, i):
     return module.func_names.get(i) or "f%d" % i
-
-
-# ---------------------------------------------------------------- the doorbell (in selfhost.wasm)
-#
-# Inside selfhost.wasm the only way out is a WASI call. A launcher that offers offload
-# (host/wasmtime_runner.py) shadows fd_advise: a call on MAGIC_FD is a request whose mailbox
-# (an array.array in selfhost's linear memory) is at `offset`, `len` bytes long; any other fd
-# gets 0 (a valid fd_advise). A plain `wasmtime run` answers EBADF: offload stays off.
-# Mailbox: u32 magic, u32 op, u32 status, u32 n, then the payload (u64 words unless bytes).
-# OP_CALL words: func, flags (1: copy memory in, 2: copy it back), id(bytearray), its length,
-# nargs, args, n_in, (position in the mutable globals, value) x n_in, n_out, positions x n_out.
-# Reply: nres, results, the n_out globals' values, the native call's nanoseconds. ST_STACK: the
-# native stack was exhausted, nothing was copied back (see NativeStackExhausted).
-# The guest memory (a bytearray) is read and written by the host in place: the payload carries
-# id() of the bytearray and its length; the host checks CPython's layout in HELLO.
-
-MAGIC_FD = 0x5E1F0FF
-MAILBOX_MAGIC = 0x464F4853        # "SHOF"
-OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES = 0, 1, 2, 3, 4
-ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO = 0, 1, 2, 3, 0x600D
-ST_STACK = 4       # native stack exhausted: nothing copied back, the native side is fresh
-_NULL = 0xFFFFFFFFFFFFFFFF
-
-
-def _bits(valtype, v):
-    if valtype == W.F32:
-        return f32_to_bits(v)
-    if valtype == W.F64:
-        return f64_to_bits(v)
-    return v
-
-
-def _from_bits(valtype, b):
-    if valtype == W.F32:
-        return f32_from_bits(b)
-    if valtype == W.F64:
-        return f64_from_bits(b)
-    return b
-
-
-class DoorbellNative:
-    """The native side seen from inside selfhost.wasm: requests through the fd_advise doorbell.
-    ``DoorbellNative.connect(module)`` returns one, or None when no launcher answers its ping
-    (fd_advise on MAGIC_FD with length 0: plain hosts answer EBADF); the handshake (HELLO) and
-    the app (LOAD: the host compiles it) go at ``prepare()``, the first offload."""
-
-    def __init__(self, module):
-        import array
-        self.module = module
-        self._array = array
-        self.box = array.array("B", bytes(4096))
-        self.gtypes = module.global_types()
-        self.mutable = [i for i, t in enumerate(self.gtypes) if t.mutable]
-        self.ftypes = module.func_types()
-        self._tables_sent = None
-        self._pos = {g: p for p, g in enumerate(self.mutable)}   # position in the mutable list
-        self._full = Sync(True, True, self.mutable, self.mutable)
-        self.bytes_in = self.bytes_out = 0   # guest memory bytes copied in / back
-        self.last_native = 0.0               # seconds in the last native call itself
-        self._loaded = False
-
-    # -- raw mailbox access
-    def _ensure(self, nbytes):
-        if len(self.box) < nbytes:
-            self.box = self._array.array("B", bytes(max(nbytes, 2 * len(self.box))))
-
-    def _ring(self, op, payload=b""):
-        import os
-        import struct
-        self._ensure(16 + len(payload))
-        box = self.box
-        box[0:16] = self._array.array("B", struct.pack("<IIII", MAILBOX_MAGIC, op, 0xFFFFFFFF,
-                                                       len(payload)))
-        if payload:
-            box[16:16 + len(payload)] = self._array.array("B", payload)
-        addr, n = box.buffer_info()
-        os.posix_fadvise(MAGIC_FD, addr, n, 0)
-        _magic, _op, status, count = struct.unpack("<IIII", box[0:16].tobytes())
-        return status, box[16:16 + count].tobytes()
-
-    def _words(self, words):
-        import struct
-        return struct.pack("<%dQ" % len(words), *words)
-
-    @classmethod
-    def connect(cls, module):
-        import os
-        try:
-            os.posix_fadvise(MAGIC_FD, 0, 0, 0)
-        except (OSError, AttributeError):
-            return None
-        return cls(module)
-
-    def prepare(self):
-        """HELLO (the host checks that it finds the guest's bytes where it expects them), then
-        LOAD (it decodes and compiles the app), once; RuntimeError if the host cannot."""
-        if not self._loaded:
-            probe = bytearray(b"selfhost-offload-probe")
-            status, reply = self._ring(OP_HELLO,
-                                       self._words([id(probe), len(probe)]) + bytes(probe))
-            if status != ST_HELLO:
-                raise RuntimeError("offload: the host refused the handshake: %s"
-                                   % reply.decode("utf-8", "replace"))
-            status, reply = self._ring(OP_LOAD, self._load_payload())
-            if status != ST_OK:
-                raise RuntimeError("offload: the host cannot load the app: %s"
-                                   % reply.decode("utf-8", "replace"))
-            self._loaded = True
-
-    def _load_payload(self):
-        """words [len(raw), len(rewritten), n info words], the module as is, the module with
-        everything exported (export_everything), then info for hosts that cannot decode it
-        (node): per function its param and result types, then the mutable globals' types."""
-        module = self.module
-        raw = module.raw
-        rewritten = export_everything(raw, module)
-        info = [len(self.ftypes)]
-        for ft in self.ftypes:
-            info += [len(ft.params), *ft.params, len(ft.results), *ft.results]
-        info.append(len(self.mutable))
-        info += [self.gtypes[i].valtype for i in self.mutable]
-        return (self._words([len(raw), len(rewritten), len(info)]) + raw + rewritten
-                + self._words(info))
-
-    def call(self, inst, func_index, args, sync=None):
-        import struct
-        from .errors import Trap
-        self.prepare()
-        tables = [[(f.index if getattr(f, "instance", None) is inst else _NULL)
-                   if f is not None else _NULL for f in t.elements] for t in inst.tables]
-        if tables != self._tables_sent:
-            words = [len(tables)]
-            for t in tables:
-                words.append(len(t))
-                words.extend(t)
-            status, reply = self._ring(OP_TABLES, self._words(words))
-            if status != ST_OK:
-                raise RuntimeError("offload: %s" % reply.decode("utf-8", "replace"))
-            self._tables_sent = tables
-        if sync is None:
-            sync = self._full
-        ft = self.ftypes[func_index]
-        mem = inst.mems[0].data if inst.mems else bytearray()
-        G = inst.globals
-        gtypes = self.gtypes
-        pos = self._pos
-        flags = (1 if sync.mem_in else 0) | (2 if sync.mem_out else 0)
-        words = [func_index, flags, id(mem), len(mem), len(args)]
-        words += [_bits(t, a) for t, a in zip(ft.params, args)]
-        words.append(len(sync.globals_in))
-        for g in sync.globals_in:
-            words += [pos[g], _bits(gtypes[g].valtype, G[g].v)]
-        words.append(len(sync.globals_out))
-        words += [pos[g] for g in sync.globals_out]
-        if sync.mem_in:
-            self.bytes_in += len(mem)
-        status, reply = self._ring(OP_CALL, self._words(words))
-        if status == ST_GROW:
-            new_len = struct.unpack("<Q", reply[:8])[0]
-            inst.mems[0].grow((new_len - len(mem)) >> 16)
-            status, reply = self._ring(OP_FINISH, self._words([id(mem), len(mem)]))
-        if status == ST_STACK:
-            self._tables_sent = None        # the host re-instantiated: tables are fresh
-            raise NativeStackExhausted(reply.decode("utf-8", "replace"))
-        if status == ST_TRAP:
-            raise Trap(reply.decode("utf-8", "replace"))
-        if status != ST_OK:
-            raise RuntimeError("offload: %s" % reply.decode("utf-8", "replace"))
-        if sync.mem_out:
-            self.bytes_out += len(mem)
-        w = struct.unpack("<%dQ" % (len(reply) // 8), reply)
-        nres = w[0]
-        results = [_from_bits(t, b) for t, b in zip(ft.results, w[1:1 + nres])]
-        p = 1 + nres
-        for g, b in zip(sync.globals_out, w[p:p + len(sync.globals_out)]):
-            G[g].v = _from_bits(gtypes[g].valtype, b)
-        self.last_native = w[p + len(sync.globals_out)] * 1e-9
-        return results

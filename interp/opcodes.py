@@ -1,8 +1,10 @@
-"""The Wasm 2.0 opcode table (without SIMD): one row per instruction.
+"""The opcode table: Wasm 2.0 (without SIMD), exception handling (the final "exnref" proposal),
+tail calls and the threads proposal's atomic instructions; one row per instruction.
 
 Decode, validate and lower all read this table, so an instruction's number, name and immediate
-kind are written down exactly once. Single-byte opcodes keep their byte value; the 0xFC-prefixed
-ones are numbered ``0xFC00 + sub-opcode`` (e.g. ``memory.copy`` is ``0xFC0A``).
+kind are written down exactly once. Single-byte opcodes keep their byte value; the 0xFC- and 0xFE-
+prefixed ones are numbered ``0xFC00 + sub-opcode`` (e.g. ``memory.copy`` is ``0xFC0A``) and
+``0xFE00 + sub-opcode`` (``i32.atomic.load`` is ``0xFE10``).
 
 Immediate kinds (what ``decode`` stores as the instruction's ``imm``):
   none        -> None
@@ -20,18 +22,26 @@ Immediate kinds (what ``decode`` stores as the instruction's ``imm``):
   data_mem0   -> int data index (followed by a reserved zero byte)
   mem00       -> None (two reserved zero bytes)
   idx2        -> (first, second) two indices: table.copy (dst, src), table.init (elem, table)
+  fence       -> None (atomic.fence: a reserved zero byte follows)
+  try_table   -> (blocktype as above, catches): catches a tuple of (kind, tag index or None,
+                 label depth), kind CATCH / CATCH_REF / CATCH_ALL / CATCH_ALL_REF (0..3)
 """
 
 # value type codes, as in the binary format
 I32, I64, F32, F64, V128, FUNCREF, EXTERNREF = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F
+EXNREF = 0x69    # exception handling: a reference to a caught exception
 VALTYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128",
-                 FUNCREF: "funcref", EXTERNREF: "externref"}
+                 FUNCREF: "funcref", EXTERNREF: "externref", EXNREF: "exnref"}
 NUM_TYPES = (I32, I64, F32, F64)
-REF_TYPES = (FUNCREF, EXTERNREF)
+REF_TYPES = (FUNCREF, EXTERNREF, EXNREF)
+
+# try_table catch clause kinds (their binary codes)
+CATCH, CATCH_REF, CATCH_ALL, CATCH_ALL_REF = 0, 1, 2, 3
 
 # blocktype immediates (raw s33)
 BLOCK_EMPTY = -64
-BLOCK_VALTYPE = {-1: I32, -2: I64, -3: F32, -4: F64, -5: V128, -16: FUNCREF, -17: EXTERNREF}
+BLOCK_VALTYPE = {-1: I32, -2: I64, -3: F32, -4: F64, -5: V128, -16: FUNCREF, -17: EXTERNREF,
+                 -23: EXNREF}
 
 _TABLE = """
 0x00 unreachable none
@@ -40,6 +50,8 @@ _TABLE = """
 0x03 loop blocktype
 0x04 if blocktype
 0x05 else none
+0x08 throw idx
+0x0A throw_ref none
 0x0B end none
 0x0C br idx
 0x0D br_if idx
@@ -47,9 +59,12 @@ _TABLE = """
 0x0F return none
 0x10 call idx
 0x11 call_indirect call_ind
+0x12 return_call idx
+0x13 return_call_indirect call_ind
 0x1A drop none
 0x1B select none
 0x1C select_t select_t
+0x1F try_table try_table
 0x20 local.get idx
 0x21 local.set idx
 0x22 local.tee idx
@@ -235,6 +250,73 @@ _TABLE = """
 0xFC0F table.grow idx
 0xFC10 table.size idx
 0xFC11 table.fill idx
+0xFE00 memory.atomic.notify memarg
+0xFE01 memory.atomic.wait32 memarg
+0xFE02 memory.atomic.wait64 memarg
+0xFE03 atomic.fence fence
+0xFE10 i32.atomic.load memarg
+0xFE11 i64.atomic.load memarg
+0xFE12 i32.atomic.load8_u memarg
+0xFE13 i32.atomic.load16_u memarg
+0xFE14 i64.atomic.load8_u memarg
+0xFE15 i64.atomic.load16_u memarg
+0xFE16 i64.atomic.load32_u memarg
+0xFE17 i32.atomic.store memarg
+0xFE18 i64.atomic.store memarg
+0xFE19 i32.atomic.store8 memarg
+0xFE1A i32.atomic.store16 memarg
+0xFE1B i64.atomic.store8 memarg
+0xFE1C i64.atomic.store16 memarg
+0xFE1D i64.atomic.store32 memarg
+0xFE1E i32.atomic.rmw.add memarg
+0xFE1F i64.atomic.rmw.add memarg
+0xFE20 i32.atomic.rmw8.add_u memarg
+0xFE21 i32.atomic.rmw16.add_u memarg
+0xFE22 i64.atomic.rmw8.add_u memarg
+0xFE23 i64.atomic.rmw16.add_u memarg
+0xFE24 i64.atomic.rmw32.add_u memarg
+0xFE25 i32.atomic.rmw.sub memarg
+0xFE26 i64.atomic.rmw.sub memarg
+0xFE27 i32.atomic.rmw8.sub_u memarg
+0xFE28 i32.atomic.rmw16.sub_u memarg
+0xFE29 i64.atomic.rmw8.sub_u memarg
+0xFE2A i64.atomic.rmw16.sub_u memarg
+0xFE2B i64.atomic.rmw32.sub_u memarg
+0xFE2C i32.atomic.rmw.and memarg
+0xFE2D i64.atomic.rmw.and memarg
+0xFE2E i32.atomic.rmw8.and_u memarg
+0xFE2F i32.atomic.rmw16.and_u memarg
+0xFE30 i64.atomic.rmw8.and_u memarg
+0xFE31 i64.atomic.rmw16.and_u memarg
+0xFE32 i64.atomic.rmw32.and_u memarg
+0xFE33 i32.atomic.rmw.or memarg
+0xFE34 i64.atomic.rmw.or memarg
+0xFE35 i32.atomic.rmw8.or_u memarg
+0xFE36 i32.atomic.rmw16.or_u memarg
+0xFE37 i64.atomic.rmw8.or_u memarg
+0xFE38 i64.atomic.rmw16.or_u memarg
+0xFE39 i64.atomic.rmw32.or_u memarg
+0xFE3A i32.atomic.rmw.xor memarg
+0xFE3B i64.atomic.rmw.xor memarg
+0xFE3C i32.atomic.rmw8.xor_u memarg
+0xFE3D i32.atomic.rmw16.xor_u memarg
+0xFE3E i64.atomic.rmw8.xor_u memarg
+0xFE3F i64.atomic.rmw16.xor_u memarg
+0xFE40 i64.atomic.rmw32.xor_u memarg
+0xFE41 i32.atomic.rmw.xchg memarg
+0xFE42 i64.atomic.rmw.xchg memarg
+0xFE43 i32.atomic.rmw8.xchg_u memarg
+0xFE44 i32.atomic.rmw16.xchg_u memarg
+0xFE45 i64.atomic.rmw8.xchg_u memarg
+0xFE46 i64.atomic.rmw16.xchg_u memarg
+0xFE47 i64.atomic.rmw32.xchg_u memarg
+0xFE48 i32.atomic.rmw.cmpxchg memarg
+0xFE49 i64.atomic.rmw.cmpxchg memarg
+0xFE4A i32.atomic.rmw8.cmpxchg_u memarg
+0xFE4B i32.atomic.rmw16.cmpxchg_u memarg
+0xFE4C i64.atomic.rmw8.cmpxchg_u memarg
+0xFE4D i64.atomic.rmw16.cmpxchg_u memarg
+0xFE4E i64.atomic.rmw32.cmpxchg_u memarg
 """
 
 NAMES = {}       # opcode -> name

@@ -1,6 +1,6 @@
 """A cheap always-on-able profiler and a debugging tracer for the machine.
 
-Profile (``--profile``): attached to a module as ``module.profile``; the machine calls
+Profile (``--profile``): attached to a module as ``module.codemap.profile``; the machine calls
 ``at_safe_point`` at every safe point (every ``check_every`` calls + loop back-edges), so it
 costs nothing between safe points. Per function it reports:
 
@@ -19,6 +19,7 @@ d}, {"ev": "loop", "func": i, "pc": wasm offset, "depth": d}, {"ev": "return", "
 "depth": d}. Returns are seen late (at the next event), in the right order.
 """
 import json
+import os
 
 
 class Profile:
@@ -27,7 +28,7 @@ class Profile:
         self.samples = {}     # function index -> safe points seen in it
 
     def attach(self):
-        self.module.profile = self
+        self.module.codemap.profile = self
         return self
 
     def at_safe_point(self, machine, code, pc):
@@ -38,10 +39,10 @@ class Profile:
         """Rows sorted hottest first: dicts with func, name, heat, samples, tier, and the
         offloaded calls/seconds when the function was offloaded."""
         module = self.module
-        off = getattr(module, "offload", None)
+        off = module.codemap.offload
         nimp = len(module.imported("func"))
         rows = []
-        for k, code in list(module.lowered.items()):
+        for k, code in list(module.codemap.lowered.items()):
             i = nimp + k
             row = {"func": i, "name": module.func_names.get(i, "f%d" % i), "heat": code.heat,
                    "samples": self.samples.get(i, 0),
@@ -57,7 +58,7 @@ class Profile:
 
     def stats(self, top=10):
         """For a snapshot's stats / --stats: the top rows plus offload totals."""
-        off = getattr(self.module, "offload", None)
+        off = self.module.codemap.offload
         out = {"top": self.rows()[:top]}
         if off is not None:
             out["offload"] = off.stats()
@@ -73,7 +74,7 @@ class Profile:
             out.write("%6d  %-28s %6s %12d %12d %10s %10s\n"
                       % (r["func"], r["name"][:28], r["tier"], r["heat"], r["samples"],
                          r.get("offloaded_calls", ""), r.get("offloaded_seconds", "")))
-        off = getattr(self.module, "offload", None)
+        off = self.module.codemap.offload
         if off is not None:
             s = off.stats()
             out.write("offload: %d offloadable functions, %d calls offloaded, %.3f s in them "
@@ -85,20 +86,23 @@ class Profile:
 
 def profile_stats(module, top=10):
     """The profile entries for a checkpoint's stats (None when not profiling)."""
-    stats = getattr(getattr(module, "profile", None), "stats", None)  # (a Tracer has none)
+    stats = getattr(module.codemap.profile, "stats", None)  # (a Tracer has none)
     return stats(top) if stats is not None else None
 
 
 class Tracer:
-    """Writes JSON-lines events; attach as ``module.profile`` (it uses the same hook)."""
+    """Writes JSON-lines events; attach as ``module.codemap.profile`` (it uses the same hook)."""
 
     def __init__(self, module, path):
         self.module = module
-        self.out = open(path, "w")
+        # opened before the guest runs; a symlink planted at PATH (by the app in an earlier
+        # run, in a directory it can write) is refused, not followed
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        self.out = os.fdopen(os.open(path, flags, 0o644), "w")
         self.open = []        # (depth, function index) of the frames seen, innermost last
 
     def attach(self):
-        self.module.profile = self
+        self.module.codemap.profile = self
         return self
 
     def _emit(self, ev):

@@ -131,6 +131,19 @@ class Global:
         self.v = to_internal(self.valtype, value)
 
 
+class Tag:
+    """An exception tag (exception handling). Its identity is what a catch clause matches:
+    each instantiation creates its own tags, an imported tag is the exporter's object."""
+    kind = "tag"
+    __slots__ = ("type",)
+
+    def __init__(self, functype):
+        self.type = functype      # FuncType: params = the exception's payload types
+
+    def __repr__(self):
+        return "<tag %s>" % (self.type,)
+
+
 class Function:
     """A Wasm function of an instance (``code`` is its module.Func)."""
     kind = "func"
@@ -192,9 +205,11 @@ class Instance:
         self.tables = []
         self.mems = []
         self.globals = []
+        self.tags = []    # Tag objects, the tag index space
         self.elems = []   # per element segment: list of refs ([] once dropped)
         self.datas = []   # per data segment: bytes (b"" once dropped)
         self.exports = {}
+        self.tier1 = None  # tier1._Tables: this instance's bound tier-1 code, made on first use
 
     def call(self, func, args):
         """Call a function object with API-form args; API-form results (a list)."""
@@ -224,18 +239,28 @@ def _limits_match(actual_min, actual_max, limits):
     return True
 
 
+def _import_name(imp):
+    """module.name of an import for a message: control characters escaped (a name is any
+    UTF-8, newlines included, and an error is one line)."""
+    text = "%s.%s" % (imp.module, imp.name)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
+                   else "\\u%04x" % ord(c) for c in text)
+
+
 def _link(module, imports):
     """Resolve and type-check every import; return the extern objects by kind."""
-    resolved = {"func": [], "table": [], "memory": [], "global": []}
+    resolved = {"func": [], "table": [], "memory": [], "global": [], "tag": []}
     for imp in module.imports:
         namespace = imports.get(imp.module)
         extern = namespace.get(imp.name) if namespace is not None else None
         if extern is None:
-            raise LinkError("unknown import: %s.%s" % (imp.module, imp.name))
+            raise LinkError("unknown import: %s" % _import_name(imp))
         kind = getattr(extern, "kind", None)
         if kind != imp.kind:
-            raise LinkError("incompatible import type for %s.%s: expected %s, got %s"
-                            % (imp.module, imp.name, imp.kind, kind or type(extern).__name__))
+            raise LinkError("incompatible import type for %s: expected %s, got %s"
+                            % (_import_name(imp), imp.kind, kind or type(extern).__name__))
         if kind == "func":
             ok = extern.type == module.types[imp.desc]
         elif kind == "table":
@@ -243,12 +268,20 @@ def _link(module, imports):
                   and _limits_match(len(extern.elements), extern.max, imp.desc.limits))
         elif kind == "memory":
             ok = _limits_match(extern.pages, extern.max, imp.desc.limits)
+        elif kind == "tag":
+            ok = extern.type == module.types[imp.desc]
         else:
             ok = extern.valtype == imp.desc.valtype and extern.mutable == imp.desc.mutable
         if not ok:
-            raise LinkError("incompatible import type for %s.%s" % (imp.module, imp.name))
+            raise LinkError("incompatible import type for %s" % _import_name(imp))
         resolved[kind].append(extern)
     return resolved
+
+
+_CONST_ARITH = {  # extended-const
+    op.I32_ADD: lambda x, y: (x + y) & MASK32, op.I32_SUB: lambda x, y: (x - y) & MASK32,
+    op.I32_MUL: lambda x, y: (x * y) & MASK32, op.I64_ADD: lambda x, y: (x + y) & MASK64,
+    op.I64_SUB: lambda x, y: (x - y) & MASK64, op.I64_MUL: lambda x, y: (x * y) & MASK64}
 
 
 def eval_const(expr, instance):
@@ -257,6 +290,9 @@ def eval_const(expr, instance):
     for opcode, imm, _ in expr:
         if opcode in (op.I32_CONST, op.I64_CONST, op.F32_CONST, op.F64_CONST):
             stack.append(imm)
+        elif opcode in _CONST_ARITH:  # extended-const
+            y = stack.pop()
+            stack[-1] = _CONST_ARITH[opcode](stack[-1], y)
         elif opcode == op.REF_NULL:
             stack.append(None)
         elif opcode == op.REF_FUNC:
@@ -288,12 +324,15 @@ def instantiate(module, imports=None, machine=None, max_call_depth=None, run_sta
     inst.tables += [Table(t.reftype, t.limits.min, t.limits.max) for t in module.tables]
     inst.mems = list(resolved["memory"])
     inst.mems += [Memory(m.limits.min, m.limits.max) for m in module.mems]
+    inst.tags = list(resolved["tag"])
+    inst.tags += [Tag(module.types[t]) for t in module.tags]
     inst.globals = list(resolved["global"])
     for g in module.globals:
         glob = Global(g.type.valtype, g.type.mutable)
         glob.v = eval_const(g.init, inst)
         inst.globals.append(glob)
-    spaces = {"func": inst.funcs, "table": inst.tables, "memory": inst.mems, "global": inst.globals}
+    spaces = {"func": inst.funcs, "table": inst.tables, "memory": inst.mems, "global": inst.globals,
+              "tag": inst.tags}
     for exp in module.exports:
         inst.exports[exp.name] = spaces[exp.kind][exp.index]
     inst.elems = [[eval_const(e, inst) for e in seg.init] for seg in module.elems]

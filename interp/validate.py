@@ -1,5 +1,6 @@
-"""Validation: decide whether a decoded Module is valid Wasm 2.0 (no SIMD), and record operand-stack
-heights for the lowerer.
+"""Validation: decide whether a decoded Module is valid Wasm 2.0 (no SIMD) with exception
+handling, tail calls and extended constant expressions, and record operand-stack heights for the
+lowerer.
 
 Function bodies are checked with the spec's validation algorithm (spec appendix "Validation
 Algorithm"): an operand stack of value types, where UNKNOWN (0) stands for "any type" popped from
@@ -14,15 +15,19 @@ of the block/loop/if instruction in the body (-1 for the function itself).
 Errors raise InvalidError(message, offset) with the spec's message text; an index that does not
 exist gives "unknown <space> <index>" (the spec tests match messages by prefix).
 """
-from .errors import InvalidError
+from . import atomics
+from .errors import InvalidError, UnsupportedFeature
 from .opcodes import (BLOCK, BLOCK_EMPTY, BLOCK_VALTYPE, BR, BR_IF, BR_TABLE, CALL,
                        CALL_INDIRECT, DATA_DROP, DROP, ELEM_DROP, ELSE, END, F32_CONST,
-                       F64_CONST, GLOBAL_GET, GLOBAL_SET, I32_CONST, I64_CONST, IF, LOCAL_GET,
+                       F64_CONST, GLOBAL_GET, GLOBAL_SET, I32_ADD, I32_CONST, I32_MUL, I32_SUB,
+                       I64_ADD, I64_CONST, I64_MUL, I64_SUB, IF, LOCAL_GET,
                        LOCAL_SET, LOCAL_TEE, LOOP, MEMORY_COPY, MEMORY_FILL, MEMORY_GROW,
                        MEMORY_INIT, MEMORY_SIZE, NAMES, NOP, REF_FUNC, REF_IS_NULL, REF_NULL,
-                       RETURN, SELECT, SELECT_T, TABLE_COPY, TABLE_FILL, TABLE_GET, TABLE_GROW,
-                       TABLE_INIT, TABLE_SET, TABLE_SIZE, UNREACHABLE)
-from .opcodes import I32, I64, F32, F64, V128, FUNCREF, EXTERNREF
+                       RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, SELECT_T, TABLE_COPY,
+                       TABLE_FILL, TABLE_GET, TABLE_GROW, TABLE_INIT, TABLE_SET, TABLE_SIZE,
+                       THROW, THROW_REF, TRY_TABLE, UNREACHABLE)
+from .opcodes import (I32, I64, F32, F64, V128, FUNCREF, EXNREF, REF_TYPES, CATCH_REF,
+                      CATCH_ALL_REF)
 
 UNKNOWN = 0  # the "any type" of the polymorphic stack
 
@@ -50,7 +55,7 @@ def _build_tables():
     for op, name in NAMES.items():
         prefix, _, rest = name.partition(".")
         t = _NUM.get(prefix)
-        if t is None:
+        if t is None or rest.startswith("atomic."):
             continue
         if rest == "const":
             SIMPLE[op] = ([], t, 0, -1)
@@ -80,7 +85,10 @@ _build_tables()
 del _build_tables
 
 _CONST_OPS = {I32_CONST: I32, I64_CONST: I64, F32_CONST: F32, F64_CONST: F64}
-_REFTYPES = (FUNCREF, EXTERNREF)
+# extended-const: the integer arithmetic allowed in constant expressions
+_CONST_ARITH = {I32_ADD: I32, I32_SUB: I32, I32_MUL: I32, I64_ADD: I64, I64_SUB: I64,
+                I64_MUL: I64}
+_REFTYPES = REF_TYPES
 
 
 def _err(message, off):
@@ -113,6 +121,14 @@ class _Context:
         self.elems = [e.reftype for e in module.elems]
         self.ndatas = len(module.datas)
         self.refs = _declared_refs(module)
+        self.tags = []  # the parameter types of each tag (exception handling)
+        for ti in module.tag_types():
+            if not 0 <= ti < ntypes:
+                _err("unknown type %d" % ti, None)
+            tparams, tresults = self.types[ti]
+            if tresults:
+                _err("non-empty tag result type", None)
+            self.tags.append(tparams)
 
 
 def _declared_refs(module):
@@ -171,6 +187,11 @@ def _check_const(ctx, expr, expected):
         t = _CONST_OPS.get(op)
         if t is not None:
             stack.append(t)
+        elif op in _CONST_ARITH:
+            t = _CONST_ARITH[op]
+            if stack[-2:] != [t, t]:
+                _err("type mismatch", off)
+            stack.pop()
         elif op == REF_NULL:
             stack.append(imm)
         elif op == REF_FUNC:
@@ -209,7 +230,7 @@ def validate_module(module):
     for mt in module.mems:
         _check_mem_type(mt)
     if ctx.mems > 1:
-        _err("multiple memories", None)
+        raise UnsupportedFeature("multi-memory (%d memories)" % ctx.mems)
 
     for g in module.globals:
         _check_const(ctx, g.init, g.type.valtype)
@@ -247,7 +268,7 @@ def validate_module(module):
             _err("start function", None)
 
     spaces = {"func": len(ctx.funcs), "table": len(ctx.tables), "memory": ctx.mems,
-              "global": len(ctx.globals)}
+              "global": len(ctx.globals), "tag": len(ctx.tags)}
     names = set()
     for ex in module.exports:
         if not 0 <= ex.index < spaces[ex.kind]:
@@ -264,7 +285,8 @@ def stack_types_at(module, func_index, instr_index):
 
     Returns (types, blocks): `types` the operand-stack value types bottom to top (UNKNOWN, 0, in
     unreachable code); `blocks` the open control blocks outermost first, each
-    (opcode, start_index, result_count): opcode BLOCK/LOOP/IF (IF also inside its else branch),
+    (opcode, start_index, result_count): opcode BLOCK/LOOP/IF/TRY_TABLE (IF also inside its else
+    branch),
     start_index the body index of that instruction; the function itself is the first entry,
     as (None, -1, number of function results). The module is assumed valid."""
     ctx = _Context(module)
@@ -442,6 +464,54 @@ def _check_body(ctx, params, results, local_types, body, limit, func_off):
             ctrls.append([op, bparams, bresults, height, False, i,
                           bparams if op == LOOP else bresults])
             vals.extend(bparams)
+        elif op == TRY_TABLE:
+            bt, catches = imm
+            bparams, bresults = block_type(bt, off)
+            for kind, tag, depth in catches:  # labels of the context around the try_table
+                ltypes = label(depth, off)
+                if tag is not None:
+                    if not 0 <= tag < len(ctx.tags):
+                        _err("unknown tag %d" % tag, off)
+                    want = list(ctx.tags[tag])
+                else:
+                    want = []
+                if kind == CATCH_REF or kind == CATCH_ALL_REF:
+                    want.append(EXNREF)
+                if want != ltypes:
+                    _err("type mismatch", off)
+            pop_list(bparams, off)
+            height = len(vals)
+            unreach = False
+            ctrls.append([op, bparams, bresults, height, False, i, bresults])
+            vals.extend(bparams)
+        elif op == THROW:
+            if not 0 <= imm < len(ctx.tags):
+                _err("unknown tag %d" % imm, off)
+            pop_list(list(ctx.tags[imm]), off)
+            del vals[height:]
+            unreach = ctrls[-1][4] = True
+        elif op == THROW_REF:
+            pop_one(EXNREF, off)
+            del vals[height:]
+            unreach = ctrls[-1][4] = True
+        elif op == RETURN_CALL or op == RETURN_CALL_INDIRECT:
+            if op == RETURN_CALL:
+                if not 0 <= imm < len(funcs):
+                    _err("unknown function %d" % imm, off)
+                fparams, fresults = funcs[imm]
+            else:
+                typeidx, tableidx = imm
+                if table_check(tableidx, off) != FUNCREF:
+                    _err("type mismatch", off)
+                if not 0 <= typeidx < len(types):
+                    _err("unknown type %d" % typeidx, off)
+                pop_one(I32, off)
+                fparams, fresults = types[typeidx]
+            if fresults != ctrls[0][2]:
+                _err("type mismatch", off)
+            pop_list(fparams, off)
+            del vals[height:]
+            unreach = ctrls[-1][4] = True
         elif op == END:
             frame = pop_ctrl(off)
             if frame[0] == IF and frame[1] != frame[2]:
@@ -488,6 +558,16 @@ def _check_body(ctx, params, results, local_types, body, limit, func_off):
             del vals[height:]
             unreach = ctrls[-1][4] = True
 
+        elif op in atomics.SPECS:
+            mem_check(off)
+            if imm[0] != atomics.ALIGN[atomics.SPECS[op][2]]:
+                _err("atomic instructions must always specify maximum alignment", off)
+            apops, apush = atomics.signature(op)
+            pop_list(apops, off)
+            if apush:
+                push(apush)
+        elif op == 0xFE03:  # atomic.fence
+            pass
         elif op == NOP:
             pass
         elif op == DROP:

@@ -9,6 +9,7 @@ Runtime representation (the internal form used by decode, the machine, globals, 
              NaNs and payloads survive round trips (C's float->double cast would quiet them).
   funcref    None (null) or a function object from the runtime.
   externref  None (null) or any Python object (the spec runner uses ints wrapped by the host).
+  exnref     None (null) or an Exn (exception handling): the caught exception.
 
 At the embedding API boundary (Instance.invoke arguments and results, host-function arguments and
 results, Global.value) i32/i64 are *signed* Python ints, like wasmtime-py; any int is accepted
@@ -76,3 +77,16 @@ def to_signed32(v):
 def to_signed64(v):
     v &= MASK64
     return v - 0x10000000000000000 if v & 0x8000000000000000 else v
+
+
+class Exn:
+    """An exception, the value an exnref refers to: its tag (a runtime.Tag, compared by
+    identity) and its payload ``values`` (a tuple, internal form)."""
+    __slots__ = ("tag", "values")
+
+    def __init__(self, tag, values):
+        self.tag = tag
+        self.values = values
+
+    def __repr__(self):
+        return "<exception %r %r>" % (self.tag, self.values)

@@ -11,7 +11,7 @@ import random
 import sys
 import time
 
-import selfhost_preinit as preinit
+from selfhost import preinit
 
 BUILT_AT = time.time()          # module body: runs at build time when pre-initialized
 

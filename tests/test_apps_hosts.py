@@ -1,118 +1,57 @@
 """The C test apps (tests/apps/*.c) under selfhost, compared with a reference run.
 
-Reference: the app run directly by wasmtime-py's own WASI (``host.launch.run_app_direct`` when
-host/launch.py exists, else the local equivalent ``run_reference`` below). Ours: selfhost running
-the app through ``host.launch.run`` on each runtime: "native" (selfhost's Python on this CPython)
-and "wasmtime", "wasmer", "node" (build/selfhost.wasm under that host); without host/launch.py
-only "native", as ``python -m interp``. stdout, the
-exit code and the files left in the app's directory must be identical; stderr is compared for
-the apps whose stderr is their own output (not a host's trap report).
+Reference: the app run directly by wasmtime-py's own WASI (``host.launch.run_app_direct``).
+Ours: selfhost running the app through ``host.launch.run`` on each runtime: "native" (selfhost's
+Python on this CPython) and "wasmtime", "wasmtime-cli" (the real wasmtime CLI), "wasmer", "node"
+(build/selfhost.wasm under that host). stdout, the exit code and the files left in the app's
+directory must be identical; stderr is compared for the apps whose stderr is their own output
+(not a host's trap report).
 
-The non-native runtimes are skipped when build/selfhost.wasm or host/launch.py is missing, unless
+The non-native runtimes are skipped when build/selfhost.wasm is missing, unless
 SELFHOST_REQUIRE_BUILD=1 (then they fail).
 """
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from host import launch
+from selfhost import exit_codes
+from tests import support
 from tests.apps.build import build_app
 
 ROOT = Path(__file__).resolve().parent.parent
-SELFHOST_WASM = ROOT / "build" / "selfhost.wasm"
 GUEST_DIR = "/sandbox"
-TRAP_EXIT = 134
-
-try:
-    from host import launch as _launch
-except ImportError:
-    _launch = None
-
-
-class Result:
-    def __init__(self, returncode, stdout, stderr):
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+TRAP_EXIT = exit_codes.TRAP
 
 
 def run_reference(app_wasm, args, dirs=(), env=None, stdin=b""):
-    """The app under wasmtime-py's own WASI (the contract of host.launch.run_app_direct)."""
-    if _launch is not None and hasattr(_launch, "run_app_direct"):
-        return _launch.run_app_direct(app_wasm, args, dirs=dirs, env=env, stdin=stdin)
-    import wasmtime
-    engine = wasmtime.Engine()
-    store = wasmtime.Store(engine)
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = wasmtime.WasiConfig()
-        cfg.argv = [str(app_wasm)] + list(args)
-        cfg.env = list((env or {}).items())
-        for host, guest in dirs:
-            cfg.preopen_dir(str(host), guest)
-        Path(tmp, "in").write_bytes(stdin)
-        cfg.stdin_file = os.path.join(tmp, "in")
-        cfg.stdout_file = os.path.join(tmp, "out")
-        cfg.stderr_file = os.path.join(tmp, "err")
-        store.set_wasi(cfg)
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(app_wasm)))
-        try:
-            instance.exports(store)["_start"](store)
-            code = 0
-        except wasmtime.ExitTrap as e:
-            code = e.code
-        except wasmtime.Trap:
-            code = TRAP_EXIT
-        return Result(code, Path(tmp, "out").read_bytes(), Path(tmp, "err").read_bytes())
-
-
-def run_native(app_wasm, args, dirs=(), env=None, stdin=b""):
-    argv = [sys.executable, "-m", "interp"]
-    for host, guest in dirs:
-        argv += ["--dir", "%s::%s" % (host, guest)]
-    for key, value in (env or {}).items():
-        argv += ["--env", "%s=%s" % (key, value)]
-    argv += [str(app_wasm), *args]
-    proc = subprocess.run(argv, input=stdin, capture_output=True, cwd=ROOT, timeout=300)
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    """The app under wasmtime-py's own WASI, without selfhost."""
+    return launch.run_app_direct(app_wasm, args, dirs=dirs, env=env, stdin=stdin)
 
 
 APPS_GUEST_DIR = "/selfhost-apps"
 
 
 def run_selfhost(runtime, app_wasm, args, dirs=(), env=None, stdin=b""):
-    """selfhost running the app on ``runtime``: through host.launch.run when it exists (the app's
-    directory is a private preopen of selfhost, the app's env goes through --env), else (native
-    only) ``python -m interp`` directly."""
-    if _launch is None or not hasattr(_launch, "run"):
-        assert runtime == "native"
-        return run_native(app_wasm, args, dirs, env, stdin)
+    """selfhost running the app on ``runtime`` through host.launch.run (the app's directory is
+    a private preopen of selfhost, the app's env goes through --env)."""
     argv = []
     for key, value in (env or {}).items():
         argv += ["--env", "%s=%s" % (key, value)]
     argv += ["%s/%s" % (APPS_GUEST_DIR, Path(app_wasm).name), *args]
-    return _launch.run(runtime, argv, dirs=dirs, stdin=stdin, timeout=600,
+    return launch.run(runtime, argv, dirs=dirs, stdin=stdin, timeout=600,
                        private_dirs=[(str(Path(app_wasm).parent), APPS_GUEST_DIR)])
 
 
-RUNTIMES = ["native", "wasmtime", "wasmer", "node"]
+RUNTIMES = ["native", "wasmtime", "wasmtime-cli", "wasmer", "node"]
 
 
 @pytest.fixture(params=RUNTIMES)
 def runtime(request):
     name = request.param
     if name != "native":
-        missing = None
-        if not SELFHOST_WASM.is_file():
-            missing = "build/selfhost.wasm is missing (build it first)"
-        elif _launch is None or not hasattr(_launch, "run"):
-            missing = "host/launch.py (host.launch.run) is missing"
-        if missing:
-            if os.environ.get("SELFHOST_REQUIRE_BUILD") == "1":
-                pytest.fail(missing + " and SELFHOST_REQUIRE_BUILD=1")
-            pytest.skip(missing)
+        support.require_build()
     return name
 
 
@@ -238,7 +177,8 @@ def test_reference_outputs_are_meaningful(tmp_path):
 
 
 def test_trap_is_reported_on_one_line(tmp_path):
-    result, _ = run_case(run_native, "trap", tmp_path, "trap")
+    result, _ = run_case(lambda *a, **kw: run_selfhost("native", *a, **kw), "trap", tmp_path,
+                         "trap")
     assert result.returncode == TRAP_EXIT
     assert result.stdout == b"before trap\n"
     lines = result.stderr.decode().splitlines()

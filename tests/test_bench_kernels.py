@@ -31,9 +31,9 @@ def test_interp_matches_wasmtime(built, name):
 
 @pytest.mark.parametrize("name", ["fib", "matmul", "nbody"])
 def test_wasi_command_prints_checksum(built, name):
-    """The WASI command build, run by `python -m interp`, prints the same checksum."""
+    """The WASI command build, run by `python -m selfhost`, prints the same checksum."""
     expected = peers.signed64(peers.load_wasmtime(built[name]["freestanding"], name)(SMALL[name]))
-    proc = subprocess.run([sys.executable, "-m", "interp", str(built[name]["command"]),
+    proc = subprocess.run([sys.executable, "-m", "selfhost", str(built[name]["command"]),
                            str(SMALL[name])], capture_output=True, text=True, cwd=str(ROOT),
                           timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -83,7 +83,7 @@ def test_markdown_has_geomean_rows_and_first_calls():
 
 def test_wasi_command_times_each_call():
     built = kbuild.build(["fib"])
-    proc = subprocess.run([sys.executable, "-m", "interp", str(built["fib"]["command"]), "15",
+    proc = subprocess.run([sys.executable, "-m", "selfhost", str(built["fib"]["command"]), "15",
                            "3"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.split()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from host import launch
-from host.wasmtime_runner import cached_module_path
+from host.runtimes.wasmtime_py_child import cached_module_path
 
 from tests.test_host_cli import FILES_WAT, wat2wasm
 

@@ -1,4 +1,4 @@
-"""Checkpoint / restore through the selfhost CLI on CPython (`python -m interp`): every trigger,
+"""Checkpoint / restore through the selfhost CLI on CPython (`python -m selfhost`): every trigger,
 stop and continue, bad snapshots, and a kill -9 in the middle of writing one."""
 import os
 import signal
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import support
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_SRC = ROOT / "tests" / "ckpt_apps" / "stateful.c"
 CACHE = ROOT / "tests" / ".cache" / "ckpt_apps"
@@ -16,15 +18,7 @@ STEPS = "8"
 
 
 def build(src, name):
-    CACHE.mkdir(parents=True, exist_ok=True)
-    out = CACHE / name
-    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
-        tmp = CACHE / (name + ".%d.tmp" % os.getpid())
-        subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-wasi", "-O2",
-                        "-s", "-fno-sanitize=undefined", str(src), "-o", str(tmp)], check=True)
-        os.replace(tmp, out)
-    return out
-
+    return support.build_c(src, CACHE, support.WASI_CFLAGS)
 
 @pytest.fixture(scope="module")
 def app():
@@ -33,7 +27,7 @@ def app():
 
 def selfhost(args, cwd, **kw):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "interp"] + [str(a) for a in args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "selfhost"] + [str(a) for a in args], cwd=cwd,
                           env=env, capture_output=True, **kw)
 
 
@@ -86,7 +80,7 @@ def test_trigger_file_latency_and_continue(app, reference, tmp_path):
     trigger = tmp_path / "trig"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "interp", "--dir", ".::.", "--snapshot", "s.snap",
+        [sys.executable, "-m", "selfhost", "--dir", ".::.", "--snapshot", "s.snap",
          "--checkpoint-trigger", "trig", "--checkpoint-continue", str(app), "out.txt", "40"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # wait until it runs, then pull the trigger
@@ -147,7 +141,7 @@ def test_kill_during_checkpoints_leaves_a_usable_snapshot(app, reference, tmp_pa
         d = tmp_path / ("k%s" % delay)
         d.mkdir()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "interp", "--dir", ".::.", "--snapshot", "s.snap",
+            [sys.executable, "-m", "selfhost", "--dir", ".::.", "--snapshot", "s.snap",
              "--checkpoint-continue", str(app), "out.txt", STEPS, "."],
             cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(delay)

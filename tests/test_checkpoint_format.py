@@ -116,9 +116,12 @@ def small_snapshot():
         memories=[MemoryState(1, 2, bytearray(b"hello" + bytes(PAGE - 10) + b"world"))],
         tables=[TableState(FUNCREF, None, [None, 3, 0])],
         dropped_elems=[0], dropped_datas=[1, 2],
-        wasi={"args": ["app", "x"], "env": {"A": "1"}, "preopens": [[".", "/"]],
-              "fds": {"3": {"path": "/out.txt", "flags": 1, "rights": 0, "offset": 12}},
-              "stdout_bytes": 10, "stderr_bytes": 0},
+        wasi={"args": ["app", "x"], "env": ["A=1"], "preopens": [["/tmp", "/"]],
+              "fds": {"3": {"kind": "file", "guest_path": "out.txt", "preopen": False,
+                            "fdflags": 1, "rights_base": 0, "rights_inheriting": 0,
+                            "offset": 12, "dir_fd": 3, "stdio": None, "root": "/",
+                            "rel": "out.txt"}},
+              "written": {"1": 10, "2": 0}, "stdin_read": 0},
         stats={"instructions": 12345}, created_by="selfhost 0.1 on test")
 
 
@@ -470,9 +473,9 @@ def test_inspect_view():
     assert "0x7fa00001" in view["frames"][1]["locals"][1]
     assert view["memories"][0]["nonzero_pages"] == 1
     assert view["tables"][0]["non_null"] == 2
-    assert view["wasi"]["fds"]["3"]["path"] == "/out.txt"
+    assert view["wasi"]["fds"]["3"] == "file /:out.txt offset=12"
     text = render_text(view)
-    assert "compute pc=0x1a3" in text and "checksum ok" in text and "/out.txt" in text
+    assert "compute pc=0x1a3" in text and "checksum ok" in text and "/:out.txt" in text
     assert inspect(snap, {5: "compute"})["frames"] == view["frames"]
 
 

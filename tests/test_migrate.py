@@ -1,4 +1,4 @@
-"""Checkpoint, restore and live migration across host runtimes (host/checkpoint_cmds.py).
+"""Checkpoint, restore and live migration across host runtimes (host/commands/).
 
 The app is tests/ckpt_apps/stateful.c, compiled here (tests/.cache/ckpt/) with zig: each step
 mixes a 1 MiB array, updates float state, appends to an output file kept open, prints a line; it
@@ -23,12 +23,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import support
+
 from host import launch
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "ckpt_apps" / "stateful.c"
 CACHE = ROOT / "tests" / ".cache" / "ckpt"
-WASM_HOSTS = ("wasmtime", "wasmer", "node")
+WASM_HOSTS = ("wasmtime", "wasmtime-cli", "wasmer", "node")
 EXIT_CHECKPOINTED = 75
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 
@@ -62,18 +64,11 @@ def clean_error(proc, code=1):
 
 
 def _compile(out, strip):
-    if subprocess.run([sys.executable, "-m", "ziglang", "version"],
-                      capture_output=True).returncode != 0:
-        pytest.skip("ziglang is not installed (pip install ziglang): cannot build stateful.c")
-    if out.is_file() and out.stat().st_mtime >= SOURCE.stat().st_mtime:
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.wasm")
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-wasi", "-O2",
-           "-fno-sanitize=undefined", str(SOURCE), "-o", str(tmp)] + (["-s"] if strip else [])
-    subprocess.run(cmd, check=True, capture_output=True)
-    os.replace(tmp, out)
-    return out
+    """stateful.c, stripped or with its name section (cached by content in out's folder)."""
+    pytest.importorskip("ziglang")
+    flags = support.WASI_CFLAGS if strip else [f for f in support.WASI_CFLAGS if f != "-s"]
+    built = support.build_c(SOURCE, out.parent / ("strip" if strip else "named"), flags)
+    return built
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +84,7 @@ def named_app():
 
 @pytest.fixture
 def need_build():
-    module = launch.selfhost_wasm()
-    if not module.is_file():
-        if os.environ.get("SELFHOST_REQUIRE_BUILD") == "1":
-            pytest.fail("%s is missing and SELFHOST_REQUIRE_BUILD=1" % module)
-        pytest.skip("%s not built (run ./build.sh): the Wasm-runtime cases need it" % module)
+    return support.require_build()
 
 
 _refs = {}
@@ -143,7 +134,7 @@ def test_migrate_between_hosts(need_build, app, tmp_path, source, target):
     assert int(m.group(2)) == keep.stat().st_size > 0
 
 
-# --- (b) a chain of 20 migrations, round-robin over the three hosts --------------------------
+# --- (b) a chain of 20 migrations, round-robin over the Wasm hosts --------------------------
 
 def test_chain_of_twenty_migrations(need_build, app, tmp_path):
     steps = 20
@@ -160,7 +151,7 @@ def test_chain_of_twenty_migrations(need_build, app, tmp_path):
     out.append(proc.stdout)
     hosts_used = []
     for k in range(1, steps + 1):
-        host = WASM_HOSTS[k % 3]
+        host = WASM_HOSTS[k % len(WASM_HOSTS)]
         hosts_used.append(host)
         proc = selfhost("restore", "--runtime", host, "--dir", dir_opt,
                         "--snapshot", snaps / ("s%d.snap" % k), snaps / ("s%d.snap" % (k - 1)),
@@ -301,7 +292,7 @@ def test_inspect_text_and_json(named_app, app, named_snapshot):
 
 
 def test_stats_json_of_a_checkpoint(named_snapshot):
-    from host.checkpoint_cmds import read_stats, written_at
+    from host.commands.common import read_stats, written_at
     _snap, _d, stats = named_snapshot
     s = read_stats(stats)
     assert s, "no --stats JSON written"
@@ -337,7 +328,11 @@ def test_restore_refuses_a_snapshot_of_another_module(app, named_app, named_snap
 def test_restore_refusals_come_before_any_runtime(app, named_app, named_snapshot, tmp_path,
                                                   runtime):
     snap, d, _stats = named_snapshot
-    proc = selfhost("restore", "--runtime", runtime, snap, named_app)     # /data not given
+    # /data not given, and no run of this user (an empty cache) wrote the snapshot: refused.
+    env = dict(_env(), SELFHOST_CACHE=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-m", "host.cli", "restore", "--runtime", runtime,
+                           str(snap), str(named_app)], capture_output=True, env=env, cwd=ROOT,
+                          timeout=180)
     assert "--dir HOST::/data" in clean_error(proc)
     proc = selfhost("restore", "--runtime", runtime, tmp_path / "none.snap", named_app)
     assert "no such file" in clean_error(proc)
@@ -372,22 +367,27 @@ def test_restore_native_finishes_the_run(named_app, named_snapshot, tmp_path):
 # --- path translation (no runs) ---------------------------------------------------------------
 
 def test_checkpoint_paths_are_translated(tmp_path):
-    from host.checkpoint_cmds import PathMap, translate_options
+    from host.commands.common import translate_options
+    from host.mounts import Mounts
+    from host import runtimes
     data = tmp_path / "data"
     data.mkdir()
     ctl = tmp_path / "ctl"
     ctl.mkdir()
-    pm = PathMap([(str(data), "/data")], [(str(tmp_path), "/.selfhost-app")])
+    mounts = Mounts([(str(data), "/data")])
     tokens = translate_options(["--snapshot", str(ctl / "a.snap"), "--stats=%s" % (data / "s"),
                                 "--restore", str(tmp_path / "r.snap"), "--invoke", "f"],
-                               pm, "wasmtime")
+                               mounts)
     assert tokens == ["--snapshot", "/.selfhost-ckpt/a.snap", "--stats", "/data/s",
-                      "--restore", "/.selfhost-app/r.snap", "--invoke", "f"]
-    assert pm.private_dirs[-1] == (str(ctl.resolve()), "/.selfhost-ckpt")
-    # The launcher maps them back for the native runtime, and onto the copy for wasmer.
-    assert launch._rewrite_app(tokens + ["--", "/.selfhost-app/a.wasm"],
-                               [(g, h) for h, g in pm.private_dirs]) == \
-        ["--snapshot", str(ctl.resolve() / "a.snap"), "--stats", "/data/s",
-         "--restore", str(tmp_path / "r.snap"), "--invoke", "f", "--", str(tmp_path / "a.wasm")]
+                      "--restore", "/.selfhost-ckpt1/r.snap", "--invoke", "f"]
+    private = [(m.host, m.guest) for m in mounts.mounts if m.private]
+    assert private == [(str(ctl.resolve()), "/.selfhost-ckpt"),
+                       (str(tmp_path.resolve()), "/.selfhost-ckpt1")]
+    # The native runtime sees host paths: the view maps the guest paths back (app args stay).
+    view = mounts.view(runtimes.get("native"))
+    assert view.rewrite_argv(tokens + ["/.selfhost-ckpt1/a.wasm", "/data/x"]) == \
+        ["--snapshot", str(ctl.resolve() / "a.snap"), "--stats", str(data / "s"),
+         "--restore", str(tmp_path.resolve() / "r.snap"), "--invoke", "f",
+         str(tmp_path.resolve() / "a.wasm"), "/data/x"]
     with pytest.raises(Exception, match="does not exist"):
-        pm.guest(str(tmp_path / "nope" / "a.snap"), "--snapshot")
+        mounts.guest_file(str(tmp_path / "nope" / "a.snap"), "--snapshot")

@@ -1,4 +1,4 @@
-"""Hot-function offload (interp/offload.py, host/offload_native.py) and the profiler/tracer
+"""Hot-function offload (interp/offload.py, host/offload/, selfhost/doorbell.py) and the profiler/tracer
 (interp/profile.py): static offloadability, identical results on/off, offload mid-recursion,
 checkpoint during an offloaded call, --trace events.
 
@@ -15,7 +15,8 @@ import pytest
 wasmtime = pytest.importorskip("wasmtime")
 
 import interp  # noqa: E402
-from interp import cli, offload  # noqa: E402
+from interp import offload  # noqa: E402
+from selfhost import doorbell  # noqa: E402
 from tests.apps.build import build_c  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,8 @@ def build(name):
 
 
 def run(*args):
-    proc = subprocess.run([sys.executable, "-m", "interp", *map(str, args)],
+    # selfhost on CPython with wasmtime-py as the native side (the native runtime's entry)
+    proc = subprocess.run([sys.executable, "-m", "host.runtimes.native_main", *map(str, args)],
                           capture_output=True, cwd=ROOT, timeout=600)
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
@@ -98,7 +100,7 @@ def test_module_importing_memory_offloads_nothing():
 def test_native_side_globals_memory_and_tables():
     """Direct use of the interface: memory and a mutable global go in and come back,
     call_indirect through a table synced by function index works natively."""
-    from host.offload_native import make_offloader
+    from host.offload.native import make_offloader
     wat = """(module
       (memory 1) (global $g (mut i32) (i32.const 5)) (type $ii (func (param i32) (result i32)))
       (table 2 funcref) (elem (i32.const 1) $double)
@@ -128,7 +130,7 @@ def test_native_side_globals_memory_and_tables():
 
 
 def test_trap_inside_offloaded_call_is_a_trap():
-    from host.offload_native import make_offloader
+    from host.offload.native import make_offloader
     wat = """(module (func $d (export "d") (param i32) (result i32)
                i32.const 1 local.get 0 i32.div_u))"""
     module = interp.decode(bytes(wasmtime.wat2wasm(wat)))
@@ -173,7 +175,7 @@ def _check_deep_recursion(data, off, inst):
 
 
 def test_native_stack_exhaustion_reruns_in_interpreter():
-    from host.offload_native import make_offloader
+    from host.offload.native import make_offloader
     data = bytes(wasmtime.wat2wasm(REC_WAT))
     module = interp.decode(data)
     off = make_offloader(module)
@@ -184,7 +186,7 @@ def test_native_stack_exhaustion_reruns_in_interpreter():
 def test_native_stack_exhaustion_is_not_a_trap_but_real_traps_are():
     """The native side itself: a stack overflow is NativeStackExhausted with the guest state
     untouched; a real trap stays a Trap."""
-    from host.offload_native import make_offloader
+    from host.offload.native import make_offloader
     module = interp.decode(bytes(wasmtime.wat2wasm(REC_WAT)))
     off = make_offloader(module, threshold=0)
     inst = interp.instantiate(module, {})
@@ -230,7 +232,7 @@ def test_threshold_bad_value():
 def test_checkpoint_trigger_during_offloaded_call(tmp_path, monkeypatch, capfd):
     """The trigger file appears while an offloaded call runs: the checkpoint is taken at the
     first safe point after it returns; restoring (offload off) gives the same output."""
-    from host import offload_native
+    from host.offload import native as offload_native
     app = build("kernels_cmd")
     args = [app, 3, 18, 20000]
     code, full, _ = run("--offload", "off", *args)
@@ -251,7 +253,7 @@ def test_checkpoint_trigger_during_offloaded_call(tmp_path, monkeypatch, capfd):
             seen["in_call"] = False
 
     monkeypatch.setattr(offload_native.WasmtimeNative, "call", call)
-    from checkpoint import runner
+    from selfhost import session as runner
     orig_ckpt = runner._Controller.checkpoint
 
     def checkpoint(self, frames):
@@ -260,10 +262,12 @@ def test_checkpoint_trigger_during_offloaded_call(tmp_path, monkeypatch, capfd):
 
     monkeypatch.setattr(runner._Controller, "checkpoint", checkpoint)
     capfd.readouterr()
+    from host.runtimes.native_main import _native_side
+    from selfhost import cli, exit_codes
     rc = cli.main(["--offload-threshold", "50", "--checkpoint-trigger", str(trigger),
-                   "--snapshot", str(snap), *map(str, args)])
+                   "--snapshot", str(snap), *map(str, args)], native_side=_native_side)
     first = capfd.readouterr().out
-    assert rc == cli.EXIT_CHECKPOINTED and seen["during"] == 1 and snap.is_file()
+    assert rc == exit_codes.CHECKPOINTED and seen["during"] == 1 and snap.is_file()
     assert not trigger.exists()
     code, rest, err = run("--offload", "off", "--restore", snap, *args)
     assert code == 0, err
@@ -374,7 +378,7 @@ def test_analysis_unbounded_and_sync():
 def test_sync_reduction_counts_bytes_copied():
     """A function without memory access copies no memory; one without stores copies nothing
     back; one with stores copies both ways (bytes counted by the native side)."""
-    from host.offload_native import make_offloader
+    from host.offload.native import make_offloader
     module, idx = _cost_module()
     off = make_offloader(module)
     inst = interp.instantiate(module, _tick_imports())
@@ -397,7 +401,7 @@ def test_cost_model_first_call_offload_and_revert():
     """Auto policy: the heavy loop is offloaded at its first call (one call, native), the tiny
     looping helper is offloaded, measured and reverted (back to the interpreter), the bounded
     function never goes native; results identical to interpreting."""
-    from host.offload_native import make_offloader
+    from host.offload.native import make_offloader
     module, idx = _cost_module()
     off = make_offloader(module)
     assert off.threshold == 0 and not off.fixed
@@ -409,9 +413,9 @@ def test_cost_model_first_call_offload_and_revert():
     assert 3 <= off.calls[idx["small"]] < 40
     assert idx["bounded"] not in off.calls
     # reverted: its tier-1 entries are back to the interpreter's, and it is never taken again
-    from interp import codegen
+    from interp import tier1
     k = idx["small"] - len(module.imported("func"))
-    assert getattr(codegen.tables(inst).gens[k], "__name__", "") != "off%d" % idx["small"]
+    assert getattr(tier1.tables(inst).gens[k], "__name__", "") != "off%d" % idx["small"]
     n = off.calls[idx["small"]]
     assert inst.invoke("main", 40) == ref.invoke("main", 40)
     assert off.calls[idx["small"]] == n and off.calls[idx["heavy"]] == 2
@@ -438,18 +442,18 @@ def test_auto_policy_kernels_app_identical_and_first_call(tmp_path):
                 or int(rows[name][5]) < offload.MIN_CALLS), rows[name]
 
 
-# ---- selfhost.wasm under wasmtime-py: the fd_advise doorbell (host/wasmtime_runner.py)
+# ---- selfhost.wasm under wasmtime-py: the fd_advise doorbell (host/offload/doorbell_host.py)
 
 def test_doorbell_protocol_in_process(monkeypatch):
-    """interp.offload.DoorbellNative against host DoorbellHost without Wasm: posix_fadvise
+    """selfhost.doorbell.DoorbellNative against host DoorbellHost without Wasm: posix_fadvise
     is routed to the host handler, addresses are this process's (64-bit CPython layout).
     Same results, memory and globals as interpreting; memory growth goes through ST_GROW."""
     import ctypes
-    from host.offload_native import DoorbellHost
+    from host.offload.doorbell_host import DoorbellHost
     host = DoorbellHost(layout=(16, 32, 8))
 
     def fadvise(fd, offset, length, advice):
-        if fd != offload.MAGIC_FD:
+        if fd != doorbell.MAGIC_FD:
             raise OSError(9, "Bad file descriptor")
         host.handle(0, offset, length)
     monkeypatch.setattr(os, "posix_fadvise", fadvise, raising=False)
@@ -467,7 +471,7 @@ def test_doorbell_protocol_in_process(monkeypatch):
       (func $div (export "div") (param i32) (result i32) i32.const 7 local.get 0 i32.div_s))"""
     data = bytes(wasmtime.wat2wasm(wat))
     module = interp.decode(data)
-    native = offload.DoorbellNative.connect(module)
+    native = doorbell.DoorbellNative.connect(module)
     assert native is not None and host.native is None    # the app is loaded at the 1st offload
     off = offload.Offloader(module, native, threshold=0).attach()
     inst = interp.instantiate(module, {})
@@ -486,7 +490,7 @@ def test_doorbell_protocol_in_process(monkeypatch):
 def test_doorbell_native_stack_exhaustion_in_process(monkeypatch):
     """The doorbell's ST_STACK: nothing copied back, the host re-instantiates (tables resent),
     the Offloader reverts and re-runs interpreted."""
-    from host.offload_native import DoorbellHost
+    from host.offload.doorbell_host import DoorbellHost
     host = DoorbellHost(layout=(16, 32, 8))
 
     def fadvise(fd, offset, length, advice):
@@ -494,7 +498,7 @@ def test_doorbell_native_stack_exhaustion_in_process(monkeypatch):
     monkeypatch.setattr(os, "posix_fadvise", fadvise, raising=False)
     data = bytes(wasmtime.wat2wasm(REC_WAT))
     module = interp.decode(data)
-    off = offload.Offloader(module, offload.DoorbellNative.connect(module)).attach()
+    off = offload.Offloader(module, doorbell.DoorbellNative.connect(module)).attach()
     _check_deep_recursion(data, off, interp.instantiate(module, {}))
 
 
@@ -503,7 +507,7 @@ def test_doorbell_absent_means_no_offload(monkeypatch):
         raise OSError(9, "Bad file descriptor")   # a plain `wasmtime run`
     monkeypatch.setattr(os, "posix_fadvise", fadvise, raising=False)
     module = interp.decode(bytes(wasmtime.wat2wasm("(module)")))
-    assert offload.DoorbellNative.connect(module) is None
+    assert doorbell.DoorbellNative.connect(module) is None
 
 def _build_current():
     proc = subprocess.run(["bash", str(ROOT / "build.sh"), "--check"], capture_output=True,
@@ -515,14 +519,9 @@ def run_wasm(runtime, *args, offload=True, app="kernels_cmd"):
     from host import launch
     app = build(app)
     argv = ["/apps/%s" % app.name if a == "APP" else str(a) for a in args]
-    if runtime == "wasmtime" and not offload:   # a launcher without offload support
-        config = {"module": str(launch.selfhost_wasm()), "args": ["selfhost"] + argv,
-                  "env": {}, "preopens": [[str(app.parent), "/apps"]],
-                  "cache": str(launch.cache_dir()), "offload": False}
-        proc = subprocess.run([sys.executable, "-m", "host.wasmtime_runner", json.dumps(config)],
-                              capture_output=True, cwd=ROOT, timeout=900)
-        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
-    r = launch.run(runtime, argv, timeout=900, private_dirs=[(str(app.parent), "/apps")])
+    # offload=False: a launcher without offload support (the doorbell is not answered)
+    r = launch.run(runtime, argv, timeout=900, private_dirs=[(str(app.parent), "/apps")],
+                   offload=offload)
     return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 
@@ -575,7 +574,7 @@ def measure():
     app = build("kernels_cmd")
     data = app.read_bytes()
     # per call: fib(25) natively in wasmtime vs one offloaded call (with the memory copies)
-    from host.offload_native import make_offloader
+    from host.offload.native import make_offloader
     module = interp.decode(data)
     off = make_offloader(module, threshold=0)
     from interp.wasi import WASI
@@ -624,7 +623,8 @@ def test_native_side_is_set_up_only_at_the_first_offload(monkeypatch):
     """An app that never offloads never pays for the native side: the doorbell sends no LOAD
     (the host compiles nothing) and the native CPython side compiles nothing; the first
     offload sets it up. If it cannot be set up, nothing is offloaded and results are right."""
-    from host.offload_native import DoorbellHost, make_offloader
+    from host.offload.doorbell_host import DoorbellHost
+    from host.offload.native import make_offloader
     host = DoorbellHost(layout=(16, 32, 8))
     monkeypatch.setattr(os, "posix_fadvise",
                         lambda fd, offset, length, advice: host.handle(0, offset, length),
@@ -637,7 +637,7 @@ def test_native_side_is_set_up_only_at_the_first_offload(monkeypatch):
         (local.get $s)))"""
     module = interp.decode(bytes(wasmtime.wat2wasm(wat)))
     for make, set_up in [
-            (lambda: offload.Offloader(module, offload.DoorbellNative.connect(module)).attach(),
+            (lambda: offload.Offloader(module, doorbell.DoorbellNative.connect(module)).attach(),
              lambda: host.native is not None),
             (lambda: make_offloader(module), lambda: off.native.native is not None)]:
         off = make()
@@ -646,18 +646,23 @@ def test_native_side_is_set_up_only_at_the_first_offload(monkeypatch):
         assert not set_up() and off.calls == {}
         assert inst.invoke("loop", 10) == [55]
         assert set_up() and off.calls == {1: 1}
-    broken = offload.Offloader(module, offload.DoorbellNative.connect(module)).attach()
-    broken.native._ring = lambda op, payload=b"": ((offload.ST_HELLO, b"") if op == offload.OP_HELLO
-                                                   else (offload.ST_ERROR, b"no compiler here"))
+    broken = offload.Offloader(module, doorbell.DoorbellNative.connect(module)).attach()
+    broken.native._ring = lambda op, payload=b"": ((doorbell.ST_HELLO, b"") if op == doorbell.OP_HELLO
+                                                   else (doorbell.ST_ERROR, b"no compiler here"))
     inst = interp.instantiate(module, {})
     assert inst.invoke("loop", 10) == [55] and broken.calls == {}
     assert "no compiler here" in broken.unavailable
 
 
-def test_doorbell_constants_agree():
-    """host/doorbell.py and host/node_launcher.mjs keep their own copy of the magic fd (they
-    must not import interp at start-up): it is interp.offload's."""
-    from host import doorbell
-    assert doorbell.MAGIC_FD == offload.MAGIC_FD
-    mjs = (Path(__file__).resolve().parent.parent / "host" / "node_launcher.mjs").read_text()
-    assert "const MAGIC_FD = 0x%X;" % offload.MAGIC_FD in mjs
+def test_lazy_doorbell_answers_the_ping_without_importing_the_native_side():
+    """The wasmtime-py runner's doorbell shim (host/offload/lazy_doorbell.py) answers the ping
+    itself: a start imports neither the protocol's host side nor the interp package."""
+    code = ("import sys; from host.offload.lazy_doorbell import LazyDoorbell; d = LazyDoorbell(); "
+            "assert d.fd_advise(None, %d, 0, 0, 0) == 0 and d.host is None; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('interp', 'selfhost', 'checkpoint') or m == 'host.offload.doorbell_host'))"
+            % doorbell.MAGIC_FD)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(Path(__file__).resolve().parent.parent), timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

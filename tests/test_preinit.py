@@ -1,7 +1,7 @@
 """The pre-initialized selfhost.wasm (build.sh: `wasmtime wizer`, tools/shims/preinit.c,
-selfhost_preinit.py): what CPython read at its build-time start-up must come from each run.
+selfhost/preinit.py): what CPython read at its build-time start-up must come from each run.
 
-- natively: selfhost_preinit.adopt() rebuilds argv, the environment, the random seed and stdio
+- natively: selfhost.preinit.adopt() rebuilds argv, the environment, the random seed and stdio
   from a run's values; nothing in the modules compiled into selfhost.wasm reads the process state
   (environment, clocks, randomness) at import, when it would be frozen; the Nuitka patch;
 - tests/preinit_probe.py (slow: built once with build.sh, like selfhost_main.py): two runs with
@@ -14,12 +14,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from host import launch, wasmtime_cli
+from host import launch
+from host.runtimes import base, node, wasmer, wasmtime_cli, wasmtime_py
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE_SRC = ROOT / "tests" / "preinit_probe.py"
@@ -32,7 +34,7 @@ TIMEOUT = 600
 ADOPT = r"""
 import io, json, os, random, sys
 sys.path.insert(0, sys.argv[1])
-import selfhost_preinit
+from selfhost import preinit as selfhost_preinit
 before = random.getstate()
 os.environ["BUILD_ONLY"] = "x"
 selfhost_preinit.adopt([b"prog", b"a b", b"\xff"],
@@ -65,7 +67,7 @@ def test_adopt_takes_the_runs_argv_environment_random_and_stdio():
 
 
 def test_adopt_without_arguments_gives_an_empty_argv0():
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import selfhost_preinit as p; "
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from selfhost import preinit as p; "
             "p.adopt([], []); print(sys.argv, sys.stdout.line_buffering)")
     proc = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True,
                           text=True, timeout=60)
@@ -100,8 +102,8 @@ def _module_level_reads(path):
     return found
 
 
-COMPILED_IN = sorted(p for pkg in ("interp", "checkpoint") for p in (ROOT / pkg).rglob("*.py")) + \
-    [ROOT / "selfhost_preinit.py", ROOT / "selfhost_main.py"]
+COMPILED_IN = sorted(p for pkg in ("interp", "checkpoint", "selfhost")
+                     for p in (ROOT / pkg).rglob("*.py")) + [ROOT / "selfhost_main.py"]
 
 
 @pytest.mark.parametrize("path", COMPILED_IN, ids=lambda p: str(p.relative_to(ROOT)))
@@ -175,24 +177,18 @@ def run_probe(host, module, args, env=None, dirs=()):
             cmd += ["--env", "%s=%s" % (k, v)]
         cmd += [str(module)] + list(args)
         proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT)
-    elif host == "wasmtime":
-        config = {"module": str(module), "args": argv, "env": env,
-                  "preopens": [[h, g] for h, g in dirs], "cache": str(launch.cache_dir()),
-                  "offload": False}
-        proc = subprocess.run([sys.executable, "-m", "host.wasmtime_runner", json.dumps(config)],
-                              capture_output=True, timeout=TIMEOUT, cwd=ROOT)
-    elif host == "node":
-        config = {"module": str(module), "args": argv, "env": env,
-                  "preopens": [[h, g] for h, g in dirs], "offload": False}
-        proc = subprocess.run(["node", "--no-warnings", str(launch.NODE_LAUNCHER),
-                               json.dumps(config)], capture_output=True, timeout=TIMEOUT)
     else:
-        assert host == "wasmer"
-        config = {"module": str(module), "args": argv, "env": env,
-                  "mounts": [[h, g] for h, g in dirs], "cwd": None,
-                  "cache": str(launch.cache_dir() / "wasmer")}
-        proc = subprocess.run([sys.executable, "-m", "host.wasmer_runner", json.dumps(config)],
-                              capture_output=True, timeout=TIMEOUT, cwd=ROOT)
+        # the runtime's own child runner, given the probe's argv (the runtimes add selfhost's
+        # argv[0] "selfhost"; wasmer-sdk names it itself)
+        runtime = {"wasmtime": wasmtime_py.WasmtimePyRuntime, "node": node.NodeRuntime,
+                   "wasmer": wasmer.WasmerRuntime}[host]()
+        with tempfile.TemporaryDirectory() as work:
+            job = base.Job(module=Path(module), argv=list(args), env=env,
+                           preopens=list(dirs), work=work, cache=launch.cache_dir(),
+                           offload=False)
+            cmd = runtime.command(job)
+            proc = subprocess.run(cmd.argv, env=cmd.env, capture_output=True, timeout=TIMEOUT,
+                                  cwd=ROOT)
     lines = proc.stdout.decode().strip().splitlines()
     assert lines, "no output (exit %d): %s" % (proc.returncode, proc.stderr.decode()[-2000:])
     return proc.returncode, json.loads(lines[-1])
@@ -224,8 +220,10 @@ def test_probe_sees_each_runs_own_process_state(probe, host, tmp_path):
     # argv: this run's
     assert one["argv"][1:] == ["list", guest, "/nowhere"] and two["argv"][1:] == ["list", guest]
     assert one["orig_argv"] == one["argv"]
-    if host != "wasmer":
+    if host == "wasmtime-cli":
         assert one["argv"][0] == "probe"
+    elif host != "wasmer":
+        assert one["argv"][0] == "selfhost"
     # environment: exactly this run's (nothing of the build, nothing of the other run)
     assert one["environ"] == one["environb"] == {"PROBE_A": "one", "PROBE_EXIT": "3"}
     assert two["environ"] == {"PROBE_B": "two"}
@@ -241,7 +239,7 @@ def test_probe_sees_each_runs_own_process_state(probe, host, tmp_path):
     assert two["time"] - one["time"] >= 2.4
     # randomness: random re-seeded (imported at build time), os.urandom live
     assert one["random"] != two["random"] and one["urandom"] != two["urandom"]
-    # hashes: a fixed seed, by decision (selfhost_preinit.py)
+    # hashes: a fixed seed, by decision (selfhost/preinit.py)
     assert one["hash"] == two["hash"] and one["hash_randomization"] == 0
     # stdio: as CPython decides it for this run (a pipe here: block-buffered)
     assert one["stdout"]["line_buffering"] is False and one["stdout"]["buffered"] is True

@@ -115,7 +115,7 @@ HOSTED = ("wasmtime", "wasmer", "node")
 HOST_LIMITS = {
     ("brotli_file", "wasmer"): "wasmer-sdk 0.5.0's SandboxFileSystem has no timestamps "
                                "(write/read/stat: FileStat is kind and size only): the files "
-                               "host/wasmer_runner.py copies in get the current time inside "
+                               "host/runtimes/wasmer_child.py copies in get the current time inside "
                                "the sandbox and the files copied back get the time of the copy, "
                                "so the input mtime brotli copies to its output is lost",
 }
@@ -152,7 +152,7 @@ def snapshot_tree(root):
 
 
 def run_python(threshold, app_wasm, args, dirs, stdin):
-    argv = [sys.executable, "-m", "interp"]
+    argv = [sys.executable, "-m", "host.runtimes.native_main"]
     for host, guest in dirs:
         argv += ["--dir", "%s::%s" % (host, guest)]
     env = dict(os.environ, PYTHONPATH=str(ROOT), SELFHOST_TIER1_THRESHOLD=threshold)
@@ -245,7 +245,7 @@ def test_offload_hands_small_functions_with_a_big_heap_back_to_the_interpreter()
     import interp
     from interp import offload
     from interp.module import FuncType
-    from host import offload_native
+    from host.offload import native as offload_native
     # $tiny loops (so the cost model offloads it at its first call) but does almost nothing;
     # "run" calls an import, so it stays in the interpreter and calls $tiny 3000 times
     wat = """(module (import "env" "tick" (func $tick)) (memory 320)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from host import launch
-from interp.spectest import run_scripts
+from selfhost.spectest import run_scripts
 from tests import spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def test_spec_json_reports_failures_with_exit_code(tmp_path):
 def test_script_paths_are_read_through_the_dir_mapping(tmp_path):
     """Scripts named by their guest path (as a launcher that mounts dirs elsewhere passes
     them) are read from the --dir HOST they map to."""
-    from interp.cli import host_path
+    from selfhost.cli import host_path
     assert host_path("/spec/i32/x.json", [("/workspace/d0", "/spec")]) == "/workspace/d0/i32/x.json"
     assert host_path("/specs/x.json", [("/w", "/spec")]) == "/specs/x.json"
     assert host_path("/a/b", [("/w", "/")]) == "/w/a/b"

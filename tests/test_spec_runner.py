@@ -278,7 +278,7 @@ def test_api_checks_and_call_depth():
         HostFunc=object, Memory=object, Table=object, Global=object)
     spec.Api(mod).instantiate("m", {})
     spec.Api(mod, max_call_depth=50).instantiate("m", {})
-    assert calls == [{}, {"max_call_depth": 50}]
+    assert [kw["machine"].max_call_depth for kw in calls] == [200_000, 50]
     shadowed = types.SimpleNamespace(**dict(vars(mod), decode=types.ModuleType("interp.decode")))
     with pytest.raises(spec.UsageError, match="not callable"):
         spec.Api(shadowed)

@@ -42,7 +42,8 @@ def test_wheel_carries_selfhost_wasm(wheel):
     with zipfile.ZipFile(path) as z:
         assert z.read("host/selfhost.wasm") == module.read_bytes()
         names = set(z.namelist())
-    assert {"host/node_launcher.mjs", "interp/cli.py", "checkpoint/runner.py"} <= names
+    assert {"host/runtimes/node_launcher.mjs", "selfhost/cli.py", "selfhost/preinit.py",
+            "interp/machine.py", "checkpoint/capture.py"} <= names
 
 
 def test_clean_venv_runs_an_app_from_the_wheel(wheel, tmp_path):

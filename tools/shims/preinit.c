@@ -6,7 +6,7 @@
  *
  * selfhost_preinit (build time): runs the C constructors and Nuitka's main() with argv
  * ["selfhost"]. CPython starts; the entry script's body imports everything a run needs and
- * hands its run function to selfhost_preinit.py instead of calling it (it sees the builtin
+ * hands its run function to selfhost/preinit.py instead of calling it (it sees the builtin
  * module "_selfhost_preinit", registered here only); the patched main() then returns instead
  * of exiting (tools/patch_nuitka_preinit.py: selfhost_preinit_stop). The build-time
  * environment is forgotten before the snapshot.
@@ -14,7 +14,7 @@
  * selfhost_resume (each run's _start): runs the C constructors again. They hold what a start
  * must discover from the host and must not be frozen: wasi-libc's environ, its table of
  * preopened directories (empty in the snapshot: wizer runs without --dir, checked below), the
- * base of clock() and a random seed. Then selfhost_preinit.resume(args, environ) gets this run's
+ * base of clock() and a random seed. Then selfhost.preinit.resume(args, environ) gets this run's
  * argv and environment and runs the app; its SystemExit is the exit code, as in main().
  *
  * A module that was not pre-initialized starts with wasi-libc's own _start as before.
@@ -138,7 +138,7 @@ void selfhost_resume(void) {
     int code = 0;
     PyObject *args = run_args();
     PyObject *env = run_environ();
-    PyObject *preinit = PyImport_ImportModule("selfhost_preinit");
+    PyObject *preinit = PyImport_ImportModule("selfhost.preinit");
     PyObject *result = NULL;
     if (args != NULL && env != NULL && preinit != NULL) {
         result = PyObject_CallMethod(preinit, "resume", "OO", args, env);

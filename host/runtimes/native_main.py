@@ -1,0 +1,34 @@
+"""The native runtime's process: selfhost's program on this CPython, with wasmtime-py as
+offload's native side (when it is importable and offload is wanted).
+
+    python -m host.runtimes.native_main --config CONFIG.json   (what native.py starts)
+    python -m host.runtimes.native_main [SELFHOST ARGS...]      (by hand, and in tests)
+
+CONFIG: {"argv": selfhost's argv, "offload": bool}."""
+import json
+import sys
+
+
+def _native_side(module, threshold):
+    """Imported at the first use: a run that offloads nothing never loads wasmtime."""
+    try:
+        from host.offload.native import make_offloader
+    except ImportError:
+        return None
+    return make_offloader(module, threshold)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--config"] and len(argv) == 2:
+        with open(argv[1], encoding="utf-8") as f:
+            config = json.load(f)
+    else:
+        config = {"argv": list(argv), "offload": True}
+    from selfhost.cli import main as selfhost_main
+    native = _native_side if config.get("offload", True) else None
+    return selfhost_main(config["argv"], native_side=native)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

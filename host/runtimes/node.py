@@ -1,0 +1,35 @@
+"""Node's node:wasi (Node 20 or newer), through node_launcher.mjs.
+
+Each mount is preopened at its guest name. The launcher shadows path_symlink on preopens (as
+wasmtime does it) and answers selfhost.wasm's offload doorbell; the doorbell protocol's
+constants and selfhost's exit codes reach it in its config (selfhost/doorbell.py,
+selfhost/exit_codes.py own them), so the JavaScript holds no copy.
+"""
+import shutil
+from pathlib import Path
+
+from selfhost import exit_codes
+from selfhost.doorbell import PROTOCOL
+
+from ..errors import LaunchError
+from .base import Command, Runtime, write_config
+
+LAUNCHER = Path(__file__).resolve().parent / "node_launcher.mjs"
+
+
+class NodeRuntime(Runtime):
+    name = "node"
+    native_side = True
+
+    def command(self, job):
+        node = shutil.which("node")
+        if node is None:
+            raise LaunchError("node not found on PATH (Node 20 or newer is needed for "
+                              "--runtime node)")
+        config = {"module": str(job.module), "args": ["selfhost"] + job.argv, "env": job.env,
+                  "preopens": [[h, v] for h, v in job.preopens], "offload": job.offload,
+                  "doorbell": PROTOCOL, "exit_codes": exit_codes.ALL}
+        # --no-turbo-fast-api-calls: Node 20's fast path into node:wasi keeps a stale pointer
+        # to the guest memory after memory.grow and segfaults (nodejs/node#53087 and kin).
+        return Command([node, "--no-warnings", "--no-turbo-fast-api-calls", str(LAUNCHER),
+                        write_config(job, config)], config=config)

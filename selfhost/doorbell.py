@@ -1,0 +1,192 @@
+"""The guest side of the offload doorbell: how selfhost.wasm reaches a native side.
+
+Inside selfhost.wasm the only way out is a WASI call. A launcher that offers offload shadows
+``fd_advise``: a call on ``MAGIC_FD`` is a request whose mailbox (an ``array.array`` in selfhost's
+linear memory) is at ``offset``, ``len`` bytes long; any other fd gets 0 (a valid fd_advise). A
+plain ``wasmtime run`` answers EBADF: offload stays off. docs/doorbell.md is the protocol; this
+module owns its constants (``PROTOCOL``): host/offload/doorbell_host.py imports them, and the
+Node launcher gets them in its config (host/runtimes/node.py), so there is no second copy.
+
+``DoorbellNative`` is interp.offload's "native side" interface implemented over the doorbell.
+"""
+import array
+import os
+import struct
+
+from interp import opcodes as W
+from interp.errors import Trap
+from interp.offload import EXPORT_PREFIX, NativeStackExhausted, Sync, export_everything
+from interp.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+
+MAGIC_FD = 0x5E1F0FF
+MAILBOX_MAGIC = 0x464F4853        # "SHOF"
+OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES = 0, 1, 2, 3, 4
+ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO = 0, 1, 2, 3, 0x600D
+ST_STACK = 4       # native stack exhausted: nothing copied back, the native side is fresh
+NULL_REF = 0xFFFFFFFFFFFFFFFF
+MAILBOX_HEADER = 16               # u32 magic, op, status, n
+# CPython's PyByteArrayObject inside selfhost.wasm (wasm32): offsets of ob_size and ob_start,
+# and the pointer size; the host finds the guest memory's bytes through it (checked by HELLO)
+BYTEARRAY_LAYOUT_WASM32 = (8, 20, 4)
+
+PROTOCOL = {
+    "magic_fd": MAGIC_FD, "mailbox_magic": MAILBOX_MAGIC, "header": MAILBOX_HEADER,
+    "ops": {"hello": OP_HELLO, "load": OP_LOAD, "call": OP_CALL, "finish": OP_FINISH,
+            "tables": OP_TABLES},
+    "status": {"ok": ST_OK, "error": ST_ERROR, "trap": ST_TRAP, "grow": ST_GROW,
+               "hello": ST_HELLO, "stack": ST_STACK},
+    "null_ref": "0x%x" % NULL_REF,     # a string: JSON numbers are doubles in JavaScript
+    "export_prefix": EXPORT_PREFIX,
+    "bytearray_layout": list(BYTEARRAY_LAYOUT_WASM32),
+}
+
+
+def _bits(valtype, v):
+    if valtype == W.F32:
+        return f32_to_bits(v)
+    if valtype == W.F64:
+        return f64_to_bits(v)
+    return v
+
+
+def _from_bits(valtype, b):
+    if valtype == W.F32:
+        return f32_from_bits(b)
+    if valtype == W.F64:
+        return f64_from_bits(b)
+    return b
+
+
+class DoorbellNative:
+    """The native side seen from inside selfhost.wasm: requests through the fd_advise doorbell.
+    ``DoorbellNative.connect(module)`` returns one, or None when no launcher answers its ping;
+    the handshake and the app go at ``prepare()``, the first offload."""
+
+    def __init__(self, module):
+        self.module = module
+        self.box = array.array("B", bytes(4096))
+        self.gtypes = module.global_types()
+        self.mutable = [i for i, t in enumerate(self.gtypes) if t.mutable]
+        self.ftypes = module.func_types()
+        self._tables_sent = None
+        self._pos = {g: p for p, g in enumerate(self.mutable)}   # position in the mutable list
+        self._full = Sync(True, True, self.mutable, self.mutable)
+        self.bytes_in = self.bytes_out = 0   # guest memory bytes copied in / back
+        self.last_native = 0.0               # seconds in the last native call itself
+        self._loaded = False                 # HELLO and LOAD done (prepare)
+
+    # -- raw mailbox access
+    def _ensure(self, nbytes):
+        if len(self.box) < nbytes:
+            self.box = array.array("B", bytes(max(nbytes, 2 * len(self.box))))
+
+    def _ring(self, op, payload=b""):
+        self._ensure(16 + len(payload))
+        box = self.box
+        box[0:16] = array.array("B", struct.pack("<IIII", MAILBOX_MAGIC, op, 0xFFFFFFFF,
+                                                       len(payload)))
+        if payload:
+            box[16:16 + len(payload)] = array.array("B", payload)
+        addr, n = box.buffer_info()
+        os.posix_fadvise(MAGIC_FD, addr, n, 0)
+        _magic, _op, status, count = struct.unpack("<IIII", box[0:16].tobytes())
+        return status, box[16:16 + count].tobytes()
+
+    def _words(self, words):
+        return struct.pack("<%dQ" % len(words), *words)
+
+    @classmethod
+    def connect(cls, module):
+        """A DoorbellNative, or None when no launcher answers the ping (fd_advise on MAGIC_FD
+        with length 0; a plain host answers EBADF). Nothing else is sent before prepare()."""
+        try:
+            os.posix_fadvise(MAGIC_FD, 0, 0, 0)
+        except (OSError, AttributeError):
+            return None
+        return cls(module)
+
+    def prepare(self):
+        """HELLO (the host checks that it finds the guest's bytes where it expects them), then
+        LOAD (it decodes and compiles the app), once: the Offloader calls it at the first
+        offload, so a run that never offloads never pays for them. RuntimeError if the host
+        cannot."""
+        if self._loaded:
+            return
+        probe = bytearray(b"selfhost-offload-probe")
+        status, reply = self._ring(OP_HELLO, self._words([id(probe), len(probe)]) + bytes(probe))
+        if status != ST_HELLO:
+            raise RuntimeError("offload: the host refused the handshake: %s"
+                               % reply.decode("utf-8", "replace"))
+        status, reply = self._ring(OP_LOAD, self._load_payload())
+        if status != ST_OK:
+            raise RuntimeError("offload: the host cannot load the app: %s"
+                               % reply.decode("utf-8", "replace"))
+        self._loaded = True
+
+    def _load_payload(self):
+        """words [len(raw), len(rewritten), n info words], the module as is, the module with
+        everything exported (export_everything), then info for hosts that cannot decode it
+        (node): per function its param and result types, then the mutable globals' types."""
+        module = self.module
+        raw = module.raw
+        rewritten = export_everything(raw, module)
+        info = [len(self.ftypes)]
+        for ft in self.ftypes:
+            info += [len(ft.params), *ft.params, len(ft.results), *ft.results]
+        info.append(len(self.mutable))
+        info += [self.gtypes[i].valtype for i in self.mutable]
+        return (self._words([len(raw), len(rewritten), len(info)]) + raw + rewritten
+                + self._words(info))
+
+    def call(self, inst, func_index, args, sync=None):
+        self.prepare()
+        tables = [[(f.index if getattr(f, "instance", None) is inst else NULL_REF)
+                   if f is not None else NULL_REF for f in t.elements] for t in inst.tables]
+        if tables != self._tables_sent:
+            words = [len(tables)]
+            for t in tables:
+                words.append(len(t))
+                words.extend(t)
+            status, reply = self._ring(OP_TABLES, self._words(words))
+            if status != ST_OK:
+                raise RuntimeError("offload: %s" % reply.decode("utf-8", "replace"))
+            self._tables_sent = tables
+        if sync is None:
+            sync = self._full
+        ft = self.ftypes[func_index]
+        mem = inst.mems[0].data if inst.mems else bytearray()
+        G = inst.globals
+        gtypes = self.gtypes
+        pos = self._pos
+        flags = (1 if sync.mem_in else 0) | (2 if sync.mem_out else 0)
+        words = [func_index, flags, id(mem), len(mem), len(args)]
+        words += [_bits(t, a) for t, a in zip(ft.params, args)]
+        words.append(len(sync.globals_in))
+        for g in sync.globals_in:
+            words += [pos[g], _bits(gtypes[g].valtype, G[g].v)]
+        words.append(len(sync.globals_out))
+        words += [pos[g] for g in sync.globals_out]
+        if sync.mem_in:
+            self.bytes_in += len(mem)
+        status, reply = self._ring(OP_CALL, self._words(words))
+        if status == ST_GROW:
+            new_len = struct.unpack("<Q", reply[:8])[0]
+            inst.mems[0].grow((new_len - len(mem)) >> 16)
+            status, reply = self._ring(OP_FINISH, self._words([id(mem), len(mem)]))
+        if status == ST_STACK:
+            self._tables_sent = None        # the host re-instantiated: tables are fresh
+            raise NativeStackExhausted(reply.decode("utf-8", "replace"))
+        if status == ST_TRAP:
+            raise Trap(reply.decode("utf-8", "replace"))
+        if status != ST_OK:
+            raise RuntimeError("offload: %s" % reply.decode("utf-8", "replace"))
+        if sync.mem_out:
+            self.bytes_out += len(mem)
+        w = struct.unpack("<%dQ" % (len(reply) // 8), reply)
+        nres = w[0]
+        results = [_from_bits(t, b) for t, b in zip(ft.results, w[1:1 + nres])]
+        p = 1 + nres
+        for g, b in zip(sync.globals_out, w[p:p + len(sync.globals_out)]):
+            G[g].v = _from_bits(gtypes[g].valtype, b)
+        self.last_native = w[p + len(sync.globals_out)] * 1e-9
+        return results

@@ -1,0 +1,8 @@
+// proc_exit(255) after some output: the exit status the host reports, and the output kept.
+#include "common.h"
+
+int main(void) {
+    printf("before exit 255\n");
+    fflush(stdout);
+    __wasi_proc_exit(255);
+}

@@ -1,0 +1,17 @@
+;; The same WASI function imported twice, and proc_exit imported twice: each import is called.
+(module
+  (import "wasi_snapshot_preview1" "random_get" (func $rand1 (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $rand2 (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit1 (param i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit2 (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "random ok\n")
+  (func (export "_start")
+    (if (i32.or (call $rand1 (i32.const 100) (i32.const 16))
+                (call $rand2 (i32.const 120) (i32.const 16)))
+      (then (call $exit1 (i32.const 9))))
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 10))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit2 (i32.const 4))))
