@@ -370,3 +370,28 @@ def test_stats_report_the_startup_phases(selfhost_wasm, tmp_path):
     marks = stats["startup"]
     order = [marks[k] for k in ("main", "read", "decoded", "offload", "instantiated")]
     assert t0 <= order[0] and order == sorted(order) and order[-1] <= stats["started_at"]
+
+
+def test_build_cache_hit_brings_the_plain_module_too(selfhost_wasm, tmp_path):
+    """build.sh's machine-wide cache (keyed by the stamp) holds a build's plain module beside
+    it: a copied build has its build/selfhost.plain.wasm for bench.startup as a built one."""
+    stamp_file = ROOT / "build" / "selfhost.wasm.stamp"
+    check = subprocess.run(["bash", str(ROOT / "build.sh"), "--check"], capture_output=True,
+                           text=True, timeout=600)
+    if check.returncode != 0 or not stamp_file.is_file():
+        # (else the run below would build for real) the stamp names the inputs
+        pytest.skip("build/selfhost.wasm is not up to date with this checkout's inputs")
+    stamp = stamp_file.read_text().strip()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / (stamp + ".wasm")).write_bytes(b"\0asm\1\0\0\0preinit")
+    (cache / (stamp + ".plain.wasm")).write_bytes(b"\0asm\1\0\0\0plain")
+    out = tmp_path / "out" / "selfhost.wasm"
+    env = dict(os.environ, SELFHOST_BUILD_CACHE=str(cache))
+    proc = subprocess.run(["bash", str(ROOT / "build.sh"), "--output", str(out)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "copied from the build cache" in proc.stdout, proc.stdout
+    assert out.read_bytes().endswith(b"preinit")
+    assert out.with_name("selfhost.plain.wasm").read_bytes().endswith(b"plain")
+    assert (out.parent / "selfhost.wasm.stamp").read_text().strip() == stamp
