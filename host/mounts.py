@@ -25,7 +25,7 @@ import posixpath
 from dataclasses import dataclass, replace
 
 from interp.wasi.paths import rebase
-from selfhost.cli import PATH_OPTIONS, VALUE_OPTIONS, app_index
+from selfhost.cli import map_paths
 
 from .errors import UsageError
 
@@ -196,25 +196,4 @@ class View:
     def rewrite_argv(self, argv):
         """selfhost.wasm's argv with APP.wasm and the values of PATH_OPTIONS (guest paths)
         rebased onto this view; everything after APP.wasm is the app's and left alone."""
-        argv = list(argv)
-        end = app_index(argv)
-        end = len(argv) if end is None else end
-        i = 0
-        while i < end:
-            tok = argv[i]
-            if tok == "--":
-                break
-            name, eq, value = tok.partition("=")
-            if name in PATH_OPTIONS:
-                if eq:
-                    argv[i] = name + "=" + self.path(value)
-                elif i + 1 < end:
-                    argv[i + 1] = self.path(argv[i + 1])
-                    i += 1
-            elif not eq and tok in VALUE_OPTIONS:
-                i += 1
-            i += 1
-        if end < len(argv):
-            argv[end] = self.path(argv[end])
-        return argv
-
+        return map_paths(argv, lambda _option, value: self.path(value))

@@ -64,33 +64,9 @@ def _under(base, path):
     return path if path.startswith("/") or not base else posixpath.join(base, path)
 
 
-def rebase_argv(argv, base, path_options, value_options, app_index):
-    """A job's argv with its relative paths made relative to ``base`` (the jobs file's
-    directory): APP.wasm, each --dir's HOST and the values of ``path_options``."""
-    argv = list(argv)
-    end = app_index(argv)
-    end = len(argv) if end is None else end
-    i = 0
-    while i < end:
-        tok = argv[i]
-        if tok == "--":
-            break
-        name, eq, value = tok.partition("=")
-        if name in path_options or name == "--dir":
-            if eq:
-                argv[i] = name + "=" + _rebase_value(name, value, base)
-            elif i + 1 < end:
-                argv[i + 1] = _rebase_value(name, argv[i + 1], base)
-                i += 1
-        elif not eq and tok in value_options:
-            i += 1
-        i += 1
-    if end < len(argv):
-        argv[end] = _under(base, argv[end])
-    return argv
-
-
-def _rebase_value(option, value, base):
+def rebase_value(option, value, base):
+    """A path in a job's argv (APP.wasm, a --dir's HOST, a path option's value) made relative
+    to ``base``, the jobs file's directory."""
     if option == "--dir":
         host, sep, guest = value.partition("::")
         return _under(base, host) + sep + (guest if sep else "")

@@ -218,6 +218,33 @@ def app_index(argv, value_options=None):
     return i if i < len(argv) else None
 
 
+def map_paths(argv, fn, options=PATH_OPTIONS):
+    """selfhost's argv with ``fn(option, value)`` applied to the values of ``options`` (both
+    ``--opt V`` and ``--opt=V``) and ``fn("APP.wasm", app)`` to APP.wasm; the app's own
+    arguments are left alone."""
+    argv = list(argv)
+    end = app_index(argv)
+    end = len(argv) if end is None else end
+    i = 0
+    while i < end:
+        tok = argv[i]
+        if tok == "--":
+            break
+        name, eq, value = tok.partition("=")
+        if name in options:
+            if eq:
+                argv[i] = name + "=" + fn(name, value)
+            elif i + 1 < end:
+                argv[i + 1] = fn(name, argv[i + 1])
+                i += 1
+        elif not eq and tok in VALUE_OPTIONS:
+            i += 1
+        i += 1
+    if end < len(argv):
+        argv[end] = fn("APP.wasm", argv[end])
+    return argv
+
+
 def split_argv(argv, value_options=None):
     """Split argv the way the wasmtime and wasmer CLIs do: (option tokens, app path or None,
     app args), the app found by ``app_index``; a "--" ends the options, and one right after the
@@ -483,7 +510,8 @@ def _batch(path, app, native_side):
         raise UsageError("--batch takes no APP.wasm (each job names its own)")
 
     def rebase(argv, base):
-        return batch.rebase_argv(argv, base, PATH_OPTIONS, VALUE_OPTIONS, app_index)
+        return map_paths(argv, lambda option, value: batch.rebase_value(option, value, base),
+                         PATH_OPTIONS + ("--dir",))
 
     def run_one(argv):
         end = app_index(argv)

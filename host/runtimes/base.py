@@ -72,6 +72,18 @@ def write_config(job, config):
     return path
 
 
+def read_config(argv, module_name):
+    """A child runner's side of ``write_config``: its argv (CONFIG.json) -> (config, None), or
+    (None, the one-line problem)."""
+    if len(argv) != 1:
+        return None, "usage: python -m %s CONFIG.json" % module_name
+    try:
+        with open(argv[0], encoding="utf-8") as f:
+            return json.load(f), None
+    except (OSError, ValueError) as e:
+        return None, "bad config %s: %s" % (argv[0], e)
+
+
 def python_env(extra=None):
     """The environment of a Python child runner: this one's, with the code root importable."""
     env = dict(os.environ)

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 
+from host.runtimes.base import read_config
 from host.runtimes.confined import HostTree, Unsafe
 from host.runtimes.wasmer_links import SandboxLinks
 from selfhost import exit_codes
@@ -235,13 +236,9 @@ TRAP_EXIT_CODE = exit_codes.TRAP  # as wasmtime's CLI on Unix (128 + SIGABRT)
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        return _fail("usage: python -m host.runtimes.wasmer_child CONFIG.json")
-    try:
-        with open(argv[0], encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, ValueError) as e:
-        return _fail("bad config %s: %s" % (argv[0], e))
+    config, problem = read_config(argv, "host.runtimes.wasmer_child")
+    if problem:
+        return _fail(problem)
     try:
         import wasmer_sdk
     except ImportError:

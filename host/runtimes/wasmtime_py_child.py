@@ -21,6 +21,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from host.runtimes.base import read_config  # noqa: E402
 from host.runtimes.compile_cache import module_hash, prune  # noqa: E402
 from selfhost.exit_codes import TRAP as EXIT_TRAP  # noqa: E402
 from selfhost.exit_codes import USAGE as EXIT_LAUNCH  # noqa: E402
@@ -74,13 +75,9 @@ def load_module(engine, module_path, cache=None):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        return _fail("usage: python -m host.runtimes.wasmtime_py_child CONFIG.json")
-    try:
-        with open(argv[0], encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, ValueError) as e:
-        return _fail("bad config %s: %s" % (argv[0], e))
+    config, problem = read_config(argv, "host.runtimes.wasmtime_py_child")
+    if problem:
+        return _fail(problem)
     try:
         import wasmtime
     except ImportError:
