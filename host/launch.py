@@ -25,7 +25,6 @@ passes this process's stdin on); the Result then holds empty bytes. Result.retur
 run's exit code (selfhost/exit_codes.py). A ``timeout`` (seconds) kills the run and raises
 subprocess.TimeoutExpired.
 """
-import hashlib
 import os
 import subprocess
 import tempfile
@@ -36,9 +35,11 @@ from pathlib import Path
 from . import runtimes
 from .errors import BuildMissing, LaunchError, UsageError
 from .mounts import Mounts
+from .runtimes.compile_cache import file_sha256  # noqa: F401 (host.launch.file_sha256)
 from .runtimes.base import ROOT, Command, Job, python_command, python_env, write_config
 
 RUNTIMES = runtimes.NAMES
+HOST_DIR = Path(__file__).resolve().parent
 
 # selfhost.wasm's option that keeps it from handing a host-preopened "." to the app when no
 # --dir is given (the implicit "." is for `wasmtime run --dir . selfhost.wasm app.wasm` only):
@@ -54,8 +55,14 @@ class Result:
 
 
 def selfhost_wasm():
-    """Path of selfhost.wasm: $SELFHOST_WASM, or build/selfhost.wasm in the repository."""
-    return Path(os.environ.get("SELFHOST_WASM") or ROOT / "build" / "selfhost.wasm")
+    """Path of selfhost.wasm: $SELFHOST_WASM, or build/selfhost.wasm in a source checkout, or
+    the copy an installed wheel carries (host/selfhost.wasm, setup.py)."""
+    path = os.environ.get("SELFHOST_WASM")
+    if path:
+        return Path(path)
+    built = ROOT / "build" / "selfhost.wasm"
+    packaged = HOST_DIR / "selfhost.wasm"
+    return packaged if packaged.is_file() and not built.is_file() else built
 
 
 def cache_dir():
@@ -72,14 +79,6 @@ def require_build(module=None):
         raise BuildMissing(
             "%s not found: build it first with ./build.sh (or `selfhost build`)" % module)
     return module
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _guest_env(env):

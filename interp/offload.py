@@ -71,8 +71,10 @@ them; ``rewind_split`` lets ``Machine.resume`` rewind captured frames into nativ
 direct calls, their import calls served here in the interpreter's own imports (_native_run).
 
 The native side is any object with ``call(instance, func_index, args, sync=None) -> results``
-(internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``: it
-copies what ``sync`` names (memory, mutable globals) and the funcref tables (where they
+(internal values, see values.py; ``sync`` a Sync, None = everything) and ``last_native``, and
+optionally ``prepare()``: its set-up (compiling the app natively), which the Offloader calls at
+the first offload, so that an app that never offloads never pays for it (an exception there
+means: nothing is offloaded, everything is interpreted). ``call`` copies what ``sync`` names (memory, mutable globals) and the funcref tables (where they
 changed) into its own instance of the same module, calls the function, copies memory, memory
 size and the written mutable globals back, and raises interp's Trap for a trap. A trap that
 is the native engine's stack exhaustion is raised as ``NativeStackExhausted`` instead, with
@@ -80,7 +82,7 @@ nothing copied back (the native stack is far smaller than the interpreter's
 ``max_call_depth``: offload must not add a trap): the Offloader reverts the function and re-runs
 the call in the interpreter. The native side then re-instantiates (its memory may have grown
 past the guest's; the guest resends what the next call needs).
-host/offload_native.py implements it with wasmtime-py for selfhost running on CPython.
+host/offload/native.py implements it with wasmtime-py for selfhost running on CPython.
 
 Limits (documented, not silent): tier 1 must be on (the offload replaces tier-1 entries); f32
 NaN payloads are not guaranteed to survive the boundary.
@@ -394,6 +396,8 @@ class Offloader:
         self.entry_codes = set()   # code objects of the off%d generators (tier2.adopt)
         self.unwinds = 0     # native calls that unwound into interpreter frames (tier 2)
         self.import_calls = 0   # import calls native code made through the interpreter
+        self.unavailable = None   # why the native side could not be set up (then: no offload)
+        self._prepared = False
 
     def attach(self):
         self.module.codemap.offload = self
@@ -415,7 +419,7 @@ class Offloader:
         if the policy wants it, install the native path and return the generator function
         tier 0 calls through (else None)."""
         index = len(inst.funcs) - len(inst.module.funcs) + k
-        if not self.wanted(index, heat):
+        if not self.wanted(index, heat) or not self._native_ready():
             return None
         call = self._caller(inst, index, k)
         ftype = inst.funcs[index].type
@@ -444,6 +448,19 @@ class Offloader:
         self.seconds.setdefault(index, 0.0)
         self.native_seconds.setdefault(index, 0.0)
         return gen
+
+    def _native_ready(self):
+        """Set the native side up at the first offload (not at start); False when it cannot
+        be: nothing is offloaded then."""
+        if not self._prepared:
+            self._prepared = True
+            prepare = getattr(self.native, "prepare", None)
+            try:
+                if prepare is not None:
+                    prepare()
+            except Exception as e:     # noqa: BLE001 (the native side is optional: interpret)
+                self.unavailable = "%s: %s" % (type(e).__name__, e)
+        return self.unavailable is None
 
     def revert(self, inst, index, why):
         """Function ``index`` goes back to the interpreter for good: its tier-1 table entries
@@ -592,7 +609,8 @@ class Offloader:
         return {"functions": funcs, "calls": sum(self.calls.values()),
                 "seconds": round(sum(self.seconds.values()), 6),
                 "offloadable": len(self.analysis.offloadable),
-                "reverted": len(self.reverted), "unwinds": self.unwinds,
+                "reverted": len(self.reverted), "unavailable": self.unavailable,
+                "unwinds": self.unwinds,
                 "rewinds": getattr(self.native, "rewinds", 0),
                 "import_calls": self.import_calls,
                 "polls": getattr(self.native, "polls", 0),

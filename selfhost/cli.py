@@ -47,6 +47,7 @@ import argparse
 import math
 import os
 import sys
+import time
 
 from interp import errors
 from interp.opcodes import F32, F64, I32, I64, VALTYPE_NAMES
@@ -187,6 +188,17 @@ def build_parser():
     parser.add_argument("app_args", metavar="APP_ARGS", nargs="*",
                         help="arguments for the app (or for --invoke)")
     return parser
+
+
+_PARSER = []
+
+
+def get_parser():
+    """build_parser(), built once per process (parse_args leaves a parser as it was): inside
+    selfhost.wasm at build time (selfhost_main.py), not at every start."""
+    if not _PARSER:
+        _PARSER.append(build_parser())
+    return _PARSER[0]
 
 
 def app_index(argv, value_options=None):
@@ -401,7 +413,7 @@ def main(argv=None, native_side=None):
     """
     if argv is None:
         argv = sys.argv[1:]
-    code = _run(argv, native_side)
+    code = _run(argv, native_side, {"main": time.time()})
     if code == exit_codes.TRAP and _in_wasm():
         # Inside selfhost.wasm a WASI exit status >= 126 is refused by wasmtime and Wasmer:
         # trap the host instead (wasi-libc's abort() is a Wasm `unreachable`), so the host
@@ -412,9 +424,9 @@ def main(argv=None, native_side=None):
     return code
 
 
-def _run(argv, native_side):
+def _run(argv, native_side, marks):
     try:
-        return _main(list(argv), native_side)
+        return _main(list(argv), native_side, marks)
     except UsageError as e:
         _err("%s (see --help)" % e)
         return exit_codes.USAGE
@@ -425,13 +437,14 @@ def _run(argv, native_side):
         _flush(sys.stdout)
 
 
-def _main(argv, native_side):
+def _main(argv, native_side, marks):
+    """``marks``: start-up phase -> time.time() when it ended, for --stats ("startup")."""
     import interp
     from .config import ConfigError, engine_config
 
     argv = read_args_file(argv)
     options, app, app_args = split_argv(argv)
-    parser = build_parser()
+    parser = get_parser()
     try:
         ns = parser.parse_args(options)
     except SystemExit as e:           # --help
@@ -477,11 +490,13 @@ def _main(argv, native_side):
     except OSError as e:
         _err("cannot read %s: %s" % (app, e.strerror or e))
         return exit_codes.ERROR
+    marks["read"] = time.time()
     name = app if ns.argv0 is None else ns.argv0
     from .session import Policy, RunOptions, run_app
     policy = Policy(ns.snapshot, ns.checkpoint_trigger, ns.checkpoint_after,
                     ns.checkpoint_continue, ns.stats,
                     created_by="selfhost %s" % interp.__version__, dir_origins=origins)
+    policy.startup = marks
     opts = RunOptions(invoke=ns.invoke, restore=ns.restore, offload=ns.offload,
                       offload_threshold=ns.offload_threshold,
                       explicit_call_depth=ns.max_call_depth is not None, profile=ns.profile,
@@ -505,7 +520,7 @@ def _batch(path, app, native_side):
         if "--batch" in [t.split("=", 1)[0] for t in argv[:len(argv) if end is None else end]]:
             _err("a batch job cannot be a --batch itself")
             return exit_codes.USAGE
-        return _run(argv, native_side)
+        return _run(argv, native_side, {"main": time.time()})
     try:
         return batch.run(path, run_one, rebase)
     except batch.BatchError as e:

@@ -59,7 +59,8 @@ def _from_bits(valtype, b):
 
 class DoorbellNative:
     """The native side seen from inside selfhost.wasm: requests through the fd_advise doorbell.
-    ``DoorbellNative.connect(module)`` returns one, or None when no launcher answers."""
+    ``DoorbellNative.connect(module)`` returns one, or None when no launcher answers its ping;
+    the handshake and the app go at ``prepare()``, the first offload."""
 
     def __init__(self, module):
         self.module = module
@@ -72,6 +73,7 @@ class DoorbellNative:
         self._full = Sync(True, True, self.mutable, self.mutable)
         self.bytes_in = self.bytes_out = 0   # guest memory bytes copied in / back
         self.last_native = 0.0               # seconds in the last native call itself
+        self._loaded = False                 # HELLO and LOAD done (prepare)
 
     # -- raw mailbox access
     def _ensure(self, nbytes):
@@ -95,18 +97,31 @@ class DoorbellNative:
 
     @classmethod
     def connect(cls, module):
+        """A DoorbellNative, or None when no launcher answers the ping (fd_advise on MAGIC_FD
+        with length 0; a plain host answers EBADF). Nothing else is sent before prepare()."""
         try:
-            self = cls(module)
-            probe = bytearray(b"selfhost-offload-probe")
-            status, _ = self._ring(OP_HELLO, self._words([id(probe), len(probe)]) + bytes(probe))
-            if status != ST_HELLO:
-                return None
-            status, reply = self._ring(OP_LOAD, self._load_payload())
-            if status != ST_OK:
-                return None
-            return self
+            os.posix_fadvise(MAGIC_FD, 0, 0, 0)
         except (OSError, AttributeError):
             return None
+        return cls(module)
+
+    def prepare(self):
+        """HELLO (the host checks that it finds the guest's bytes where it expects them), then
+        LOAD (it decodes and compiles the app), once: the Offloader calls it at the first
+        offload, so a run that never offloads never pays for them. RuntimeError if the host
+        cannot."""
+        if self._loaded:
+            return
+        probe = bytearray(b"selfhost-offload-probe")
+        status, reply = self._ring(OP_HELLO, self._words([id(probe), len(probe)]) + bytes(probe))
+        if status != ST_HELLO:
+            raise RuntimeError("offload: the host refused the handshake: %s"
+                               % reply.decode("utf-8", "replace"))
+        status, reply = self._ring(OP_LOAD, self._load_payload())
+        if status != ST_OK:
+            raise RuntimeError("offload: the host cannot load the app: %s"
+                               % reply.decode("utf-8", "replace"))
+        self._loaded = True
 
     def _load_payload(self):
         """words [len(raw), len(rewritten), n info words], the module as is, the module with
@@ -124,6 +139,7 @@ class DoorbellNative:
                 + self._words(info))
 
     def call(self, inst, func_index, args, sync=None):
+        self.prepare()
         tables = [[(f.index if getattr(f, "instance", None) is inst else NULL_REF)
                    if f is not None else NULL_REF for f in t.elements] for t in inst.tables]
         if tables != self._tables_sent:

@@ -73,6 +73,7 @@ class Policy:
         self.created_by = created_by
         self.dir_origins = dict(dir_origins or {})   # guest dir -> the user's host path
         self.places = {}                             # output -> store.Place, while running
+        self.startup = None     # start-up phase -> time.time() when it ended (--stats "startup")
 
     def pin(self):
         """Open the output files' directories now, before the guest runs (store.Place)."""
@@ -179,6 +180,8 @@ def _drive(controller, start):
 
 def _write_stats(policy, stats):
     if policy.stats_path:
+        if policy.startup is not None:
+            stats["startup"] = policy.startup
         place = policy.places.get("stats") or Place(policy.stats_path)
         try:
             place.write([json.dumps(stats, indent=1, sort_keys=True).encode()], sync=False)
@@ -290,12 +293,14 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
             raise RunError("%s: %s" % (name, e)) from None
         except errors.ModuleError as e:
             raise RunError("%s: invalid module: %s" % (name, e)) from None
+        _mark(policy, "decoded")
         # an explicit --max-call-depth must hold, and an offloaded recursion would run to the
         # native engine's own stack limit instead: that limit turns offload off
         if (opts.offload in ("auto", "imports") and opts.trace is None
                 and not opts.explicit_call_depth):
             _attach_offload(module, opts.offload_threshold, native_side,
                             opts.offload == "imports")
+        _mark(policy, "offload")
         tracer = None
         if opts.trace is not None:
             from interp.profile import Tracer
@@ -322,6 +327,11 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
         policy.unpin()
 
 
+def _mark(policy, phase):
+    if policy.startup is not None:
+        policy.startup[phase] = time.time()
+
+
 def _run_module(module, name, app_args, wasi, preopens, config, policy, opts):
     exports = {exp.name: exp.kind for exp in module.exports}
     entries = [e for e in ("_initialize", "_start") if exports.get(e) == "func"]
@@ -345,6 +355,7 @@ def _run_module(module, name, app_args, wasi, preopens, config, policy, opts):
         raise RunError("%s: link error: %s" % (name, e)) from None
     if "memory" in instance.exports:
         wasi.bind(instance)
+    _mark(policy, "instantiated")
     if opts.invoke is None:
         return run_command(instance, wasi, policy, entries)
     func = instance.exports[opts.invoke]

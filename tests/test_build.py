@@ -18,7 +18,7 @@ from tests.test_host_cli import FILES_WAT, wat2wasm
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_SH = ROOT / "build.sh"
-WASM_RUNTIMES = ("wasmtime", "wasmer", "node")
+WASM_RUNTIMES = ("wasmtime", "wasmer", "node", "wasmtime-cli")
 TIMEOUT = 300
 
 

@@ -473,12 +473,13 @@ def test_doorbell_protocol_in_process(monkeypatch):
     data = bytes(wasmtime.wat2wasm(wat))
     module = interp.decode(data)
     native = doorbell.DoorbellNative.connect(module)
-    assert native is not None and host.native is not None
+    assert native is not None and host.native is None    # the app is loaded at the 1st offload
     off = offload.Offloader(module, native, threshold=0).attach()
     inst = interp.instantiate(module, {})
     ref = interp.instantiate(interp.decode(data), {})
     for x in range(4):
         assert inst.invoke("work", x, x + 0.25) == ref.invoke("work", x, x + 0.25)
+        assert host.native is not None
     assert bytes(inst.mems[0].data) == bytes(ref.mems[0].data) and inst.mems[0].pages == 5
     assert inst.globals[0].v == ref.globals[0].v
     assert sum(off.calls.values()) >= 3
@@ -617,3 +618,52 @@ def measure():
 
 if __name__ == "__main__":
     measure()
+
+
+def test_native_side_is_set_up_only_at_the_first_offload(monkeypatch):
+    """An app that never offloads never pays for the native side: the doorbell sends no LOAD
+    (the host compiles nothing) and the native CPython side compiles nothing; the first
+    offload sets it up. If it cannot be set up, nothing is offloaded and results are right."""
+    from host.offload.doorbell_host import DoorbellHost
+    from host.offload.native import make_offloader
+    host = DoorbellHost(layout=(16, 32, 8))
+    monkeypatch.setattr(os, "posix_fadvise",
+                        lambda fd, offset, length, advice: host.handle(0, offset, length),
+                        raising=False)
+    wat = """(module
+      (func (export "bounded") (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+      (func (export "loop") (param i32) (result i32) (local $s i32)
+        (loop $l (local.set $s (i32.add (local.get $s) (local.get 0)))
+          (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+        (local.get $s)))"""
+    module = interp.decode(bytes(wasmtime.wat2wasm(wat)))
+    for make, set_up in [
+            (lambda: offload.Offloader(module, doorbell.DoorbellNative.connect(module)).attach(),
+             lambda: host.native is not None),
+            (lambda: make_offloader(module), lambda: off.native.native is not None)]:
+        off = make()
+        inst = interp.instantiate(module, {})
+        assert [inst.invoke("bounded", i) for i in range(50)] == [[i + 1] for i in range(50)]
+        assert not set_up() and off.calls == {}
+        assert inst.invoke("loop", 10) == [55]
+        assert set_up() and off.calls == {1: 1}
+    broken = offload.Offloader(module, doorbell.DoorbellNative.connect(module)).attach()
+    broken.native._ring = lambda op, payload=b"": ((doorbell.ST_HELLO, b"") if op == doorbell.OP_HELLO
+                                                   else (doorbell.ST_ERROR, b"no compiler here"))
+    inst = interp.instantiate(module, {})
+    assert inst.invoke("loop", 10) == [55] and broken.calls == {}
+    assert "no compiler here" in broken.unavailable
+
+
+def test_lazy_doorbell_answers_the_ping_without_importing_the_native_side():
+    """The wasmtime-py runner's doorbell shim (host/offload/lazy_doorbell.py) answers the ping
+    itself: a start imports neither the protocol's host side nor the interp package."""
+    code = ("import sys; from host.offload.lazy_doorbell import LazyDoorbell; d = LazyDoorbell(); "
+            "assert d.fd_advise(None, %d, 0, 0, 0) == 0 and d.host is None; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('interp', 'selfhost', 'checkpoint') or m == 'host.offload.doorbell_host'))"
+            % doorbell.MAGIC_FD)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(Path(__file__).resolve().parent.parent), timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

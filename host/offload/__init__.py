@@ -1,3 +1,3 @@
 """Offload's native sides on the host: wasmtime-py for selfhost on CPython (native.py), and the
 doorbell that serves selfhost.wasm's requests from inside a wasmtime-py runner
-(doorbell_host.py)."""
+(doorbell_host.py, behind lazy_doorbell.py's shim until the first request)."""

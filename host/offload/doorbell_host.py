@@ -1,7 +1,8 @@
 """The host side of the offload doorbell for selfhost.wasm under wasmtime-py (docs/doorbell.md).
 
-``DoorbellHost.install`` shadows WASI ``fd_advise`` in the runner's linker; a call on the magic
-fd is a request in selfhost.wasm's memory, served with a WasmtimeNative (native.py) of the app.
+``DoorbellHost.install`` shadows WASI ``fd_advise`` in the runner's linker (or lazy_doorbell.py's
+shim hands requests over: the runner's way, so that a start imports none of this); a call on the
+magic fd is a request in selfhost.wasm's memory, served with a WasmtimeNative (native.py) of the app.
 The protocol's constants come from selfhost/doorbell.py (their one owner).
 """
 import ctypes
@@ -56,7 +57,10 @@ class DoorbellHost:
         return 0
 
     def handle(self, base, offset, length):
-        """Serve the mailbox at ``base + offset`` (``base``: where the guest's memory is)."""
+        """Serve the mailbox at ``base + offset`` (``base``: where the guest's memory is);
+        ``length`` 0 is the guest's ping (DoorbellNative.connect): nothing to serve."""
+        if length == 0:
+            return 0
         self.requests += 1
         try:
             self._serve(base, offset, length)

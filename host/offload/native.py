@@ -291,22 +291,48 @@ def _import_stub(imp):
 
 def make_offloader(module, threshold=None, make_native=None, analysis=None):
     """An interp.offload.Offloader for ``module`` with a wasmtime native side, attached to it:
-    ``make_native(module, analysis)`` makes the side (default: the plain WasmtimeNative, no
-    safe point during an offloaded call; tier2_native.make_offloader: the instrumented one)."""
+    ``make_native(module, analysis)`` makes the side (default: the plain WasmtimeNative,
+    compiled at the first offload by LazyNative, no safe point during an offloaded call;
+    tier2_native.make_offloader: the instrumented one)."""
     from interp.offload import DEFAULT_THRESHOLD, Offloader, applies
     if analysis is None:
         analysis = applies(module)
     if analysis is None or not analysis.offloadable:   # e.g. it imports a global
         return None
-    try:
-        native = (WasmtimeNative(module) if make_native is None
-                  else make_native(module, analysis))
-    except (wasmtime.WasmtimeError, wasmtime.Trap):
-        # e.g. an element or data segment out of bounds: instantiating the module traps, and
-        # the interpreter reports that itself when it instantiates it; nothing to offload
-        return None
+    if make_native is None:
+        native = LazyNative(module)
+    else:
+        try:
+            native = make_native(module, analysis)
+        except (wasmtime.WasmtimeError, wasmtime.Trap):
+            # e.g. an element or data segment out of bounds: instantiating the module traps,
+            # and the interpreter reports that itself when it instantiates it
+            return None
     return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,
                      analysis=analysis).attach()
+
+
+class LazyNative:
+    """WasmtimeNative(module), made by prepare() (the Offloader calls it at the first offload,
+    not at start: an app that never offloads never compiles itself natively). A module whose
+    instantiation traps (e.g. an element or data segment out of bounds) raises there: the
+    Offloader then offloads nothing, and the interpreter reports the trap itself."""
+
+    def __init__(self, module):
+        self.module = module
+        self.native = None
+
+    def prepare(self):
+        if self.native is None:
+            self.native = WasmtimeNative(self.module)
+        return self.native
+
+    def call(self, inst, func_index, args, sync=None):
+        return self.prepare().call(inst, func_index, args, sync)
+
+    last_native = property(lambda self: self.native.last_native if self.native else 0.0)
+    bytes_in = property(lambda self: self.native.bytes_in if self.native else 0)
+    bytes_out = property(lambda self: self.native.bytes_out if self.native else 0)
 
 
 def _api(vt, b):

@@ -13,7 +13,10 @@
 // faster than the reader drains a pipe gets EAGAIN and stops. If a descriptor is non-blocking
 // anyway (shared with another process that set it), fd_read/fd_write on 0-2 wait and retry
 // (retryStdio below): every byte arrives, with bounded memory.
-import { readFileSync, realpathSync, symlinkSync, writeSync } from 'node:fs';
+// With $SELFHOST_STARTUP_TRACE set to a path, the times (seconds since the epoch) at which this
+// process started, compiled the module and instantiated it are written there as JSON
+// (bench/startup.py).
+import { readFileSync, realpathSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WASI } from 'node:wasi';
@@ -285,6 +288,16 @@ function shadowSymlink(w, preopens, memory) {
   };
 }
 
+// ---- the start-up trace (bench/startup.py) ----
+const now = () => (performance.timeOrigin + performance.now()) / 1000;
+const marks = { started: performance.timeOrigin / 1000 };
+
+function writeTrace() {
+  if (process.env.SELFHOST_STARTUP_TRACE) {
+    writeFileSync(process.env.SELFHOST_STARTUP_TRACE, JSON.stringify(marks));
+  }
+}
+
 // ---- stdio on a non-blocking descriptor: wait and retry instead of failing with EAGAIN ----
 const WASI_EAGAIN = 6;
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -304,6 +317,7 @@ function retryStdio(w) {
 }
 
 async function main() {
+  marks.main = now();
   if (process.argv.length !== 3) {
     fail('usage: node node_launcher.mjs CONFIG.json');
   }
@@ -331,6 +345,7 @@ async function main() {
   let instance;
   try {
     const module = await WebAssembly.compile(bytes);
+    marks.loaded = now();
     const imports = wasi.getImportObject();
     retryStdio(imports.wasi_snapshot_preview1);
     shadowSymlink(imports.wasi_snapshot_preview1, preopens, () => instance.exports.memory);
@@ -338,11 +353,13 @@ async function main() {
       // hot-function offload: answer selfhost.wasm's fd_advise doorbell (see offload below)
       const w = imports.wasi_snapshot_preview1;
       const original = w.fd_advise;
+      // (length 0 is the guest's ping, DoorbellNative.connect: just "yes")
       w.fd_advise = (fd, offset, len, advice) => (fd === MAGIC_FD
-        ? offload.handle(instance, Number(offset), Number(len))
+        ? (Number(len) === 0 ? 0 : offload.handle(instance, Number(offset), Number(len)))
         : original(fd, offset, len, advice));
     }
     instance = await WebAssembly.instantiate(module, imports);
+    marks.instantiated = now();
   } catch (err) {
     fail(`cannot load ${config.module}: ${err.message}`);
   }
@@ -358,6 +375,7 @@ async function main() {
     code = EXIT.trap;
   }
   process.exitCode = code;
+  writeTrace();
 }
 
 main();

@@ -14,18 +14,23 @@ only those files of its top level, both ways. Symlinks are copied as links, both
 host/runtimes/wasmer_links.py (wasmer-sdk's file system API has no symlink calls).
 stdout/stderr stream to this process's own, stdin is pumped from this process's own, and the
 exit code is the guest's. wasmer-sdk names argv[0] after the package's command ("main"); the
-given argv[0] is dropped.
+given argv[0] is dropped. With $SELFHOST_STARTUP_TRACE set to a path, the times (time.time())
+at which this runner started, had the module loaded and the command spawned are written there
+as JSON (bench/startup.py).
 """
 import asyncio
+import json
 import os
 import sys
 import threading
+import time
 
 from host.runtimes.base import read_config
 from host.runtimes.confined import HostTree, Unsafe
 from host.runtimes.wasmer_links import SandboxLinks
 from selfhost import exit_codes
 
+_MARKS = {"started": time.time()}
 EXIT_LAUNCH = exit_codes.USAGE
 WORKSPACE = "/workspace"
 
@@ -186,6 +191,7 @@ async def run(config):
     cache = config.get("cache")
     async with wasmer_sdk.Wasmer(cache_root=cache) as wasmer:
         package = await wasmer.packages.load(wasm)
+        _MARKS["loaded"] = time.time()
         sandbox = await wasmer.sandboxes.create(packages=[package], files=files)
         try:
             for d in dirs:
@@ -196,6 +202,7 @@ async def run(config):
                                       cwd=config.get("cwd") or WORKSPACE,
                                       env=config.get("env") or {})
             proc = await command.spawn(stdin="pipe", stdout="pipe", stderr="pipe")
+            _MARKS["instantiated"] = time.time()
             queue = asyncio.Queue()
             _start_stdin_pump(asyncio.get_running_loop(), queue)
             feeder = asyncio.ensure_future(_feed_stdin(proc, queue))
@@ -248,6 +255,9 @@ def main(argv=None):
 
 if __name__ == "__main__":
     code = main()
+    if os.environ.get("SELFHOST_STARTUP_TRACE"):
+        with open(os.environ["SELFHOST_STARTUP_TRACE"], "w") as f:
+            json.dump(_MARKS, f)
     sys.stdout.flush()
     sys.stderr.flush()
     # Leave at once: letting the interpreter tear down while wasmer-sdk's native threads (and

@@ -6,14 +6,26 @@ read-only). Each mount is preopened at its guest name with ``--dir HOST::GUEST``
 command line reaches it through ``--args-file`` in the launch's private directory. No native side:
 the CLI cannot answer selfhost.wasm's doorbell, so everything is interpreted, as under any plain
 ``wasmtime run``. A trap exits 134, as the CLI itself does.
+
+It runs a precompiled selfhost.wasm (``--allow-precompiled``): the CLI's own compile cache is a
+compressed store it decompresses at every start, a ``wasmtime compile``d .cwasm is mapped
+straight in. The .cwasm is kept in the launch cache under the CLI's version and the module's
+SHA-256 (written atomically; the KEEP_CACHED newest stay), so a rebuilt selfhost.wasm or
+another wasmtime never loads a stale one.
 """
 import json
 import os
 import shutil
 import stat
+import subprocess
+import tempfile
+from pathlib import Path
 
 from ..errors import LaunchError
 from .base import Command, Runtime
+from .compile_cache import module_hash, prune
+
+KEEP_CACHED = 4
 
 
 def binary(cache=None):
@@ -48,6 +60,42 @@ def binary(cache=None):
     return copy
 
 
+def version(cli):
+    """The CLI's version ("49.0.3"), from ``wasmtime --version``."""
+    try:
+        out = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True,
+                             timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        raise LaunchError("cannot run %s --version: %s" % (cli, e)) from None
+    words = out.split()
+    return words[1] if len(words) > 1 else out.strip()
+
+
+def precompiled(cli, module, cache):
+    """The .cwasm of ``module`` for this CLI in ``cache``, compiled on a miss."""
+    cached = Path(str(cache)) / ("cli-%s-%s.cwasm" % (version(cli), module_hash(cache, module)))
+    if not cached.is_file():
+        _compile_to(cli, module, cached)
+    return cached
+
+
+def _compile_to(cli, module, cached):
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=str(cached.parent), suffix=".tmp")
+    os.close(fd)
+    try:
+        proc = subprocess.run([cli, "compile", "-o", tmp, str(module)], capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise LaunchError("wasmtime compile %s failed: %s"
+                              % (module, proc.stderr.strip()[-500:]))
+        os.replace(tmp, cached)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    prune(cached.parent, "cli-*.cwasm", KEEP_CACHED)
+
+
 # where selfhost.wasm finds the launch's private directory (its --args-file)
 LAUNCH_GUEST_DIR = "/.selfhost-launch"
 
@@ -56,7 +104,13 @@ class WasmtimeCliRuntime(Runtime):
     name = "wasmtime-cli"
 
     def command(self, job):
-        cmd = [binary(job.cache), "run"]
+        cli = binary(job.cache)
+        try:
+            cwasm = precompiled(cli, job.module, job.cache)
+        except OSError as e:
+            raise LaunchError("cannot precompile %s for the wasmtime CLI in %s: %s"
+                              % (job.module, job.cache, e.strerror or e)) from None
+        cmd = [cli, "run", "--allow-precompiled"]
         for host, view in job.preopens:
             cmd += ["--dir", "%s::%s" % (host, view)]
         # selfhost's command line (the app's argv and --env among it) goes in a file, not on
@@ -68,7 +122,9 @@ class WasmtimeCliRuntime(Runtime):
         cmd += ["--dir", "%s::%s" % (job.work, LAUNCH_GUEST_DIR)]
         for key, value in sorted(job.env.items()):
             cmd += ["--env", "%s=%s" % (key, value)]
-        cmd += [str(job.module), "--args-file", LAUNCH_GUEST_DIR + "/args.json"]
+        # argv[0] as if the module itself ran, not the cache's file name
+        cmd += ["--argv0", os.path.basename(str(job.module)), str(cwasm), "--args-file",
+                LAUNCH_GUEST_DIR + "/args.json"]
         env = dict(os.environ)
         env["RUST_BACKTRACE"] = "0"    # a trap's report without the CLI's own stack
         return Command(cmd, env=env, config={"args": list(job.argv)})

@@ -7,15 +7,24 @@ CONFIG.json: {"module": path, "args": [argv0, ...], "env": {K: V},
 stdin/stdout/stderr are this process's own; the exit code is the guest's (134 for a trap, as
 the wasmtime CLI does). With "cache", the compiled module is kept there (Module.serialize) under
 a name made of wasmtime's version and the module's SHA-256, so later runs skip the compile.
+With $SELFHOST_STARTUP_TRACE set to a path, the times (time.time()) at which this runner
+started, had the module loaded and had it instantiated are written there as JSON
+(bench/startup.py).
 """
-import os
-import sys
-import tempfile
-from pathlib import Path
+import time
 
-from host.runtimes.base import read_config
-from selfhost.exit_codes import TRAP as EXIT_TRAP
-from selfhost.exit_codes import USAGE as EXIT_LAUNCH
+_STARTED = time.time()     # (first: the start-up trace counts this runner's own imports)
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from host.runtimes.base import read_config  # noqa: E402
+from host.runtimes.compile_cache import module_hash, prune  # noqa: E402
+from selfhost.exit_codes import TRAP as EXIT_TRAP  # noqa: E402
+from selfhost.exit_codes import USAGE as EXIT_LAUNCH  # noqa: E402
 
 KEEP_CACHED = 4
 
@@ -33,47 +42,9 @@ def wasmtime_version():
         return "unknown"
 
 
-def module_hash(cache, module_path):
-    """SHA-256 of the module file, remembered in the cache by (path, size, mtime) so that a
-    start does not re-read 13 MB just to find its compiled copy."""
-    import hashlib
-    from host.launch import file_sha256
-    st = os.stat(module_path)
-    key = "%d %d" % (st.st_size, st.st_mtime_ns)
-    memo = Path(cache) / ("hash-%s.txt" % hashlib.sha1(
-        os.path.abspath(module_path).encode()).hexdigest())
-    try:
-        known_key, digest = memo.read_text().rsplit(" ", 1)
-        if known_key == key and len(digest) == 64:
-            return digest
-    except (OSError, ValueError):
-        pass
-    digest = file_sha256(module_path)
-    try:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=str(memo.parent), suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            f.write("%s %s" % (key, digest))
-        os.replace(tmp, memo)
-    except OSError:
-        pass
-    return digest
-
-
 def cached_module_path(cache, module_path):
     return Path(cache) / ("wasmtime-%s-%s.cwasm" % (wasmtime_version(),
                                                     module_hash(cache, module_path)))
-
-
-def _prune(cache, keep):
-    """Drop all but the `keep` most recently written compiled modules (each is ~40 MB)."""
-    entries = sorted(Path(cache).glob("wasmtime-*.cwasm"), key=lambda p: p.stat().st_mtime,
-                     reverse=True)
-    for old in entries[keep:]:
-        try:
-            old.unlink()
-        except OSError:
-            pass
 
 
 def load_module(engine, module_path, cache=None):
@@ -95,7 +66,7 @@ def load_module(engine, module_path, cache=None):
         with os.fdopen(fd, "wb") as f:
             f.write(module.serialize())
         os.replace(tmp, cached)
-        _prune(cached.parent, keep=KEEP_CACHED)
+        prune(cached.parent, "wasmtime-*.cwasm", KEEP_CACHED)
     except OSError as e:
         sys.stderr.write("selfhost wasmtime runner: warning: cannot cache the compiled "
                          "module in %s: %s\n" % (cache, e))
@@ -112,11 +83,25 @@ def main(argv=None):
     except ImportError:
         return _fail("the wasmtime Python package is missing: pip install wasmtime==50.0.1")
 
+    marks = {"started": _STARTED}
+    try:
+        return _run(config, marks)
+    finally:
+        trace = os.environ.get("SELFHOST_STARTUP_TRACE")
+        if trace:
+            with open(trace, "w") as f:
+                json.dump(marks, f)
+
+
+def _run(config, marks):
+    import wasmtime
     engine = wasmtime.Engine()
     try:
-        module, _how = load_module(engine, config["module"], config.get("cache"))
+        module, how = load_module(engine, config["module"], config.get("cache"))
     except (OSError, wasmtime.WasmtimeError) as e:
         return _fail("cannot load %s: %s" % (config["module"], e))
+    marks["loaded"] = time.time()
+    marks["load"] = how
 
     wasi = wasmtime.WasiConfig()
     wasi.argv = config.get("args", [])
@@ -133,12 +118,15 @@ def main(argv=None):
     linker.define_wasi()
     doorbell = None
     if config.get("offload", True):
-        # hot-function offload: answer selfhost.wasm's doorbell (host/offload/doorbell_host.py)
-        from host.offload.doorbell_host import DoorbellHost
-        doorbell = DoorbellHost()
+        # hot-function offload: answer selfhost.wasm's doorbell (host/offload/doorbell_host.py,
+        # behind a shim that imports it at the first request: a run that never offloads never
+        # imports the native side)
+        from host.offload.lazy_doorbell import LazyDoorbell
+        doorbell = LazyDoorbell()
         doorbell.install(linker, store)
     try:
         instance = linker.instantiate(store, module)
+        marks["instantiated"] = time.time()
         if doorbell is not None:
             doorbell.bind(instance, store)
         start = instance.exports(store).get("_start")
@@ -156,4 +144,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # leave at once: tearing down wasmtime's store and the mapped module is a slow part of an
+    # exit, and nothing is left to flush (the guest wrote to the inherited fds itself)
+    os._exit(code)
