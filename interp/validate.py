@@ -488,12 +488,12 @@ def _check_body(ctx, params, results, local_types, body, limit, func_off, want=N
                 if tag is not None:
                     if not 0 <= tag < len(ctx.tags):
                         _err("unknown tag %d" % tag, off)
-                    want = list(ctx.tags[tag])
+                    caught = list(ctx.tags[tag])
                 else:
-                    want = []
+                    caught = []
                 if kind == CATCH_REF or kind == CATCH_ALL_REF:
-                    want.append(EXNREF)
-                if want != ltypes:
+                    caught.append(EXNREF)
+                if caught != ltypes:
                     _err("type mismatch", off)
             pop_list(bparams, off)
             height = len(vals)

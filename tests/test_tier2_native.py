@@ -8,6 +8,7 @@
     offloaded functions, pcs inside their original bodies) and the pure interpreter restores it
     to the output of an uninterrupted run.
 """
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,8 +36,15 @@ def build(name):
 
 def run(*args):
     proc = subprocess.run([sys.executable, "-m", "host.runtimes.native_main", *map(str, args)],
-                          capture_output=True, cwd=ROOT, timeout=600)
+                          capture_output=True, cwd=ROOT, timeout=600,
+                          env=dict(os.environ, SELFHOST_TIER2="1"))
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+@pytest.fixture(autouse=True)
+def tier2_on(monkeypatch):
+    """The native runtime's side is the instrumented one only when asked (native_main)."""
+    monkeypatch.setenv("SELFHOST_TIER2", "1")
 
 
 @pytest.fixture

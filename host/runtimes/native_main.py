@@ -4,18 +4,27 @@ offload's native side (when it is importable and offload is wanted).
     python -m host.runtimes.native_main --config CONFIG.json   (what native.py starts)
     python -m host.runtimes.native_main [SELFHOST ARGS...]      (by hand, and in tests)
 
-CONFIG: {"argv": selfhost's argv, "offload": bool}."""
+CONFIG: {"argv": selfhost's argv, "offload": bool}.
+
+The native side is the plain one (host/offload/native.py: no safe point inside an offloaded
+call) unless tier 2 is asked for: ``--offload imports``, or SELFHOST_TIER2=1 (the instrumented
+side, host/offload/tier2_native.py). Tier 2 is opt-in until its checkpoints inside native code
+have passed the whole migration matrix (see docs/architecture.md)."""
 import json
+import os
 import sys
 
 
 def _native_side(module, threshold, imports=False):
     """Imported at the first use: a run that offloads nothing never loads wasmtime."""
     try:
-        from host.offload.tier2_native import make_offloader
+        if imports or os.environ.get("SELFHOST_TIER2") == "1":
+            from host.offload.tier2_native import make_offloader
+            return make_offloader(module, threshold, imports=imports)
+        from host.offload.native import make_offloader
     except ImportError:
         return None
-    return make_offloader(module, threshold, imports=imports)
+    return make_offloader(module, threshold)
 
 
 def main(argv=None):
