@@ -195,7 +195,9 @@ def test_migrate_reports_an_app_that_finishes_first(app, tmp_path):
 def test_checkpoint_command_with_trigger(request, app, tmp_path, runtime):
     if runtime != "native":
         request.getfixturevalue("need_build")
-    args = ["/data/out.txt", "10"]
+    # enough steps that the app is still running when `selfhost checkpoint` starts (natively
+    # ten steps take well under a second)
+    args = ["/data/out.txt", "200" if runtime == "native" else "10"]
     ref_out, ref_file = reference(app, args)
     d = data_dir(tmp_path)
     ctl = tmp_path / "ctl"
