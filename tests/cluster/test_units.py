@@ -161,6 +161,8 @@ def test_agent_launches_each_runtime_through_host_launch(runtime, restored, tmp_
     if runtime != "native":
         monkeypatch.setenv("SELFHOST_WASM", str(Path(__file__)))    # any file: not started
     monkeypatch.setenv("SELFHOST_WASMTIME_CLI", sys.executable)      # (idem)
+    from host.runtimes import wasmtime_cli                            # nothing to precompile
+    monkeypatch.setattr(wasmtime_cli, "precompiled", lambda cli, module, cache: module)
     spec = {"app_id": "app-1", "run": 1, "name": "ledger.wasm", "args": ["data", "3"],
             "guests": ["data"], "env": ["K=V"], "counts": {"1": 5, "2": 0}}
     snap = b"snapshot bytes" if restored else None
