@@ -307,7 +307,7 @@ print(total, caught)
 LOOP_OUT = b"24995000 25000000\n"
 
 
-@pytest.mark.parametrize("restore_on", ["native", "node"])
+@pytest.mark.parametrize("restore_on", ["native", pytest.param("node", marks=pytest.mark.slow)])
 def test_micropython_checkpoint_mid_run(tmp_path, restore_on):
     """MicroPython raising and catching Python exceptions (Wasm throw/try_table) is stopped by
     a checkpoint mid-run, natively, and resumed (natively or under Node): the output is the one
