@@ -13,6 +13,7 @@ import subprocess
 
 import pytest
 
+from tests import support as common
 from tests.security import support
 from tests.security.support import RUNTIMES, outside, tree_state
 
@@ -188,7 +189,7 @@ def test_no_dir_shows_the_guest_nothing(runtime, tmp_path):
     before = tree_state(tmp_path)
     ref = support.run_wasmtime_cli(app, ops)
     if runtime != "native":
-        support.require_build()
+        common.require_build()
     ours = support.selfhost_cli(["run", "--runtime", runtime, str(app), "--"] + ops,
                                 cwd=str(tmp_path / "apps"))
     support.no_traceback(ours)
