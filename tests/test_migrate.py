@@ -43,10 +43,12 @@ def _env():
     return env
 
 
-def selfhost(*args, timeout=180):
-    """`python -m host.cli ARGS` as the console script runs it; -> CompletedProcess (bytes)."""
+def selfhost(*args, timeout=180, env=None):
+    """`python -m host.cli ARGS` as the console script runs it (``env``: variables to add);
+    -> CompletedProcess (bytes)."""
     return subprocess.run([sys.executable, "-m", "host.cli"] + [str(a) for a in args],
-                          capture_output=True, env=_env(), cwd=ROOT, timeout=timeout)
+                          capture_output=True, env=dict(_env(), **(env or {})), cwd=ROOT,
+                          timeout=timeout)
 
 
 def selfhost_popen(*args):
@@ -331,10 +333,8 @@ def test_restore_refusals_come_before_any_runtime(app, named_app, named_snapshot
                                                   runtime):
     snap, d, _stats = named_snapshot
     # /data not given, and no run of this user (an empty cache) wrote the snapshot: refused.
-    env = dict(_env(), SELFHOST_CACHE=str(tmp_path / "cache"))
-    proc = subprocess.run([sys.executable, "-m", "host.cli", "restore", "--runtime", runtime,
-                           str(snap), str(named_app)], capture_output=True, env=env, cwd=ROOT,
-                          timeout=180)
+    proc = selfhost("restore", "--runtime", runtime, snap, named_app,
+                    env={"SELFHOST_CACHE": str(tmp_path / "cache")})
     assert "--dir HOST::/data" in clean_error(proc)
     proc = selfhost("restore", "--runtime", runtime, tmp_path / "none.snap", named_app)
     assert "no such file" in clean_error(proc)
