@@ -16,7 +16,7 @@ from host import launch
 from tests.apps.build import build_app
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# not slow-marked: CI builds and installs the wheel on every run (the issue asks for it)
 
 
 @pytest.fixture(scope="module")
