@@ -11,6 +11,7 @@ import wasmtime
 
 from selfhost import doorbell as D
 
+from .doorbell_entry import define_fd_advise
 from .native import WasmtimeNative, _api, _raw, _trap_message, stack_exhausted
 
 
@@ -32,11 +33,7 @@ class DoorbellHost:
         self.layout = layout
 
     def install(self, linker, store):
-        linker.allow_shadowing = True
-        i32, i64 = wasmtime.ValType.i32(), wasmtime.ValType.i64()
-        ty = wasmtime.FuncType([i32, i64, i64, i32], [i32])
-        linker.define(store, "wasi_snapshot_preview1", "fd_advise",
-                      wasmtime.Func(store, ty, self.fd_advise, access_caller=True))
+        define_fd_advise(linker, store, self.fd_advise)
 
     def bind(self, instance, store):
         """The selfhost instance (once instantiated): its memory is found once, not looked up

@@ -6,6 +6,7 @@ with length 0 itself (the guest's ping, "is there a native side?", or an advice 
 doorbell_host.py (the protocol, wasmtime's native side and the interp package behind it),
 which the guest sends only when it offloads a function (docs/doorbell.md).
 """
+from .doorbell_entry import define_fd_advise
 
 
 class LazyDoorbell:
@@ -15,12 +16,7 @@ class LazyDoorbell:
 
     def install(self, linker, store):
         """Shadow wasi fd_advise in ``linker`` (after define_wasi)."""
-        import wasmtime
-        linker.allow_shadowing = True
-        i32, i64 = wasmtime.ValType.i32(), wasmtime.ValType.i64()
-        ty = wasmtime.FuncType([i32, i64, i64, i32], [i32])
-        linker.define(store, "wasi_snapshot_preview1", "fd_advise",
-                      wasmtime.Func(store, ty, self.fd_advise, access_caller=True))
+        define_fd_advise(linker, store, self.fd_advise)
 
     def bind(self, instance, store):
         """The selfhost instance, once instantiated (its memory, for the requests)."""
