@@ -275,14 +275,19 @@ def readme_section(results):
 
 def update_readme(path, results):
     """Replace the generated section of the README at ``path`` (appended when missing)."""
+    replace_section(path, README_START, README_END, readme_section(results))
+
+
+def replace_section(path, start, end, section):
+    """Put ``section`` (which begins with ``start`` and ends with ``end``) in place of the
+    README's text between those markers, or append it when they are missing: every generated
+    README section of bench/ goes through here."""
     from pathlib import Path
     p = Path(path)
     text = p.read_text()
-    section = readme_section(results)
-    if README_START in text and README_END in text:
-        head, rest = text.split(README_START, 1)
-        tail = rest.split(README_END, 1)[1]
-        text = head + section.rstrip("\n") + tail
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     p.write_text(text)

@@ -48,6 +48,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import report
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CACHE = ROOT / "bench" / ".cache"
@@ -295,15 +297,7 @@ def readme_section(results):
 
 
 def update_readme(path, results):
-    p = Path(path)
-    text = p.read_text()
-    section = readme_section(results)
-    if README_START in text and README_END in text:
-        head, rest = text.split(README_START, 1)
-        text = head + section.rstrip("\n") + rest.split(README_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    p.write_text(text)
+    report.replace_section(path, README_START, README_END, readme_section(results))
 
 
 def main(argv=None):
