@@ -4,6 +4,7 @@
         capture=True, module=None, offload=True) -> Result
     prepared(runtime, argv, dirs=(), env=None, *, private_dirs=(), module=None,
              offload=True) -> context manager of (Runtime, Command): a launch not started
+    start(cmd, stdin=None, capture=False) -> subprocess.Popen of a prepared Command
     run_app_direct(app_wasm, args, dirs=(), env=None, stdin=b"") -> Result
 
 ``runtime`` is a name of host.runtimes.RUNTIMES (wasmtime, wasmtime-cli, wasmer, node, native);
@@ -85,9 +86,11 @@ def _guest_env(env):
     return {str(k): str(v) for k, v in (env or {}).items()}
 
 
-def _run_process(cmd, stdin, timeout, capture):
+def start(cmd, stdin=None, capture=False):
+    """Start a prepared Command: -> subprocess.Popen (``stdin`` None: this process's own;
+    else a pipe; ``capture``: stdout/stderr piped instead of inherited)."""
     try:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             cmd.argv,
             stdin=None if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE if capture else None,
@@ -95,6 +98,10 @@ def _run_process(cmd, stdin, timeout, capture):
             env=cmd.env, cwd=cmd.cwd)
     except OSError as e:
         raise LaunchError("cannot start %s: %s" % (cmd.argv[0], e.strerror or e)) from None
+
+
+def _run_process(cmd, stdin, timeout, capture):
+    proc = start(cmd, stdin, capture)
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:

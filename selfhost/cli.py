@@ -153,6 +153,10 @@ def build_parser():
                        help="keep running after a checkpoint instead of stopping")
     group.add_argument("--restore", metavar="SNAP",
                        help="resume the snapshot SNAP of APP.wasm instead of starting it")
+    group.add_argument("--wait-for-snapshot", action="store_true",
+                       help="with --restore: read, decode and validate APP.wasm now, then wait "
+                            "for SNAP to appear and resume it (pre-copy migration: the target "
+                            "is ready while the source still runs)")
     group.add_argument("--stats", metavar="PATH",
                        help="write JSON timings of the run (checkpoint/restore phases) to PATH")
     group = parser.add_argument_group("profiling and offload", "see interp/profile.py and "
@@ -465,6 +469,8 @@ def _main(argv, native_side, marks):
         return exit_codes.OK if total.failed == 0 else exit_codes.ERROR
     if ns.trace is not None and ns.restore is not None:
         raise UsageError("--trace cannot go with --restore")
+    if ns.wait_for_snapshot and ns.restore is None:
+        raise UsageError("--wait-for-snapshot goes with --restore SNAP")
     if ns.restore is not None and ns.invoke is not None:
         raise UsageError("--restore resumes a WASI command; it cannot go with --invoke")
     try:
@@ -497,7 +503,8 @@ def _main(argv, native_side, marks):
                     ns.checkpoint_continue, ns.stats,
                     created_by="selfhost %s" % interp.__version__, dir_origins=origins)
     policy.startup = marks
-    opts = RunOptions(invoke=ns.invoke, restore=ns.restore, offload=ns.offload,
+    opts = RunOptions(invoke=ns.invoke, restore=ns.restore,
+                      wait_for_snapshot=ns.wait_for_snapshot, offload=ns.offload,
                       offload_threshold=ns.offload_threshold,
                       explicit_call_depth=ns.max_call_depth is not None, profile=ns.profile,
                       trace=ns.trace, parse_args=_invoke_args, print_results=_print_results,

@@ -50,6 +50,7 @@ class RunOptions:
     """What to run and how, besides the checkpoint Policy (cli.py fills it from its options)."""
     invoke: Optional[str] = None           # --invoke NAME: call one export instead of _start
     restore: Optional[str] = None          # --restore SNAP
+    wait_for_snapshot: bool = False        # --wait-for-snapshot: SNAP appears later
     offload: str = "auto"                  # --offload auto|off
     offload_threshold: Optional[int] = None
     explicit_call_depth: bool = False      # --max-call-depth given: offload off
@@ -327,6 +328,14 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
         policy.unpin()
 
 
+def wait_for_file(path, interval=0.002):
+    """Return once ``path`` exists. Snapshots are renamed into place whole, so once it is
+    there it is complete; the launcher that asked for the wait ends it by killing this process
+    when no snapshot will come (the source finished first)."""
+    while not os.path.exists(path):
+        time.sleep(interval)
+
+
 def _mark(policy, phase):
     if policy.startup is not None:
         policy.startup[phase] = time.time()
@@ -341,6 +350,9 @@ def _run_module(module, name, app_args, wasi, preopens, config, policy, opts):
     if opts.invoke is not None and exports.get(opts.invoke) != "func":
         raise RunError("%s: no exported function %r" % (name, opts.invoke))
     if opts.restore is not None:
+        if opts.wait_for_snapshot:
+            wait_for_file(opts.restore)
+        _mark(policy, "snapshot_seen")
         try:
             snap = load_snapshot(opts.restore, module)
             return restore_command(module, snap, wasi, policy, preopens, config,

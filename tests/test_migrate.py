@@ -247,6 +247,57 @@ def test_trigger_is_refused_on_wasmer(app, tmp_path):
                     app, "x")
     line = clean_error(proc, 2)
     assert "--checkpoint-trigger does not work with --runtime wasmer" in line
+    proc = selfhost("run", "--runtime", "wasmer", "--restore", tmp_path / "s.snap",
+                    "--wait-for-snapshot", app)
+    line = clean_error(proc, 2)
+    assert "--wait-for-snapshot does not work with --runtime wasmer" in line
+
+
+# --- pre-copy: the target prepared while the source runs --------------------------------------
+
+def test_migrate_precopy_and_not(app, tmp_path):
+    """Pre-copy (the default) and --no-precopy both give the uninterrupted run's output; only
+    the first says the target was prepared during the run."""
+    args = ["/data/out.txt", "3", "/data"]
+    ref_out, ref_file = reference(app, args)
+    for flags in ([], ["--no-precopy"]):
+        d = data_dir(tmp_path, "data%d" % len(flags))
+        proc = selfhost("migrate", *flags, "--from", "native", "--to", "native",
+                        "--dir", "%s::/data" % d, app, "--", *args)
+        err = proc.stderr.decode()
+        assert proc.returncode == 0, err
+        assert ("target prepared during the run" in err) == (not flags), err
+        assert proc.stdout == ref_out
+        assert (d / "out.txt").read_bytes() == ref_file
+
+
+def test_restore_waits_for_its_snapshot(named_app, named_snapshot, tmp_path):
+    """--wait-for-snapshot: started before the snapshot exists, the restore waits, then
+    resumes once it is renamed into place; without --restore it is a usage error."""
+    snap, d, _stats = named_snapshot
+    ref_out, _ref_file = reference(named_app, ["/data/out.txt", "3", "/data"])
+    d2 = tmp_path / "data"
+    shutil.copytree(d, d2)
+    late = tmp_path / "late.snap"
+    proc = subprocess.Popen([sys.executable, "-m", "selfhost", "--dir", "%s::/data" % d2,
+                             "--restore", str(late), "--wait-for-snapshot", "--snapshot",
+                             str(tmp_path / "next.snap"), str(named_app)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=ROOT)
+    try:
+        time.sleep(1.0)
+        assert proc.poll() is None, proc.communicate()      # ready, and waiting
+        shutil.copyfile(snap, tmp_path / "late.tmp")
+        os.rename(tmp_path / "late.tmp", late)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == EXIT_CHECKPOINTED, err.decode()   # the app asks again: step 1
+    assert out == ref_out.split(b"\n")[1] + b"\n"
+    proc = subprocess.run([sys.executable, "-m", "selfhost", "--wait-for-snapshot",
+                           str(named_app)], capture_output=True, env=_env(), cwd=ROOT)
+    assert "--wait-for-snapshot goes with --restore SNAP" in clean_error(proc, 2)
 
 
 # --- a snapshot taken natively, for inspect and the refusals ----------------------------------

@@ -18,6 +18,8 @@ from typing import List, Optional
 
 from selfhost import exit_codes
 
+from ..errors import UsageError
+
 ROOT = Path(__file__).resolve().parent.parent.parent      # the directory holding host/
 
 
@@ -45,6 +47,9 @@ class Runtime:
     name = ""
     native_side = False    # can run offloaded functions natively (interp/offload.py)
     uses_build = True      # runs build/selfhost.wasm (native runs its Python source)
+    # the guest sees the host's files as they change; False: a copy made at start (Wasmer),
+    # so nothing that waits for a file to appear can work there
+    live_files = True
 
     def dir_view(self, index, mount):
         """Where selfhost.wasm sees mounted directory number ``index`` (a host.mounts.Mount)."""
@@ -52,6 +57,13 @@ class Runtime:
 
     def check_options(self, option_names):
         """Raise host.errors.UsageError for a selfhost option this runtime cannot serve."""
+        if self.live_files:
+            return
+        for option in ("--checkpoint-trigger", "--wait-for-snapshot"):
+            if option in option_names:
+                raise UsageError(
+                    "%s does not work with --runtime %s: its file system is a copy made at "
+                    "start (use --checkpoint-after, or another runtime)" % (option, self.name))
 
     def command(self, job):
         """The process that runs ``job``."""

@@ -3,11 +3,10 @@
 Wasmer's sandbox file system is virtual: mount i is copied to /workspace/d<i> before the run and
 what the guest changed is copied back after it (symlinks as links, wasmer_links.py; on the host
 never through a symlink, confined.py); of a private mount with named files (Job.only_files)
-only those. A trigger
-file created during the run is never seen inside, so --checkpoint-trigger is refused. No native
+only those. A file created during the run is never seen inside (live_files is False), so
+--checkpoint-trigger and --wait-for-snapshot are refused. No native
 side: wasmer-sdk can neither add the doorbell's host function nor reach the guest's memory.
 """
-from ..errors import UsageError
 from .base import Command, Runtime, python_command, python_env, write_config
 
 WORKSPACE = "/workspace"
@@ -15,15 +14,10 @@ WORKSPACE = "/workspace"
 
 class WasmerRuntime(Runtime):
     name = "wasmer"
+    live_files = False
 
     def dir_view(self, index, mount):
         return "%s/d%d" % (WORKSPACE, index)
-
-    def check_options(self, option_names):
-        if "--checkpoint-trigger" in option_names:
-            raise UsageError(
-                "--checkpoint-trigger does not work with --runtime wasmer: its file system "
-                "is a copy made at start (use --checkpoint-after, or another runtime)")
 
     def command(self, job):
         config = {"module": str(job.module), "args": ["selfhost"] + job.argv, "env": job.env,
