@@ -5,6 +5,7 @@ wasmtime does it) and answers selfhost.wasm's offload doorbell; the doorbell pro
 constants and selfhost's exit codes reach it in its config (selfhost/doorbell.py,
 selfhost/exit_codes.py own them), so the JavaScript holds no copy.
 """
+import os
 import shutil
 from pathlib import Path
 
@@ -31,5 +32,13 @@ class NodeRuntime(Runtime):
                   "doorbell": PROTOCOL, "exit_codes": exit_codes.ALL}
         # --no-turbo-fast-api-calls: Node 20's fast path into node:wasi keeps a stale pointer
         # to the guest memory after memory.grow and segfaults (nodejs/node#53087 and kin).
-        return Command([node, "--no-warnings", "--no-turbo-fast-api-calls", str(LAUNCHER),
-                        write_config(job, config)], config=config)
+        flags = ["--no-warnings", "--no-turbo-fast-api-calls"]
+        # --liftoff-only: V8's tier-up recompiles selfhost.wasm's huge (Nuitka-generated)
+        # functions with TurboFan in background threads that compete with the run for the CPU,
+        # and the process's exit waits for the compilations in flight; only long interpreted
+        # runs gain from TurboFan (bench/results/node-tiering.md). SELFHOST_NODE_TIERUP=1 keeps
+        # V8's default tiering.
+        if os.environ.get("SELFHOST_NODE_TIERUP") != "1":
+            flags.append("--liftoff-only")
+        return Command([node] + flags + [str(LAUNCHER), write_config(job, config)],
+                       config=config)

@@ -374,8 +374,9 @@ async function main() {
     say(`selfhost node launcher: wasm trap: ${err.message}\n`);
     code = EXIT.trap;
   }
-  process.exitCode = code;
+  marks.returned = now();
   writeTrace();
+  process.exit(code);
 }
 
 main();
