@@ -7,6 +7,8 @@ whole. The temporary file has one fixed name per target, ``.NAME.selfhost-tmp``:
 killed mid-write (kill -9 leaves no chance to clean up) leaves at most that one file, and the
 next write to the same target removes it first (an unlink never follows a symlink, and the
 file is then made with O_EXCL, so a symlink planted under that name is never written through).
+A symlink at the target's own name is unlinked before the rename: rename would replace it
+anyway, but Wasmer's file system panics renaming onto a dangling one (the guest dies, "exit 0").
 
 The target's directory may be one the guest works in (a snapshot next to the app's files).
 A ``Place`` opens it once, when the run starts, before the guest runs: every later operation
@@ -15,7 +17,9 @@ followed (the native runtime has no host sandbox below selfhost; under a Wasm ho
 preopens confine these paths anyway, and where os lacks dir_fd calls, paths are used).
 Only os calls that WASI has are used.
 """
+import errno
 import os
+import stat
 
 from . import format as _format
 from .snapshot import SnapshotError, SnapshotIOError
@@ -68,7 +72,10 @@ class Place:
         for _ in range(3):
             try:
                 return os.open(tmp, _TEMP_FLAGS, 0o644, **at)
-            except FileExistsError:
+            except OSError as e:
+                # a leftover: EEXIST, or ELOOP where the host checks O_NOFOLLOW first (Wasmer)
+                if e.errno not in (errno.EEXIST, errno.ELOOP):
+                    raise
                 try:
                     os.unlink(tmp, **at)
                 except FileNotFoundError:
@@ -91,6 +98,8 @@ class Place:
                 os.fsync(fd)
             os.close(fd)
             fd = None
+            if _is_link(target, at):
+                os.unlink(target, **at)
             if self.fd is None:
                 os.replace(tmp, target)
             else:
@@ -109,6 +118,13 @@ class Place:
         if sync:
             _sync_dir(self.fd if self.fd is not None else self.directory)
         return total
+
+
+def _is_link(path, at):
+    try:
+        return stat.S_ISLNK(os.lstat(path, **at).st_mode)
+    except (OSError, NotImplementedError):   # absent, or no lstat relative to a dir fd
+        return False
 
 
 def _write_all(fd, data):

@@ -148,8 +148,11 @@ class _Controller:
         snap = capture(frames, self.instance, wasi=wasi, stats=stats,
                        created_by=self.policy.created_by)
         t1 = time.monotonic()
-        size = write_snapshot(self.policy.places.get("snapshot", self.policy.snapshot_path),
-                              snap)
+        try:
+            size = write_snapshot(self.policy.places.get("snapshot", self.policy.snapshot_path),
+                                  snap)
+        except SnapshotError as e:   # unwritable (the message names the path) or unencodable
+            raise RunError(str(e)) from None
         t2 = time.monotonic()
         self.checkpoints += 1
         self.stats.update({"capture_seconds": t1 - t0, "write_seconds": t2 - t1,

@@ -243,14 +243,64 @@ def main(argv=None):
         import wasmer_sdk
     except ImportError:
         return _fail("the wasmer-sdk Python package is missing: pip install wasmer-sdk==0.5.0")
+    watch = PanicWatch()
     try:
-        return asyncio.run(run(config))
+        code = asyncio.run(run(config))
     except OSError as e:
         return _fail(str(e))
     except wasmer_sdk.WasmerError as e:
         return _fail("wasmer: %s" % e)
     except Exception as e:            # never a traceback: say what failed and stop
         return _fail("%s: %s" % (type(e).__name__, e))
+    finally:
+        panic = watch.stop()
+    if panic is not None:
+        sys.stderr.write("selfhost wasmer runner: error: wasmer panicked, the guest did not "
+                         "finish: %s\n" % panic)
+        return exit_codes.ERROR
+    return code
+
+
+class PanicWatch:
+    """wasmer-wasix can panic inside a syscall (e.g. path_rename onto a dangling symlink): the
+    guest is gone, yet the command reports exit 0, and Rust prints a backtrace on fd 2. So fd 2
+    goes to a pipe while the guest runs (the guest's own stderr keeps the real one): what
+    wasmer writes there is passed on unless it is a panic, which becomes one line and exit 1."""
+
+    LIMIT = 1 << 16
+
+    def __init__(self):
+        sys.stderr.flush()
+        self.real = os.dup(2)
+        read, write = os.pipe()
+        os.dup2(write, 2)
+        os.close(write)
+        sys.stderr = open(self.real, "w", closefd=False)
+        self.text = bytearray()
+        self.thread = threading.Thread(target=self._drain, args=(read,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, fd):
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            if len(self.text) < self.LIMIT:
+                self.text += chunk[:self.LIMIT - len(self.text)]
+        os.close(fd)
+
+    def stop(self):
+        """Put fd 2 back; the panic's message, or None (the rest is written out)."""
+        sys.stderr.flush()
+        os.dup2(self.real, 2)
+        self.thread.join(timeout=5)
+        text = bytes(self.text).decode("utf-8", "replace")
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            if " panicked at " in line:
+                return lines[i + 1].strip() if i + 1 < len(lines) else line.strip()
+        os.write(self.real, bytes(self.text))
+        return None
 
 
 if __name__ == "__main__":

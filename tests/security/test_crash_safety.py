@@ -102,3 +102,42 @@ def test_a_planted_temp_symlink_is_not_followed(tmp_path):
                                                wasi={"args": []}))
     assert (tmp_path / "victim").read_text() == "victim\n"
     assert sorted(os.listdir(d)) == ["s.snap"]
+
+
+def test_planted_symlinks_as_wasmer_answers_them(tmp_path, monkeypatch):
+    """Wasmer's file system answers O_CREAT|O_EXCL|O_NOFOLLOW on a symlink with ELOOP (not
+    EEXIST), and panics renaming onto a dangling symlink (the guest dies, reported as exit 0):
+    emulated here, a write still replaces both planted links and touches nothing outside."""
+    import errno
+    import stat
+    from checkpoint import Snapshot, write_snapshot
+    real_open, real_rename = os.open, os.rename
+
+    def is_link(path, dir_fd):
+        try:
+            return stat.S_ISLNK(os.lstat(path, dir_fd=dir_fd).st_mode)
+        except FileNotFoundError:
+            return False
+
+    def wasmer_open(path, flags, mode=0o777, *, dir_fd=None):
+        if flags & os.O_EXCL and is_link(path, dir_fd):
+            raise OSError(errno.ELOOP, "Symbolic link loop")
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+
+    def wasmer_rename(src, dst, *, src_dir_fd=None, dst_dir_fd=None):
+        assert not is_link(dst, dst_dir_fd), "renamed onto a symlink: Wasmer panics"
+        return real_rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+
+    d = tmp_path / "w"
+    d.mkdir()
+    (tmp_path / "victim").write_text("victim\n")
+    os.symlink("../victim", temp_path(d / "s.snap"))
+    os.symlink("../nothing", d / "s.snap")
+    monkeypatch.setattr(os, "open", wasmer_open)
+    monkeypatch.setattr(os, "rename", wasmer_rename)
+    write_snapshot(str(d / "s.snap"), Snapshot(module_sha256=bytes(32), wasi={"args": []}))
+    monkeypatch.undo()
+    assert (tmp_path / "victim").read_text() == "victim\n"
+    assert sorted(os.listdir(tmp_path)) == ["victim", "w"]
+    assert sorted(os.listdir(d)) == ["s.snap"] and not os.path.islink(d / "s.snap")
+    assert (d / "s.snap").read_bytes()[:8] == b"\x89SHSNAP\n"

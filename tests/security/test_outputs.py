@@ -30,23 +30,7 @@ def run(runtime, box, app, options, ops):
                                 + options + [str(app), "--"] + ops)
 
 
-# Known bugs found by the full hosted run of 2026-12-02 (issue 15 stays open until fixed):
-KNOWN_BUGS = {
-    ("planted", "wasmer"): "KNOWN BUG (issue 15): under Wasmer the copy-back leaves a planted "
-                           "symlink at the snapshot's name in place (nothing outside is "
-                           "written; the snapshot is not where it was asked for)",
-    ("swapped", "node"): "KNOWN BUG (issue 15): under Node a snapshot directory swapped during "
-                         "the run ends in an 'internal error' line instead of a plain one",
-}
-
-
-def _known(test, runtime):
-    reason = KNOWN_BUGS.get((test, runtime))
-    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-
-
-@pytest.mark.parametrize("runtime", [pytest.param(r, marks=_known("planted", r))
-                                     for r in RUNTIMES])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_planted_symlinks_at_output_names_are_replaced(runtime, tmp_path):
     box, app = world(tmp_path)
     before = outside(tree_state(tmp_path), "box")
@@ -65,8 +49,7 @@ def test_planted_symlinks_at_output_names_are_replaced(runtime, tmp_path):
     assert (box / "s.snap").read_bytes()[:8] == b"\x89SHSNAP\n"
 
 
-@pytest.mark.parametrize("runtime", [pytest.param(r, marks=_known("swapped", r))
-                                     for r in RUNTIMES if r != "wasmer"])
+@pytest.mark.parametrize("runtime", [r for r in RUNTIMES if r != "wasmer"])
 def test_swapping_the_snapshot_directory_during_the_run(runtime, tmp_path):
     """The guest moves the snapshot's directory away and puts a symlink out in its place, then
     asks for a checkpoint: the snapshot lands in the directory as it was when the run
