@@ -15,7 +15,9 @@ class SafePoint:
     "call" (the frame waits in a call) or "return" (the innermost frame right after a call
     returned, its results on the stack: where a poll after the call started an unwind); a call
     site has both, as ids K and K + 1. ``pc``: the Wasm offset an interpreter frame there
-    carries; ``stack``: its operand-stack types (for "call": below the arguments); ``callee``:
+    carries, as Machine.capture writes it: for "call", the instruction right after the call even
+    when that is an ``end`` or ``block`` (lower.Code.after_call); for "return", the next
+    instruction the frame executes; ``stack``: its operand-stack types (for "call": below the arguments); ``callee``:
     the function index of a direct call; ``indirect``: (type index, table index) of a
     call_indirect; ``ftype``: the callee's FuncType; ``unwinds``: an unwind can pass here (loops:
     always; calls: the callee can unwind); ``polls``: the countdown runs after this call (a
@@ -203,9 +205,10 @@ class FuncPlan:
                     below = t[:len(t) - len(ft.params) - 1]
                     callee, indirect = None, imm
                 pc = code.offsets[code.pc_at[off] + 1]
+                waiting = code.after_call[code.pc_at[off] + 1]
                 unwinds = unwinds_call(callee, indirect)
                 polls = unwinds and polls_call(self.func_index, callee, indirect)
-                pts.append(SafePoint(id_, "call", pc, below, i, callee, indirect, ft,
+                pts.append(SafePoint(id_, "call", waiting, below, i, callee, indirect, ft,
                                      unwinds, off, polls))
                 pts.append(SafePoint(id_ + 1, "return", pc, below + ft.results, i, callee,
                                      indirect, ft, unwinds, off, polls))

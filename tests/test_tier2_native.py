@@ -325,3 +325,136 @@ def test_checkpoint_continue_inside_native_code_goes_on_natively(tmp_path, monke
     assert _tier2_count(err, "unwinds") == 1 and _tier2_count(err, "rewinds") == 1
     code, rest, err = run("--offload", "off", "--restore", snap, app, *ARGS)
     assert code == 0 and full.endswith(rest) and rest, err
+
+
+def _stateful():
+    """tests/ckpt_apps/stateful.c (the migration tests' app): its native part is a 3000-deep
+    recursion and the libc helpers; memory grows, an output file stays open across steps."""
+    from tests import support
+    return support.build_c(ROOT / "tests" / "ckpt_apps" / "stateful.c",
+                           ROOT / "tests" / ".cache" / "ckpt" / "strip", support.WASI_CFLAGS)
+
+
+def test_checkpoints_at_random_native_moments_restore_exactly(tmp_path, monkeypatch, capfd,
+                                                               often):
+    """Checkpoints at random native polls of stateful.c (one unwind each, frames thousands
+    deep), restored by the plain native side, the interpreter and tier 2 in turn: stdout and
+    the output file are those of an uninterrupted run every time."""
+    import random
+    from selfhost import cli, exit_codes, session
+    app = _stateful()
+    args = ["/data/out.txt", "20"]
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    code, full, err = run("--offload", "off", "--dir", "%s::/data" % ref_dir, app, *args)
+    assert code == 0, err
+    ref_file = (ref_dir / "out.txt").read_bytes()
+    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
+    tier2_native = often
+    orig_poll = tier2_native.InstrumentedNative._poll
+    orig_call = tier2_native.InstrumentedNative.call
+    at = {"poll": 0, "unwinds": 0}
+
+    def poll(self):
+        if self.polls == at["poll"]:
+            at["trigger"].write_text("now")
+        return orig_poll(self)
+
+    def call(self, *a, **k):
+        try:
+            return orig_call(self, *a, **k)
+        except interp.tier2.Unwound:
+            at["unwinds"] += 1
+            raise
+    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
+    monkeypatch.setattr(tier2_native.InstrumentedNative, "call", call)
+    from host.runtimes.native_main import _native_side
+    restores = [({"SELFHOST_TIER2": "0"}, ()), ({}, ("--offload", "off")),
+                ({"SELFHOST_TIER2": "1"}, ())]
+    rnd = random.Random(13)
+    for k in range(9):
+        d = tmp_path / ("m%d" % k)
+        (d / "data").mkdir(parents=True)
+        at.update(poll=rnd.randint(1, 12000), trigger=d / "trigger", unwinds=0)
+        capfd.readouterr()
+        rc = cli.main(["--checkpoint-trigger", str(d / "trigger"), "--snapshot",
+                       str(d / "s.snap"), "--dir", "%s::/data" % (d / "data"), str(app), *args],
+                      native_side=_native_side)
+        first = capfd.readouterr().out
+        assert rc == exit_codes.CHECKPOINTED and at["unwinds"] == 1, (at, rc)
+        env, opts = restores[k % len(restores)]
+        proc = subprocess.run([sys.executable, "-m", "host.runtimes.native_main", *opts,
+                               "--restore", str(d / "s.snap"), "--dir",
+                               "%s::/data" % (d / "data"), str(app), *args],
+                              capture_output=True, cwd=ROOT, timeout=600,
+                              env=dict(os.environ, **env))
+        assert proc.returncode == 0, (at["poll"], proc.stderr.decode())
+        assert first + proc.stdout.decode() == full, (at["poll"], env, opts)
+        assert (d / "data" / "out.txt").read_bytes() == ref_file, (at["poll"], env, opts)
+
+
+_BLOCK_CALL = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func $inner (param $n i32) (result i32) (local $x i32)
+    (local.set $x (i32.const 1))
+    (loop $l
+      (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1664525))
+                             (i32.const 1013904223)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $l (local.get $n)))
+    (local.get $x))
+  (func $outer (param $n i32) (result i32)
+    (block (result i32) (call $inner (local.get $n)))
+    (i32.const 7)
+    (i32.add))
+  (func (export "_start")
+    (i32.store (i32.const 16) (call $outer (i32.const 3000000)))
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 4))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"""
+
+
+def test_frame_waiting_in_a_call_before_an_end_is_rewound_natively(tmp_path, monkeypatch,
+                                                                     capfdbinary, often):
+    """A snapshot taken inside native $inner, whose caller $outer waits in a call that is the
+    last instruction of a block: Machine.capture writes $outer's pc as the block's ``end``
+    (lower.Code.after_call). The restore rewinds both frames into native code (the safe-point
+    map's "call" pc is that same offset; it was the instruction after the ``end``, so only
+    $inner was rewound and $outer went on interpreted), with the uninterrupted output."""
+    from tests import support
+    from selfhost import cli, exit_codes, session
+    app = support.wat2wasm(_BLOCK_CALL, tmp_path / "block_call.wasm")
+    full = subprocess.run([sys.executable, "-m", "host.runtimes.native_main", "--offload", "off",
+                           str(app)], capture_output=True, cwd=ROOT, timeout=600).stdout
+    assert len(full) == 4        # the result of $outer, as 4 raw bytes
+    trigger, snap = tmp_path / "trigger", tmp_path / "s.snap"
+    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
+    orig_poll = often.InstrumentedNative._poll
+
+    def poll(self):
+        if self.polls == 1000:
+            trigger.write_text("now")
+        return orig_poll(self)
+    monkeypatch.setattr(often.InstrumentedNative, "_poll", poll)
+    from host.runtimes.native_main import _native_side
+    rc = cli.main(["--checkpoint-trigger", str(trigger), "--snapshot", str(snap), str(app)],
+                  native_side=_native_side)
+    assert rc == exit_codes.CHECKPOINTED
+    frames = read_snapshot(snap).frames
+    module = interp.decode(app.read_bytes())
+    outer = module.funcs[frames[1].func - len(module.imported("func"))]
+    assert [op for op, _imm, off in outer.body if off == frames[1].pc] == [interp.opcodes.END]
+    rewound = []
+    orig_rewinder = offload.Offloader._rewinder
+
+    def rewinder(self, inst, index, plan, fr):
+        rewound.append([d["func"] for d in fr])
+        return orig_rewinder(self, inst, index, plan, fr)
+    monkeypatch.setattr(offload.Offloader, "_rewinder", rewinder)
+    capfdbinary.readouterr()
+    rc = cli.main(["--restore", str(snap), str(app)], native_side=_native_side)
+    out = capfdbinary.readouterr().out
+    assert rc == 0 and out == full
+    assert rewound == [[frames[1].func, frames[2].func]]
