@@ -196,7 +196,7 @@ def analyze(module, imports=False):
                 if op == W.REF_FUNC:
                     in_table.add(imm)
     for f in module.funcs:
-        for op, imm, _off in f.body:
+        for op, imm, _off in f.instrs():
             if op == W.REF_FUNC:
                 in_table.add(imm)
     nimp_tables = len(module.imported("table"))
@@ -208,7 +208,7 @@ def analyze(module, imports=False):
         i = nimp + k
         out = set()
         e = 0
-        for op, imm, _off in f.body:
+        for op, imm, _off in f.instrs():
             if op == W.CALL or op == W.RETURN_CALL:
                 out.add(imm)
                 if imports and imm < nimp and op == W.RETURN_CALL:
