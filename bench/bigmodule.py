@@ -11,7 +11,7 @@ zig at bench time, about 24 MB). Measured, each in a fresh process:
                         `python -m selfhost`, and selfhost.wasm on wasmtime-py through
                         host.launch as `selfhost run --runtime wasmtime` does
     decode+validate     interp.decode alone: seconds, and the process's peak RSS (VmHWM from
-                        /proc/self/status) before and after, over the module's size
+                        /proc/self/status) before the module is read and after, over the module's size
 
 --engine DIR measures the native rows with the interp/ of another checkout (a before/after
 comparison); the wasmtime row always uses --module. Writes bench/results/bigmodule.md and
@@ -40,8 +40,8 @@ def hwm():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
 import interp
+before = hwm()                      # before the module is read: its own bytes count too
 data = open(sys.argv[1], "rb").read()
-before = hwm()
 t0 = time.perf_counter()
 m = interp.decode(data)
 t1 = time.perf_counter()

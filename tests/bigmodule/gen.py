@@ -32,14 +32,14 @@ def _recipe(rng):
              for _ in range(rng.randrange(3, 8))] for _ in range(CASES)]
 
 
-def _recipes():
+def _recipes(nfuncs=NFUNCS):
     rng = random.Random(SEED)
-    return [_recipe(rng) for _ in range(NFUNCS)]
+    return [_recipe(rng) for _ in range(nfuncs)]
 
 
-def c_source():
+def c_source(nfuncs=NFUNCS):
     out = ["#include <stdio.h>", "#include <stdlib.h>", "typedef unsigned int u32;", ""]
-    for i, arms in enumerate(_recipes()):
+    for i, arms in enumerate(_recipes(nfuncs)):
         out.append("__attribute__((noinline)) u32 f%d(u32 x, u32 n) {" % i)
         out.append("  u32 acc = x ^ %du;" % (i * 2654435761 & M32))
         out.append("  for (u32 k = 0; k < n; k++) {")
@@ -54,11 +54,11 @@ def c_source():
         out.append("  return acc;")
         out.append("}")
     out.append("typedef u32 (*fn)(u32, u32);")
-    out.append("static fn table[%d] = {%s};" % (NFUNCS, ",".join("f%d" % i for i in range(NFUNCS))))
+    out.append("static fn table[%d] = {%s};" % (nfuncs, ",".join("f%d" % i for i in range(nfuncs))))
     out.append("int main(int argc, char **argv) {")
     out.append("  u32 sum = 0;")
     out.append("  for (int a = 1; a < argc; a++) {")
-    out.append("    u32 i = (u32)strtoul(argv[a], 0, 10) %% %du;" % NFUNCS)
+    out.append("    u32 i = (u32)strtoul(argv[a], 0, 10) %% %du;" % nfuncs)
     out.append("    u32 r = table[i](i, 1000);")
     out.append('    printf("f%u %u\\n", i, r);')
     out.append("    sum ^= r;")
@@ -70,7 +70,8 @@ def c_source():
 
 
 def _run(i, x, n):
-    """What f<i>(x, n) returns, from its recipe (the C semantics on u32)."""
+    """What f<i>(x, n) returns, from its recipe (the C semantics on u32); the recipes are a
+    prefix of one random stream, so f<i> is the same function in every size."""
     arms = _recipes_cached()[i]
     acc = (x ^ (i * 2654435761 & M32)) & M32
     for k in range(n):
@@ -100,11 +101,11 @@ def _recipes_cached():
     return _CACHE[0]
 
 
-def expected_output(args):
+def expected_output(args, nfuncs=NFUNCS):
     """The program's stdout for the given argv numbers."""
     lines, total = [], 0
     for a in args:
-        i = int(a) % NFUNCS
+        i = int(a) % nfuncs
         r = _run(i, i, 1000)
         lines.append("f%d %d" % (i, r))
         total ^= r
@@ -112,11 +113,12 @@ def expected_output(args):
     return "\n".join(lines) + "\n"
 
 
-def build_big():
-    """Write big.c (if changed) and compile it into tests/.cache/bigmodule/big.wasm."""
+def build_big(nfuncs=NFUNCS):
+    """Write big.c (big-N.c for another size) if changed and compile it into
+    tests/.cache/bigmodule/; return the .wasm's path."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    src = CACHE_DIR / "big.c"
-    text = c_source()
+    src = CACHE_DIR / ("big.c" if nfuncs == NFUNCS else "big-%d.c" % nfuncs)
+    text = c_source(nfuncs)
     if not src.is_file() or src.read_text() != text:
         src.write_text(text)
     return build_c(src, CACHE_DIR, CFLAGS)
