@@ -32,5 +32,5 @@ __all__ = [
 def decode(data):
     """Decode and validate module bytes; raises MalformedError or InvalidError."""
     module = decode_module(bytes(data))
-    module.codemap = CodeMap(validate_module(module))
+    module.codemap = CodeMap(validate_module(module, keep=False))
     return module

@@ -495,7 +495,7 @@ class _Decoder:
         self.pos = 8
         m = Module(raw=data)
         func_types = []        # from the function section
-        codes = []             # (locals, body, offset) from the code section
+        codes = []             # (locals, first instruction's offset, offset) from code
         uses_data_at = None    # offset of the first memory.init / data.drop
         last_rank = 0
         while self.pos < n:
@@ -551,7 +551,8 @@ class _Decoder:
             raise MalformedError("data count and data section have inconsistent lengths", n)
         if m.datacount is None and uses_data_at is not None:
             raise MalformedError("data count section required", uses_data_at)
-        m.funcs = [Func(t, locs, body, off) for t, (locs, body, off) in zip(func_types, codes)]
+        m.funcs = [Func(t, locs, None, off, data, at)
+                   for t, (locs, at, off) in zip(func_types, codes)]
         return m
 
     def custom(self, m, end):
@@ -680,10 +681,12 @@ class _Decoder:
         locs = []
         for count, t in groups:
             locs.extend([t] * count)
-        body, self.pos, uses_data = _decode_expr(self.data, self.pos)
+        at = self.pos
+        # checked now (malformed is a decode error), kept as bytes: module.Func decodes again
+        _, self.pos, uses_data = _decode_expr(self.data, at)
         if self.pos != start + size:
             raise MalformedError("section size mismatch", start)
-        return (locs, body, start), uses_data
+        return (locs, at, start), uses_data
 
 
 def _function_names(payload):
@@ -702,6 +705,12 @@ def _function_names(payload):
                 raise MalformedError("section size mismatch", d.pos)
         d.pos = end
     return names
+
+
+def decode_body(data, at):
+    """The instructions of a function body whose first instruction is at ``data[at]`` (a body
+    decode_module has already checked)."""
+    return _decode_expr(data, at)[0]
 
 
 def decode_module(data):

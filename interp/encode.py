@@ -189,7 +189,7 @@ def encode_code_entry(func):
     is written: a body kept as undecoded bytes would be copied through here.)"""
     groups = _local_groups(func.locals)
     body = (uleb(len(groups)) + b"".join(uleb(n) + bytes((t,)) for n, t in groups)
-            + encode_expr(func.body))
+            + encode_expr(func.instrs()))
     return uleb(len(body)) + body
 
 

@@ -273,7 +273,7 @@ def _assemble(module, plans, points, unwinding, skipped, export_all, drop_start,
             body, extra = rw.run()
             funcs.append(Func(f.type_idx, list(f.locals) + extra, body, None))
         else:
-            funcs.append(Func(f.type_idx, list(f.locals), _renumber(f.body, fmap), None))
+            funcs.append(Func(f.type_idx, list(f.locals), _renumber(f.instrs(), fmap), None))
     funcs.append(_slow_path(intern(FuncType((), (W.I32,))), helpers, state_g, ctr_g))
     for name in wrapped:
         params, results = next((p, r) for n, p, r in HELPERS if n == name)

@@ -255,14 +255,14 @@ def call_graph(module):
                 if op == W.REF_FUNC:
                     in_table.add(imm)
     for f in module.funcs:
-        for op, imm, _ in f.body:
+        for op, imm, _ in f.instrs():
             if op == W.REF_FUNC:
                 in_table.add(imm)
     callees = {}
     loops = set()
     for k, f in enumerate(module.funcs):
         out = set()
-        for op, imm, _ in f.body:
+        for op, imm, _ in f.instrs():
             if op == W.CALL:
                 out.add(imm)
             elif op == W.CALL_INDIRECT:

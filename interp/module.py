@@ -51,13 +51,54 @@ class Export:
     index: int
 
 
-@dataclass
 class Func:
-    """A function defined in this module (not imported)."""
-    type_idx: int
-    locals: list     # valtype codes of the declared locals, expanded (params not included)
-    body: list       # expression
-    offset: int      # byte offset of the body (its local declarations) in the module
+    """A function defined in this module (not imported).
+
+    A decoded module keeps each body as its bytes (``source``: the module bytes and the offset
+    of the body's first instruction) and decodes it on first use of ``body``, which keeps the
+    list: a big module then costs about its own size plus the functions that run.
+    ``instrs()`` is a pass over the instructions that keeps nothing (whole-module scans).
+    A Func built from a list (tests, encode, instrument) holds it from the start."""
+    __slots__ = ("type_idx", "locals", "_body", "offset", "_data", "_at")
+
+    def __init__(self, type_idx, locals, body, offset, data=None, at=None):
+        self.type_idx = type_idx
+        self.locals = locals   # valtype codes of the declared locals, expanded (no params)
+        self._body = body      # expression, or None until decoded from data[at:]
+        self.offset = offset   # byte offset of the body (its local declarations) in the module
+        self._data = data
+        self._at = at
+
+    @property
+    def body(self):
+        if self._body is None:
+            self._body = self.instrs()
+        return self._body
+
+    @body.setter
+    def body(self, value):
+        self._body = value
+
+    def instrs(self):
+        """The body's instructions: the kept list, else a fresh decode that is not kept."""
+        if self._body is not None:
+            return self._body
+        from .decode import decode_body
+        return decode_body(self._data, self._at)
+
+    def __eq__(self, other):
+        if not isinstance(other, Func):
+            return NotImplemented
+        return ((self.type_idx, self.locals, self.body, self.offset)
+                == (other.type_idx, other.locals, other.body, other.offset))
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "Func(type_idx=%r, locals=%r, body=%s, offset=%r)" % (
+            self.type_idx, self.locals,
+            "<undecoded, at %d>" % self._at if self._body is None else repr(self._body),
+            self.offset)
 
 
 @dataclass

@@ -195,37 +195,39 @@ def analyze(module, imports=False):
             for op, imm, _off in expr:
                 if op == W.REF_FUNC:
                     in_table.add(imm)
-    for f in module.funcs:
-        for op, imm, _off in f.body:
-            if op == W.REF_FUNC:
-                in_table.add(imm)
     nimp_tables = len(module.imported("table"))
 
+    # one pass over each body (a big module's bodies are decoded from bytes for it); a
+    # call_indirect's targets need every ref.func first, so its reasons wait in `pending`
+    # (per function, in instruction order, beside the reasons seen in the pass)
     callees = {}
     effects = {}
     loops = set()
+    indirect = {}     # function index -> type indices of its call_indirects
+    pending = {}      # function index -> its reasons in order (an int: a call_indirect's type)
     for k, f in enumerate(module.funcs):
         i = nimp + k
         out = set()
         e = 0
-        for op, imm, _off in f.body:
+        rs = []
+        for op, imm, _off in f.instrs():
             if op == W.CALL or op == W.RETURN_CALL:
                 out.add(imm)
                 if imports and imm < nimp and op == W.RETURN_CALL:
-                    reason.setdefault(i, "tail call of an import")
+                    rs.append("tail call of an import")
             elif op == W.CALL_INDIRECT or op == W.RETURN_CALL_INDIRECT:
                 type_idx, table_idx = imm
                 if table_idx < nimp_tables:
-                    reason.setdefault(i, "call_indirect on an imported table")
-                want = module.types[type_idx]
-                targets = [j for j in in_table if ftypes[j] == want]
-                out.update(targets)
-                if imports and any(j < nimp for j in targets):
-                    reason.setdefault(i, "call_indirect may reach an import")
+                    rs.append("call_indirect on an imported table")
+                indirect.setdefault(i, set()).add(type_idx)
+                if imports:
+                    rs.append(type_idx)
+            elif op == W.REF_FUNC:
+                in_table.add(imm)
             elif op in _STATE_CHANGING:
-                reason.setdefault(i, "changes table or segment state (opcode 0x%X)" % op)
+                rs.append("changes table or segment state (opcode 0x%X)" % op)
             elif op in _EXCEPTIONS:
-                reason.setdefault(i, _EXCEPTIONS[op])
+                rs.append(_EXCEPTIONS[op])
             elif op in atomics.SPECS:
                 e |= _READ | _WRITE
             elif op in _MEM_READ:
@@ -240,9 +242,25 @@ def analyze(module, imports=False):
                 loops.add(i)
         ft = ftypes[i]
         if any(t not in NUM_TYPES for t in ft.params + ft.results):
-            reason.setdefault(i, "non-numeric parameter or result")
+            rs.append("non-numeric parameter or result")
+        if rs:
+            pending[i] = rs
         callees[i] = out
         effects[i] = e
+    by_type = {}      # FuncType -> the table functions of that type
+    for j in in_table:
+        by_type.setdefault(ftypes[j], []).append(j)
+    for i, tids in indirect.items():
+        for t in tids:
+            callees[i].update(by_type.get(module.types[t], ()))
+    for i, rs in pending.items():
+        for r in rs:
+            if isinstance(r, int):
+                if not any(j < nimp for j in by_type.get(module.types[r], ())):
+                    continue
+                r = "call_indirect may reach an import"
+            reason.setdefault(i, r)
+            break
 
     # propagate "reaches something not offloadable" from callees to callers (to a fixpoint)
     callers = {i: set() for i in range(n)}

@@ -210,7 +210,7 @@ def _check_const(ctx, expr, expected):
         _err("type mismatch", off)
 
 
-def validate_module(module):
+def validate_module(module, keep=True):
     """Validate `module`; raise InvalidError on the first problem found.
 
     Returns one `heights` list per *defined* function (module.funcs order), parallel to its body:
@@ -218,6 +218,9 @@ def validate_module(module):
     function entry) *before* instruction i, or -1 when instruction i is unreachable code (after
     unreachable/br/br_table/return up to and including the end/else that closes that block).
     The lowerer uses these heights to know how many values a branch must drop.
+    With ``keep`` false each body is checked from a decode that is not kept and the result is
+    a ``Heights`` that recomputes a function's list at first use (a big module's lists would
+    cost many times its size).
     """
     for imp in module.imports:
         if imp.kind == "table":
@@ -253,12 +256,14 @@ def validate_module(module):
                 _err("unknown memory %d" % d.memory, off)
             _check_const(ctx, d.offset, I32)
 
-    all_heights = []
+    all_heights = [] if keep else Heights(ctx)
     nimported = len(ctx.funcs) - len(module.funcs)
     for k, f in enumerate(module.funcs):
         params, results = ctx.funcs[nimported + k]
-        heights, _, _ = _check_body(ctx, params, results, f.locals, f.body, len(f.body), f.offset)
-        all_heights.append(heights)
+        body = f.body if keep else f.instrs()
+        heights, _, _ = _check_body(ctx, params, results, f.locals, body, len(body), f.offset)
+        if keep:
+            all_heights.append(heights)
 
     if module.start is not None:
         if not 0 <= module.start < len(ctx.funcs):
@@ -277,6 +282,31 @@ def validate_module(module):
             _err("duplicate export name", None)
         names.add(ex.name)
     return all_heights
+
+
+class Heights:
+    """validate_module's heights of a valid module, each function's list computed (one more
+    validation pass over its body) and kept at its first use."""
+
+    def __init__(self, ctx):
+        self._ctx = ctx
+        self._lists = {}
+
+    def __len__(self):
+        return len(self._ctx.module.funcs)
+
+    def __getitem__(self, k):
+        got = self._lists.get(k)
+        if got is None:
+            ctx = self._ctx
+            f = ctx.module.funcs[k]
+            params, results = ctx.funcs[len(ctx.funcs) - len(ctx.module.funcs) + k]
+            got = _check_body(ctx, params, results, f.locals, f.body, len(f.body), f.offset)[0]
+            self._lists[k] = got
+        return got
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))
 
 
 def stack_types_at_many(module, func_index, indices):

@@ -392,13 +392,13 @@ def _attach_offload(module, threshold, native_side, imports=False):
         if native_side is None or not analyze(module, imports=True).offloadable:
             return None
         return native_side(module, threshold, imports=True)
+    if native_side is None and vars(sys).get("platform") != "wasi":
+        return None              # no native side can exist: the analysis would go unused
     analysis = applies(module)
     if analysis is None:         # nothing to offload (e.g. it imports a global): no native side
         return None
     if native_side is not None:
         return native_side(module, threshold)
-    if vars(sys).get("platform") != "wasi":
-        return None
     from .doorbell import DoorbellNative
     native = DoorbellNative.connect(module)
     if native is None:
