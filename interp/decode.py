@@ -20,6 +20,8 @@ Instruction bodies are decoded by ``_decode_expr``: a flat loop over a 256-entry
 immediate kinds, with one-byte LEB128 values read inline and longer ones by the ``_u32`` /
 ``_s32`` / ``_s33`` / ``_s64`` helpers, which enforce the spec's length and unused-bit limits.
 """
+from functools import partial
+
 from .errors import MalformedError, UnsupportedFeature
 from .module import (Data, Elem, Export, Func, FuncType, Global, GlobalType, Import, Limits,
                      MemType, Module, TableType)
@@ -551,7 +553,7 @@ class _Decoder:
             raise MalformedError("data count and data section have inconsistent lengths", n)
         if m.datacount is None and uses_data_at is not None:
             raise MalformedError("data count section required", uses_data_at)
-        m.funcs = [Func(t, locs, None, off, data, at)
+        m.funcs = [Func(t, locs, None, off, partial(decode_body, data, at))
                    for t, (locs, at, off) in zip(func_types, codes)]
         return m
 

@@ -54,20 +54,20 @@ class Export:
 class Func:
     """A function defined in this module (not imported).
 
-    A decoded module keeps each body as its bytes (``source``: the module bytes and the offset
-    of the body's first instruction) and decodes it on first use of ``body``, which keeps the
-    list: a big module then costs about its own size plus the functions that run.
+    A decoded module keeps each body as its bytes and decodes it on first use of ``body``
+    (``source``: a callable decode gives, which decodes the body from the module bytes; this
+    module imports no stage), which keeps the list: a big module then costs about its own size
+    plus the functions that run.
     ``instrs()`` is a pass over the instructions that keeps nothing (whole-module scans).
     A Func built from a list (tests, encode, instrument) holds it from the start."""
-    __slots__ = ("type_idx", "locals", "_body", "offset", "_data", "_at")
+    __slots__ = ("type_idx", "locals", "_body", "offset", "_source")
 
-    def __init__(self, type_idx, locals, body, offset, data=None, at=None):
+    def __init__(self, type_idx, locals, body, offset, source=None):
         self.type_idx = type_idx
         self.locals = locals   # valtype codes of the declared locals, expanded (no params)
-        self._body = body      # expression, or None until decoded from data[at:]
+        self._body = body      # expression, or None until decoded by source()
         self.offset = offset   # byte offset of the body (its local declarations) in the module
-        self._data = data
-        self._at = at
+        self._source = source
 
     @property
     def body(self):
@@ -83,8 +83,7 @@ class Func:
         """The body's instructions: the kept list, else a fresh decode that is not kept."""
         if self._body is not None:
             return self._body
-        from .decode import decode_body
-        return decode_body(self._data, self._at)
+        return self._source()
 
     def __eq__(self, other):
         if not isinstance(other, Func):
@@ -97,7 +96,7 @@ class Func:
     def __repr__(self):
         return "Func(type_idx=%r, locals=%r, body=%s, offset=%r)" % (
             self.type_idx, self.locals,
-            "<undecoded, at %d>" % self._at if self._body is None else repr(self._body),
+            "<undecoded>" if self._body is None else repr(self._body),
             self.offset)
 
 
