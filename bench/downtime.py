@@ -66,8 +66,11 @@ def migrate(app, source, target, precopy):
 
 def measure(hosts, repeat, log=print):
     from host import runtimes
+    from host import launch
     app = build_app()
     ref = reference(app)
+    for host in hosts:      # compile caches warm: a first launch compiles selfhost.wasm
+        launch.run(host, ["--version"], timeout=900)
     rows = []
     for source in hosts:
         for target in hosts:
