@@ -56,6 +56,22 @@ def often(monkeypatch):
     return tier2_native
 
 
+def trigger_at_poll(monkeypatch, trigger, at_poll):
+    """The checkpoint trigger file appears at the instrumented side's native poll number
+    ``at_poll`` (session's trigger polling on every safe point); returns the original _poll."""
+    from host.offload import tier2_native
+    from selfhost import session
+    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
+    orig_poll = tier2_native.InstrumentedNative._poll
+
+    def poll(self):
+        if self.polls == at_poll:
+            trigger.write_text("now")
+        return orig_poll(self)
+    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
+    return orig_poll
+
+
 def _native_sides(module):
     from host.offload.native import WasmtimeNative
     from host.offload.tier2_native import InstrumentedNative
@@ -118,22 +134,16 @@ def test_checkpoint_while_native_code_runs_restores_in_the_interpreter(tmp_path,
     """The trigger file appears during a native call (at its 50th poll): the native code
     unwinds, the snapshot holds its frames as interpreter frames, and --offload off restores
     it to the uninterrupted output."""
-    from selfhost import cli, exit_codes, session
+    from selfhost import cli, exit_codes
     app = build("kernels_cmd")
     code, full, _ = run("--offload", "off", app, *ARGS)
     assert code == 0
     trigger = tmp_path / "ckpt.trigger"
     snap = tmp_path / "s.snap"
-    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
     seen = {"native_calls": 0, "unwound_in_call": 0}
     tier2_native = often
-    orig_poll = tier2_native.InstrumentedNative._poll
+    trigger_at_poll(monkeypatch, trigger, 50)
     orig_call = tier2_native.InstrumentedNative.call
-
-    def poll(self):
-        if self.polls == 50:
-            trigger.write_text("now")
-        return orig_poll(self)
 
     def call(self, *a, **k):
         seen["native_calls"] += 1
@@ -143,7 +153,6 @@ def test_checkpoint_while_native_code_runs_restores_in_the_interpreter(tmp_path,
             seen["unwound_in_call"] += 1
             raise
 
-    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
     monkeypatch.setattr(tier2_native.InstrumentedNative, "call", call)
     capfd.readouterr()
     from host.runtimes.native_main import _native_side
@@ -179,18 +188,11 @@ def _checkpoint_in_native(tmp_path, monkeypatch, capfd, args, at_poll, name="s.s
     file appears at native poll ``at_poll``. Returns (stdout so far, snapshot path)."""
     from host.offload import tier2_native
     from host.runtimes.native_main import _native_side
-    from selfhost import cli, exit_codes, session
+    from selfhost import cli, exit_codes
     app = app or build("kernels_cmd")
     trigger = tmp_path / "ckpt.trigger"
     snap = tmp_path / name
-    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
-    orig_poll = tier2_native.InstrumentedNative._poll
-
-    def poll(self):
-        if self.polls == at_poll:
-            trigger.write_text("now")
-        return orig_poll(self)
-    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
+    orig_poll = trigger_at_poll(monkeypatch, trigger, at_poll)
     capfd.readouterr()
     rc = cli.main(["--offload-threshold", "0", *extra, "--checkpoint-trigger", str(trigger),
                    "--snapshot", str(snap), str(app), *map(str, args)],
@@ -301,21 +303,13 @@ def test_checkpoint_continue_inside_native_code_goes_on_natively(tmp_path, monke
                                                                  often):
     """--checkpoint-continue while native fib runs: unwind, snapshot, rewind natively, and the
     run ends with the uninterrupted output; the snapshot restores to the same rest."""
-    from host.offload import tier2_native
     from host.runtimes.native_main import _native_side
-    from selfhost import cli, session
+    from selfhost import cli
     app = build("kernels_cmd")
     code, full, _ = run("--offload", "off", app, *ARGS)
     trigger = tmp_path / "ckpt.trigger"
     snap = tmp_path / "c.snap"
-    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
-    orig_poll = tier2_native.InstrumentedNative._poll
-
-    def poll(self):
-        if self.polls == 50:
-            trigger.write_text("now")
-        return orig_poll(self)
-    monkeypatch.setattr(tier2_native.InstrumentedNative, "_poll", poll)
+    trigger_at_poll(monkeypatch, trigger, 50)
     capfd.readouterr()
     rc = cli.main(["--profile", "--offload-threshold", "0", "--checkpoint-continue",
                    "--checkpoint-trigger", str(trigger), "--snapshot", str(snap), str(app),
@@ -424,20 +418,13 @@ def test_frame_waiting_in_a_call_before_an_end_is_rewound_natively(tmp_path, mon
     map's "call" pc is that same offset; it was the instruction after the ``end``, so only
     $inner was rewound and $outer went on interpreted), with the uninterrupted output."""
     from tests import support
-    from selfhost import cli, exit_codes, session
+    from selfhost import cli, exit_codes
     app = support.wat2wasm(_BLOCK_CALL, tmp_path / "block_call.wasm")
     full = subprocess.run([sys.executable, "-m", "host.runtimes.native_main", "--offload", "off",
                            str(app)], capture_output=True, cwd=ROOT, timeout=600).stdout
     assert len(full) == 4        # the result of $outer, as 4 raw bytes
     trigger, snap = tmp_path / "trigger", tmp_path / "s.snap"
-    monkeypatch.setattr(session, "TRIGGER_POLL_SECONDS", 0.0)
-    orig_poll = often.InstrumentedNative._poll
-
-    def poll(self):
-        if self.polls == 1000:
-            trigger.write_text("now")
-        return orig_poll(self)
-    monkeypatch.setattr(often.InstrumentedNative, "_poll", poll)
+    trigger_at_poll(monkeypatch, trigger, 1000)
     from host.runtimes.native_main import _native_side
     rc = cli.main(["--checkpoint-trigger", str(trigger), "--snapshot", str(snap), str(app)],
                   native_side=_native_side)
