@@ -16,7 +16,8 @@
 // With $SELFHOST_STARTUP_TRACE set to a path, the times (seconds since the epoch) at which this
 // process started, compiled the module and instantiated it are written there as JSON
 // (bench/startup.py).
-import { readFileSync, realpathSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, realpathSync,
+  symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WASI } from 'node:wasi';
@@ -218,17 +219,35 @@ const offload = {
   },
 };
 
-// ---- path_symlink in a preopen, as wasmtime does it ----
-// uvwasi refuses a symlink whose target, resolved against the preopen's root, leaves the
-// preopen (ENOTCAPABLE): e.g. symlinkat("../secret.txt", d, "link"), or "../x" from "sub/link"
-// even when that stays inside. wasmtime (the reference) stores any relative target verbatim and
-// sandboxes only the *following* of the link, and refuses absolute targets with EPERM. For a
-// preopened dir fd this creates the link itself; only the link's own path is sandboxed (it must
-// resolve inside the preopen). Other fds go to uvwasi: selfhost.wasm makes every link through a
-// preopen (wasi-libc turns its absolute host paths into preopen fd + relative path).
-const ERRNO = { EACCES: 2, EEXIST: 20, EINVAL: 28, EIO: 29, ELOOP: 32, ENAMETOOLONG: 37,
-  ENOENT: 44, ENOSPC: 51, ENOTDIR: 54, EPERM: 63, EROFS: 69 };
+// ---- directories held as OS fds: no guest path is ever resolved by name (Linux) ----
+// uvwasi keeps a directory fd as a path string and resolves every call by name ("/box/a" +
+// "/" + name), so a directory swapped for a symlink on the host between two calls takes the
+// next call outside the preopen (a time-of-check/time-of-use gap), and its path_open follows
+// a final symlink whatever the lookup flags say. selfhost.wasm asks its host for one plain
+// name at a time relative to a directory fd (interp/wasi/hostfs.py), so this launcher keeps an
+// OS fd of its own for every directory fd and does those calls itself through
+// /proc/self/fd/N/NAME: the kernel follows the magic link N to the open directory itself (as
+// openat does), then looks up NAME, O_NOFOLLOW. A file or directory opened that way is handed
+// to uvwasi by reopening /proc/self/fd/M through a hidden preopen of /proc/self/fd (hidden
+// from the guest: fd_prestat_get and every call naming it answer EBADF), so uvwasi's record of
+// a directory is "/proc/PID/fd/M" too, and its own calls on it stay on that directory. Without
+// /proc (not Linux) uvwasi does everything, as before.
+// path_symlink as wasmtime does it: uvwasi refuses a relative target that, resolved against
+// the preopen's root, leaves it (ENOTCAPABLE); wasmtime stores any relative target verbatim
+// (only the *following* of a link is sandboxed) and refuses an absolute target with EPERM.
+const ERRNO = { E2BIG: 1, EACCES: 2, EAGAIN: 6, EBADF: 8, EBUSY: 10, EEXIST: 20, EFBIG: 22,
+  EINVAL: 28, EIO: 29, EISDIR: 31, ELOOP: 32, EMFILE: 33, EMLINK: 34, ENAMETOOLONG: 37,
+  ENFILE: 41, ENODEV: 43, ENOENT: 44, ENOMEM: 48, ENOSPC: 51, ENOTDIR: 54, ENOTEMPTY: 55,
+  ENOTSUP: 58, ENXIO: 60, EPERM: 63, EROFS: 69, ETXTBSY: 74, EXDEV: 75 };
 const ESUCCESS = 0;
+const PROC_FDS = '/proc/self/fd';
+const HIDDEN_GUEST = '/.selfhost-host-fds';
+// WASI constants (the witx of preview1)
+const LOOKUP_FOLLOW = 1;
+const O_CREAT = 1, O_DIR = 2, O_EXCL = 4, O_TRUNC = 8;
+const FD_APPEND = 1, FD_DSYNC = 2, FD_NONBLOCK = 4, FD_RSYNC = 8, FD_SYNC = 16;
+const R_FD_DATASYNC = 1n << 0n, R_FD_READ = 1n << 1n, R_FD_WRITE = 1n << 6n;
+const R_FD_ALLOCATE = 1n << 8n, R_FD_READDIR = 1n << 14n, R_FD_FILESTAT_SET_SIZE = 1n << 22n;
 
 function isInside(root, p) {
   const rel = path.relative(root, p);
@@ -238,6 +257,29 @@ function isInside(root, p) {
 function errnoOf(err) {
   if (err && err.code === 'ERR_INVALID_ARG_VALUE') return ERRNO.EINVAL;   // e.g. a NUL byte
   return ERRNO[err && err.code] ?? ERRNO.EIO;
+}
+
+function isPlainName(name) {   // one component: what selfhost.wasm's host calls always are
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/')
+    && !name.includes('\0') && !name.includes('\uFFFD');
+}
+
+// The OS open flags uvwasi's path_open derives from the same arguments.
+function openFlags(lookup, oflags, rights, fdflags) {
+  const read = (rights & (R_FD_READ | R_FD_READDIR)) !== 0n;
+  const write = (rights & (R_FD_DATASYNC | R_FD_WRITE | R_FD_ALLOCATE
+                           | R_FD_FILESTAT_SET_SIZE)) !== 0n;
+  let f = write ? (read ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY;
+  if (oflags & O_CREAT) f |= constants.O_CREAT;
+  if (oflags & O_DIR) f |= constants.O_DIRECTORY;
+  if (oflags & O_EXCL) f |= constants.O_EXCL;
+  if (oflags & O_TRUNC) f |= constants.O_TRUNC;
+  if (fdflags & FD_APPEND) f |= constants.O_APPEND;
+  if (fdflags & FD_DSYNC) f |= constants.O_DSYNC;
+  if (fdflags & FD_NONBLOCK) f |= constants.O_NONBLOCK;
+  if (fdflags & (FD_RSYNC | FD_SYNC)) f |= constants.O_SYNC;
+  if (!(lookup & LOOKUP_FOLLOW)) f |= constants.O_NOFOLLOW;
+  return f;
 }
 
 function symlinkInPreopen(root, target, linkPath) {
@@ -258,34 +300,114 @@ function symlinkInPreopen(root, target, linkPath) {
   }
 }
 
-// Shadow path_symlink for the preopened fds (3, 4, ... in the order node:wasi got them),
-// following fd_close/fd_renumber so that a reused fd number is not taken for a preopen.
-function shadowSymlink(w, preopens, memory) {
-  const dirs = new Map(Object.values(preopens).map((host, i) => [3 + i, host]));
-  const { path_symlink: symlink, fd_close: close, fd_renumber: renumber } = w;
-  w.path_symlink = (oldPtr, oldLen, fd, newPtr, newLen) => {
-    const root = dirs.get(fd);
-    const bytes = new Uint8Array(memory().buffer);
-    const linkPath = Buffer.from(bytes.subarray(newPtr, newPtr + newLen)).toString();
-    if (root === undefined || linkPath.includes('\uFFFD')) {   // not a preopen, or not UTF-8
-      return symlink(oldPtr, oldLen, fd, newPtr, newLen);
+// Shadows path_open, path_symlink, fd_close, fd_renumber and fd_prestat_* of node:wasi's
+// imports `w`. `preopens` maps guest names to host paths in the order node:wasi numbers them
+// (3, 4, ...); when /proc/self/fd exists it ends with the hidden one (fd `hidden`).
+function shadowDirectories(w, preopens, hidden, memory) {
+  const roots = new Map(Object.values(preopens).map((host, i) => [3 + i, host]));
+  const held = new Map();        // guest-visible directory fd -> this process's OS fd
+  if (hidden !== null) {
+    roots.delete(hidden);
+    for (const [fd, host] of roots) {
+      try {
+        held.set(fd, openSync(host, constants.O_RDONLY | constants.O_DIRECTORY));
+      } catch (err) { /* not a directory: uvwasi answers for it */ }
     }
-    return symlinkInPreopen(root, Buffer.from(bytes.subarray(oldPtr, oldPtr + oldLen)), linkPath);
+  }
+  const orig = { ...w };
+  const bytes = () => new Uint8Array(memory().buffer);
+  const text = (ptr, len) => Buffer.from(bytes().subarray(ptr, ptr + len)).toString();
+
+  // uvwasi's path_open of HIDDEN/"<osfd>": uvwasi's own fd for what osfd is open on
+  const adopt = (osfd, oflags, rights, inheriting, fdflags, fdOut) => {
+    const digits = Buffer.from(String(osfd));
+    const mem = bytes();
+    const at = fdOut + 4 + digits.length <= mem.length ? fdOut + 4 : fdOut - digits.length;
+    const saved = Buffer.from(mem.subarray(at, at + digits.length));
+    mem.set(digits, at);
+    // lookup flags 0: uvwasi reads no link, and its open (no O_NOFOLLOW) follows the magic one
+    const r = orig.path_open(hidden, 0, at, digits.length, oflags & O_DIR,
+                             rights, inheriting, fdflags, fdOut);
+    bytes().set(saved, at);
+    return r;
+  };
+  const forgetHeld = (fd) => {
+    if (held.has(fd)) { try { closeSync(held.get(fd)); } catch (err) { /* already gone */ } }
+    held.delete(fd);
+  };
+
+  w.path_open = (dirfd, lookup, pathPtr, pathLen, oflags, rights, inheriting, fdflags, fdOut) => {
+    if (dirfd === hidden) return ERRNO.EBADF;
+    const name = text(pathPtr, pathLen);
+    if (!held.has(dirfd) || !isPlainName(name)) {
+      return orig.path_open(dirfd, lookup, pathPtr, pathLen, oflags, rights, inheriting,
+                            fdflags, fdOut);
+    }
+    let osfd;
+    try {
+      osfd = openSync(`${PROC_FDS}/${held.get(dirfd)}/${name}`,
+                      openFlags(lookup, oflags, BigInt(rights), fdflags) | constants.O_CLOEXEC, 0o666);
+    } catch (err) {
+      return errnoOf(err);
+    }
+    let isDir = false;
+    try { isDir = fstatSync(osfd).isDirectory(); } catch (err) { /* judged by uvwasi below */ }
+    const r = adopt(osfd, oflags, rights, inheriting, fdflags, fdOut);
+    if (r !== ESUCCESS || !isDir) {
+      closeSync(osfd);
+      return r;
+    }
+    const fd = new DataView(memory().buffer).getUint32(fdOut, true);
+    forgetHeld(fd);
+    held.set(fd, osfd);
+    return ESUCCESS;
+  };
+  w.path_symlink = (oldPtr, oldLen, fd, newPtr, newLen) => {
+    if (fd === hidden) return ERRNO.EBADF;
+    const linkPath = text(newPtr, newLen);
+    const target = Buffer.from(bytes().subarray(oldPtr, oldPtr + oldLen));
+    if (held.has(fd) && isPlainName(linkPath)) {
+      if (target.length > 0 && target[0] === 0x2F) return ERRNO.EPERM;   // absolute target
+      try {
+        symlinkSync(target, `${PROC_FDS}/${held.get(fd)}/${linkPath}`);
+        return ESUCCESS;
+      } catch (err) {
+        return errnoOf(err);
+      }
+    }
+    if (!roots.has(fd) || linkPath.includes('\uFFFD')) {   // not a preopen, or not UTF-8
+      return orig.path_symlink(oldPtr, oldLen, fd, newPtr, newLen);
+    }
+    return symlinkInPreopen(roots.get(fd), target, linkPath);
   };
   w.fd_close = (fd) => {
-    const r = close(fd);
-    if (r === ESUCCESS) dirs.delete(fd);
+    if (fd === hidden) return ERRNO.EBADF;
+    const r = orig.fd_close(fd);
+    if (r === ESUCCESS) { roots.delete(fd); forgetHeld(fd); }
     return r;
   };
   w.fd_renumber = (from, to) => {
-    const r = renumber(from, to);
+    if (from === hidden || to === hidden) return ERRNO.EBADF;
+    const r = orig.fd_renumber(from, to);
     if (r === ESUCCESS && from !== to) {
-      dirs.delete(to);
-      if (dirs.has(from)) dirs.set(to, dirs.get(from));
-      dirs.delete(from);
+      roots.delete(to);
+      forgetHeld(to);
+      if (roots.has(from)) roots.set(to, roots.get(from));
+      if (held.has(from)) held.set(to, held.get(from));
+      roots.delete(from);
+      held.delete(from);
     }
     return r;
   };
+  if (hidden === null) return;
+  // the hidden preopen: no call of the guest's reaches it
+  for (const [name, call] of Object.entries(orig)) {
+    if (typeof call !== 'function' || w[name] !== call) continue;
+    const fdArgs = name === 'path_rename' ? [0, 3] : name === 'path_link' ? [0, 4]
+      : (name.startsWith('fd_') || name.startsWith('path_') || name.startsWith('sock_')) ? [0] : [];
+    if (fdArgs.length === 0) continue;
+    w[name] = (...args) => (fdArgs.some((i) => args[i] === hidden) ? ERRNO.EBADF : call(...args));
+  }
 }
 
 // ---- the start-up trace (bench/startup.py) ----
@@ -335,6 +457,11 @@ async function main() {
     fail(`cannot read ${config.module}: ${err.message}`);
   }
   const preopens = Object.fromEntries((config.preopens || []).map(([host, guest]) => [guest, host]));
+  let hidden = null;   // the fd of the hidden /proc/self/fd preopen (shadowDirectories)
+  if (existsSync(PROC_FDS) && !(HIDDEN_GUEST in preopens)) {
+    hidden = 3 + Object.keys(preopens).length;
+    preopens[HIDDEN_GUEST] = PROC_FDS;
+  }
   const wasi = new WASI({
     version: 'preview1',
     args: config.args || [],
@@ -348,7 +475,7 @@ async function main() {
     marks.loaded = now();
     const imports = wasi.getImportObject();
     retryStdio(imports.wasi_snapshot_preview1);
-    shadowSymlink(imports.wasi_snapshot_preview1, preopens, () => instance.exports.memory);
+    shadowDirectories(imports.wasi_snapshot_preview1, preopens, hidden, () => instance.exports.memory);
     if (config.offload !== false) {
       // hot-function offload: answer selfhost.wasm's fd_advise doorbell (see offload below)
       const w = imports.wasi_snapshot_preview1;

@@ -215,6 +215,10 @@ class PathCalls:
                     st = hostfs.fstat(fd)
                     if (st.st_dev, st.st_ino) == (ost.st_dev, ost.st_ino):
                         return EINVAL
+            if nst is not None and S_ISLNK(nst.st_mode):
+                # replace a symlink in two steps: Wasmer's path_rename panics onto a dangling
+                # one (and ends the run); a link holds no data, so nothing can be lost
+                hostfs.unlink_at(nw.fd, nname)
             hostfs.rename_at(ow.fd, oname, nw.fd, nname)
             self._moved(old_base.root, self._rel(old_base, ow.names + [oname]),
                         new_base, self._rel(new_base, nw.names + [nname]))
