@@ -16,8 +16,9 @@
 // With $SELFHOST_STARTUP_TRACE set to a path, the times (seconds since the epoch) at which this
 // process started, compiled the module and instantiated it are written there as JSON
 // (bench/startup.py).
-import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, realpathSync,
-  symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, openSync,
+  readFileSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync,
+  writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WASI } from 'node:wasi';
@@ -227,11 +228,12 @@ const offload = {
 // name at a time relative to a directory fd (interp/wasi/hostfs.py), so this launcher keeps an
 // OS fd of its own for every directory fd and does those calls itself through
 // /proc/self/fd/N/NAME: the kernel follows the magic link N to the open directory itself (as
-// openat does), then looks up NAME, O_NOFOLLOW. A file or directory opened that way is handed
-// to uvwasi by reopening /proc/self/fd/M through a hidden preopen of /proc/self/fd (hidden
-// from the guest: fd_prestat_get and every call naming it answer EBADF), so uvwasi's record of
-// a directory is "/proc/PID/fd/M" too, and its own calls on it stay on that directory. Without
-// /proc (not Linux) uvwasi does everything, as before.
+// openat does), then looks up NAME, O_NOFOLLOW (mkdir, rmdir, unlink, rename and link of a
+// name likewise). A file or directory opened that way is handed to uvwasi by reopening
+// /proc/self/fd/M through a hidden preopen of /proc/self/fd (hidden from the guest:
+// fd_prestat_get and every call naming it answer EBADF), so uvwasi's record of a directory is
+// "/proc/PID/fd/M" too, and its own calls on it stay on that directory. Without /proc (not
+// Linux) uvwasi does everything, as before.
 // path_symlink as wasmtime does it: uvwasi refuses a relative target that, resolved against
 // the preopen's root, leaves it (ENOTCAPABLE); wasmtime stores any relative target verbatim
 // (only the *following* of a link is sandboxed) and refuses an absolute target with EPERM.
@@ -300,7 +302,8 @@ function symlinkInPreopen(root, target, linkPath) {
   }
 }
 
-// Shadows path_open, path_symlink, fd_close, fd_renumber and fd_prestat_* of node:wasi's
+// Shadows path_open, path_symlink, the calls that change a name, fd_close and fd_renumber of
+// node:wasi's
 // imports `w`. `preopens` maps guest names to host paths in the order node:wasi numbers them
 // (3, 4, ...); when /proc/self/fd exists it ends with the hidden one (fd `hidden`).
 function shadowDirectories(w, preopens, hidden, memory) {
@@ -379,6 +382,34 @@ function shadowDirectories(w, preopens, hidden, memory) {
       return orig.path_symlink(oldPtr, oldLen, fd, newPtr, newLen);
     }
     return symlinkInPreopen(roots.get(fd), target, linkPath);
+  };
+  // the calls that change a name: on a held directory through its OS fd, as path_open
+  const at = (fd, ptr, len) => {
+    const name = text(ptr, len);
+    return held.has(fd) && isPlainName(name) ? `${PROC_FDS}/${held.get(fd)}/${name}` : null;
+  };
+  const byName = (call, fsCall) => (fd, ptr, len) => {
+    if (fd === hidden) return ERRNO.EBADF;
+    const where = at(fd, ptr, len);
+    if (where === null) return call(fd, ptr, len);
+    try { fsCall(where); return ESUCCESS; } catch (err) { return errnoOf(err); }
+  };
+  w.path_create_directory = byName(orig.path_create_directory, (p) => mkdirSync(p, 0o777));
+  w.path_remove_directory = byName(orig.path_remove_directory, rmdirSync);
+  w.path_unlink_file = byName(orig.path_unlink_file, unlinkSync);
+  w.path_rename = (fd, oldPtr, oldLen, newFd, newPtr, newLen) => {
+    if (fd === hidden || newFd === hidden) return ERRNO.EBADF;
+    const from = at(fd, oldPtr, oldLen), to = at(newFd, newPtr, newLen);
+    if (from === null || to === null) return orig.path_rename(fd, oldPtr, oldLen, newFd, newPtr, newLen);
+    try { renameSync(from, to); return ESUCCESS; } catch (err) { return errnoOf(err); }
+  };
+  w.path_link = (fd, flags, oldPtr, oldLen, newFd, newPtr, newLen) => {
+    if (fd === hidden || newFd === hidden) return ERRNO.EBADF;
+    const from = at(fd, oldPtr, oldLen), to = at(newFd, newPtr, newLen);
+    if (from === null || to === null || (flags & LOOKUP_FOLLOW)) {
+      return orig.path_link(fd, flags, oldPtr, oldLen, newFd, newPtr, newLen);
+    }
+    try { linkSync(from, to); return ESUCCESS; } catch (err) { return errnoOf(err); }
   };
   w.fd_close = (fd) => {
     if (fd === hidden) return ERRNO.EBADF;
