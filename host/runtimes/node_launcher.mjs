@@ -262,7 +262,8 @@ function errnoOf(err) {
 }
 
 function isPlainName(name) {   // one component: what selfhost.wasm's host calls always are
-  return name !== '' && name !== '.' && name !== '..' && !name.includes('/')
+  // ("." too: selfhost reopens a directory it walked to as "." in it)
+  return name !== '' && name !== '..' && !name.includes('/')
     && !name.includes('\0') && !name.includes('\uFFFD');
 }
 
