@@ -138,17 +138,11 @@ def run_case(runner, name, tmp_path, label):
 
 # Differences that come from the host runtime under selfhost.wasm, not from selfhost: strict
 # xfails, so a host that starts to behave makes the test fail until the entry is removed.
-_UVWASI_SYMLINK = ("Node's uvwasi refuses path_symlink with ENOTCAPABLE for any target that "
-                   "normalizes to a path starting with '..' (it checks the target alone, not "
-                   "from the link's directory), so '../inside.txt' in a subdirectory cannot "
-                   "be created under Node; wasmtime creates it")
 HOST_LIMITS = {
     ("wasmer", "files"): "Wasmer's path_link (wasmer-wasix path_link_internal) only adds the new "
                          "name to the process's own inode table, never to the sandbox file "
                          "system: the hard link is gone when selfhost exits, so it cannot be "
                          "copied back (the symlinks are: host/wasmer_links.py)",
-    ("node", "links"): _UVWASI_SYMLINK,
-    ("node", "escape"): _UVWASI_SYMLINK,
 }
 
 

@@ -31,10 +31,6 @@ HOST_LIMITS = {
                                        "seconds: the nanoseconds are lost",
     ("node", "path_filestat_set_times"): "uvwasi sets file times through libuv's double "
                                          "seconds: the nanoseconds are lost",
-    ("node", "symlink_create"): "uvwasi refuses path_symlink with ENOTCAPABLE for a target "
-                                "that normalizes to a path starting with '..'",
-    ("node", "open_symlink_escape"): "uvwasi refuses path_symlink with ENOTCAPABLE for a "
-                                     "target that normalizes to a path starting with '..'",
     ("node", "fd_sync"): "uvwasi's fd_datasync on a read-only file answers EBADF (fdatasync "
                          "of an O_RDONLY fd)" + _UNSURE,
     # Wasmer's virtual file system (wasmer-sdk 0.5.0)

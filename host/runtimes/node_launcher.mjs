@@ -261,10 +261,24 @@ function errnoOf(err) {
   return ERRNO[err && err.code] ?? ERRNO.EIO;
 }
 
-function isPlainName(name) {   // one component: what selfhost.wasm's host calls always are
+function isPlainName(name) {   // one component: what selfhost.wasm's host calls almost always are
   // ("." too: selfhost reopens a directory it walked to as "." in it)
   return name !== '' && name !== '..' && !name.includes('/')
     && !name.includes('\0') && !name.includes('\uFFFD');
+}
+
+// NAME below a held directory as a path through its OS fd, or null (uvwasi answers). A name
+// of several components (selfhost opens a preopen given as a longer path so) is normalized as
+// uvwasi does it, ".." climbing out refused by uvwasi; its directories are followed by the
+// kernel from the held one, as uvwasi would follow them from the preopen's path.
+function heldPath(held, fd, name) {
+  if (!held.has(fd)) return null;
+  if (!isPlainName(name)) {
+    if (name === '' || name.startsWith('/') || name.includes('\0') || name.includes('\uFFFD')) return null;
+    name = path.posix.normalize(name);
+    if (name === '..' || name.startsWith('../')) return null;
+  }
+  return `${PROC_FDS}/${held.get(fd)}/${name}`;
 }
 
 // The OS open flags uvwasi's path_open derives from the same arguments.
@@ -342,14 +356,14 @@ function shadowDirectories(w, preopens, hidden, memory) {
 
   w.path_open = (dirfd, lookup, pathPtr, pathLen, oflags, rights, inheriting, fdflags, fdOut) => {
     if (dirfd === hidden) return ERRNO.EBADF;
-    const name = text(pathPtr, pathLen);
-    if (!held.has(dirfd) || !isPlainName(name)) {
+    const where = heldPath(held, dirfd, text(pathPtr, pathLen));
+    if (where === null) {
       return orig.path_open(dirfd, lookup, pathPtr, pathLen, oflags, rights, inheriting,
                             fdflags, fdOut);
     }
     let osfd;
     try {
-      osfd = openSync(`${PROC_FDS}/${held.get(dirfd)}/${name}`,
+      osfd = openSync(where,
                       openFlags(lookup, oflags, BigInt(rights), fdflags) | constants.O_CLOEXEC, 0o666);
     } catch (err) {
       return errnoOf(err);
@@ -385,10 +399,7 @@ function shadowDirectories(w, preopens, hidden, memory) {
     return symlinkInPreopen(roots.get(fd), target, linkPath);
   };
   // the calls that change a name: on a held directory through its OS fd, as path_open
-  const at = (fd, ptr, len) => {
-    const name = text(ptr, len);
-    return held.has(fd) && isPlainName(name) ? `${PROC_FDS}/${held.get(fd)}/${name}` : null;
-  };
+  const at = (fd, ptr, len) => heldPath(held, fd, text(ptr, len));
   const byName = (call, fsCall) => (fd, ptr, len) => {
     if (fd === hidden) return ERRNO.EBADF;
     const where = at(fd, ptr, len);

@@ -120,23 +120,6 @@ WASMER_HARD_LINKS = ("Wasmer's path_link only adds the name to the guest process
                      "table, never to the sandbox file system: the links are gone after the run "
                      "(tests/test_apps_hosts.py HOST_LIMITS)")
 
-UVWASI_SYMLINKS = ("Node's uvwasi refuses path_symlink with ENOTCAPABLE (errno 76) for a target "
-                   "that normalizes to a path starting with '..' (tests/test_apps_hosts.py "
-                   "HOST_LIMITS)")
-
-
-def _uvwasi_symlink_refusal(ours, ref):
-    """Does a run differ because Node refused a symlink that wasmtime made?"""
-    for (_c1, out1), (_c2, out2) in zip(ours, ref):
-        if not isinstance(out1, str) or not isinstance(out2, str):
-            continue
-        for mine, theirs in zip(out1.splitlines(), out2.splitlines()):
-            if (mine.startswith("symlink ") and mine.endswith("errno=76")
-                    and theirs.endswith(": ok")):
-                return True
-    return False
-
-
 TIMEOUT = 120      # seconds a run may take (wasmtime answers each of these at once)
 
 
@@ -175,8 +158,6 @@ def test_hostile_guest_matches_wasmtime_and_stays_inside(scenario, runtime, tmp_
     assert outside(after, "box") == before, "a file outside the preopen changed"
     if runtime == "wasmer" and scenario == "hard_links_across_runs":
         pytest.xfail(WASMER_HARD_LINKS)
-    if runtime == "node" and ours != ref and _uvwasi_symlink_refusal(ours, ref):
-        pytest.xfail(UVWASI_SYMLINKS)
     assert ours == ref
     assert contents(after, "box") == contents(tree_state(ref_root), "box")
 
