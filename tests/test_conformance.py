@@ -64,17 +64,18 @@ HOST_LIMITS = {
                                "and onto a non-empty one ESUCCESS; wasmtime moves the content "
                                "and answers ENOTEMPTY",
     ("wasmer", "readdir_order"): "Wasmer's fd_readdir lists the entries sorted by name (deep, "
-                                 "link_up, nested.txt; also for files the program created "
-                                 "itself in another order); wasmtime lists the host "
-                                 "directory's order",
+                                 "link_up, nested.txt; also for files the program made itself)"
+                                 "; wasmtime lists them in the host directory's order",
     ("wasmer", "fd_renumber_self"): "wasmer-sdk reports stdout (a pipe) as a character "
                                     "device, so wasi-libc's isatty(1) is 1 and stdout is "
                                     "line buffered: the lines printed before fd_renumber(a, 1) "
-                                    "reach the real stdout; under wasmtime (isatty 0, "
-                                    "stdout fully buffered) only the first does",
-    ("wasmer", "std_open_options"): "Wasmer writes an O_APPEND fd at the fd's offset, not at "
-                                    "the file's end: hello.txt ends as 12 NUL bytes and "
-                                    "'appended'; under wasmtime as 'appended'",
+                                    "reach the real stdout; under wasmtime (isatty 0: "
+                                    "stdout fully buffered after its first line) only the "
+                                    "first does",
+    ("wasmer", "std_open_options"): "after path_open with O_TRUNC emptied hello.txt (12 "
+                                    "bytes), Wasmer's fd_write on an O_APPEND fd writes at the "
+                                    "old end: 12 NUL bytes, then 'appended'; wasmtime writes "
+                                    "at the end (0)",
 }
 
 

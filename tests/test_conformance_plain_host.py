@@ -35,7 +35,8 @@ COVERED = {
     ("wasmer", "fd_renumber_self"): None,
     ("wasmer", "std_open_options"): None,
 }
-STDIO_PROBE = Path(__file__).resolve().parent / "conformance" / "plain" / "stdio_isatty.c"
+PROBES = Path(__file__).resolve().parent / "conformance" / "plain"
+STDIO_PROBE = PROBES / "stdio_isatty.c"
 
 
 def _need(runtime):
@@ -118,6 +119,29 @@ def test_wasmer_reports_piped_stdio_as_a_terminal(tmp_path):
     code, out, err = harness.run_selfhost("wasmer", app / wasm.name, [], [], [], stdin,
                                           timeout=300, argv0="stdio_isatty.wasm")
     assert (code, out) == (plain.returncode, plain.stdout), err[-2000:]
+
+
+def test_wasmer_details_on_files_the_program_made(tmp_path):
+    """The reasons of rename_symlink, readdir_order and std_open_options hold for files the
+    program made itself (tests/conformance/plain/wasmer_details.c), not only for the copied-in
+    fixture: wasmer-sdk straight answers ENOENT to a symlink's path_rename, lists a directory
+    sorted by name, and appends after an O_TRUNC at the file's old end."""
+    _need("wasmer")
+    wasm = build_c(PROBES / "wasmer_details.c", CACHE_DIR / "plain", CFLAGS)
+    (tmp_path / "workspace").mkdir()
+    cli = subprocess.run([harness.wasmtime_cli(), "run", "--dir", "%s::/" % tmp_path,
+                          str(wasm)], capture_output=True, timeout=60)
+    assert cli.returncode == 0, cli.stderr
+    plain = plain_host.run_module("wasmer", wasm, ["wasmer_details.wasm"])
+    assert plain.returncode == 0, plain.stderr
+    ours, theirs = cli.stdout.decode().splitlines(), plain.stdout.decode().splitlines()
+    assert ours[:2] == ["symlink own: errno 0", "rename own -> own2: errno 0"]
+    assert theirs[:2] == ["symlink own: errno 0", "rename own -> own2: errno 44"]   # ENOENT
+    # wasmtime: the host directory's order (ext4's hash order, whatever it is); Wasmer: by name
+    assert sorted(ours[2].split()[2:]) == [".", "..", "aa", "bb", "zz"]
+    assert theirs[2] == "readdir t: . .. aa bb zz"
+    assert ours[3] == "a.txt after O_TRUNC, then an O_APPEND write: 9 bytes, 0 NUL"
+    assert theirs[3] == "a.txt after O_TRUNC, then an O_APPEND write: 21 bytes, 12 NUL"
 
 
 def test_unexplained_names_what_the_plain_host_does_not_show():
