@@ -12,6 +12,8 @@ its own.
 
 Host limits (a difference no code of selfhost can mend: the host runtime under selfhost.wasm
 lacks the feature) are strict xfails in HOST_LIMITS, each naming the host's own behaviour.
+tests/test_conformance_plain_host.py shows them to be the host's: the program run straight on
+the host (tests/conformance/plain_host.py) differs from wasmtime in every way selfhost does.
 """
 import os
 import shutil
@@ -24,15 +26,16 @@ from tests.conformance.build import BuildUnavailable, available, build_all, prog
 PROGRAMS = programs()
 SPECS = {name: harness.parse_header(p.source) for name, p in PROGRAMS.items()}
 
-_UNSURE = " (not yet shown to be the host's alone: issue 14 keeps it open)"
 HOST_LIMITS = {
     # Node's uvwasi
     ("node", "fd_filestat_set_times"): "uvwasi sets file times through libuv's double "
                                        "seconds: the nanoseconds are lost",
     ("node", "path_filestat_set_times"): "uvwasi sets file times through libuv's double "
                                          "seconds: the nanoseconds are lost",
-    ("node", "fd_sync"): "uvwasi's fd_datasync on a read-only file answers EBADF (fdatasync "
-                         "of an O_RDONLY fd)" + _UNSURE,
+    ("node", "fd_sync"): "uvwasi enforces WASI rights: its fd_datasync on an fd opened read "
+                         "only (wasi-libc's open(O_RDONLY) asks no FD_DATASYNC) answers "
+                         "ENOTCAPABLE, which wasi-libc's fdatasync() reports as EBADF; wasmtime "
+                         "ignores rights and answers ESUCCESS",
     # Wasmer's virtual file system (wasmer-sdk 0.5.0)
     ("wasmer", "link_cases"): "Wasmer's path_link adds the name only to its own inode table: "
                               "nlink stays 1 and the link is not in the sandbox",
@@ -43,17 +46,32 @@ HOST_LIMITS = {
                                               "reaches the sandbox file system",
     ("wasmer", "path_filestat_set_times"): "Wasmer ignores path_filestat_set_times: the "
                                            "times stay the current ones",
-    ("wasmer", "link_symlink_follow"): "symlinks made next to Wasmer hard links are lost "
-                                       "with them" + _UNSURE,
-    ("wasmer", "rename_symlink"): "Wasmer's path_rename of a symlink" + _UNSURE,
-    ("wasmer", "rename_escape"): "Wasmer's path_rename of a symlink pointing outside the "
-                                 "sandbox answers ENOENT" + _UNSURE,
-    ("wasmer", "rename_dirs"): "Wasmer's path_rename of directories" + _UNSURE,
-    ("wasmer", "readdir_order"): "Wasmer's fd_readdir cookies (d_next) count differently"
-                                 + _UNSURE,
-    ("wasmer", "fd_renumber_self"): "Wasmer's fd_renumber onto a closed fd" + _UNSURE,
-    ("wasmer", "std_open_options"): "Wasmer writes an O_APPEND file at the fd's offset, not "
-                                    "at its end" + _UNSURE,
+    ("wasmer", "link_symlink_follow"): "Wasmer's path_link of a symlink makes a name the guest "
+                                       "sees as a symlink but wasmer-sdk's file system API "
+                                       "never lists: l_nofollow and dl never reach the "
+                                       "sandbox (wasmtime: symlinks there)",
+    ("wasmer", "rename_symlink"): "Wasmer's path_rename of a symlink answers ENOENT and "
+                                  "leaves it (also for one the program made itself); "
+                                  "wasmtime renames the link",
+    ("wasmer", "rename_escape"): "Wasmer's path_rename of a symlink answers ENOENT: "
+                                 "link_escape stays; wasmtime renames the link",
+    ("wasmer", "rename_dirs"): "Wasmer's path_rename of a directory onto an empty one answers "
+                               "ESUCCESS but loses the content (emptydir/inside.txt: ENOENT), "
+                               "and onto a non-empty one ESUCCESS; wasmtime moves the content "
+                               "and answers ENOTEMPTY",
+    ("wasmer", "readdir_order"): "Wasmer's fd_readdir lists the entries sorted by name (deep, "
+                                 "link_up, nested.txt; also for files the program made itself)"
+                                 "; wasmtime lists them in the host directory's order",
+    ("wasmer", "fd_renumber_self"): "wasmer-sdk reports stdout (a pipe) as a character "
+                                    "device, so wasi-libc's isatty(1) is 1 and stdout is "
+                                    "line buffered: the lines printed before fd_renumber(a, 1) "
+                                    "reach the real stdout; under wasmtime (isatty 0: "
+                                    "stdout fully buffered after its first line) only the "
+                                    "first does",
+    ("wasmer", "std_open_options"): "after path_open with O_TRUNC emptied hello.txt (12 "
+                                    "bytes), Wasmer's fd_write on an O_APPEND fd writes at the "
+                                    "old end: 12 NUL bytes, then 'appended'; wasmtime writes "
+                                    "at the end (0)",
 }
 
 
