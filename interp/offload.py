@@ -632,7 +632,7 @@ class Offloader:
                 "rewinds": getattr(self.native, "rewinds", 0),
                 "import_calls": self.import_calls,
                 "polls": getattr(self.native, "polls", 0),
-                "instrumented": getattr(self.native, "points", None) is not None,
+                "instrumented": getattr(self.native, "tier2", False),
                 "bytes_in": getattr(self.native, "bytes_in", None),
                 "bytes_out": getattr(self.native, "bytes_out", None)}
 

@@ -626,6 +626,7 @@ def test_native_side_is_set_up_only_at_the_first_offload(monkeypatch):
     offload sets it up. If it cannot be set up, nothing is offloaded and results are right."""
     from host.offload.doorbell_host import DoorbellHost
     from host.offload.native import make_offloader
+    from host.offload.tier2_native import make_offloader as tier2_offloader
     host = DoorbellHost(layout=(16, 32, 8))
     monkeypatch.setattr(os, "posix_fadvise",
                         lambda fd, offset, length, advice: host.handle(0, offset, length),
@@ -640,7 +641,8 @@ def test_native_side_is_set_up_only_at_the_first_offload(monkeypatch):
     for make, set_up in [
             (lambda: offload.Offloader(module, doorbell.DoorbellNative.connect(module)).attach(),
              lambda: host.native is not None),
-            (lambda: make_offloader(module), lambda: off.native.native is not None)]:
+            (lambda: make_offloader(module), lambda: off.native.native is not None),
+            (lambda: tier2_offloader(module), lambda: off.native.native is not None)]:
         off = make()
         inst = interp.instantiate(module, {})
         assert [inst.invoke("bounded", i) for i in range(50)] == [[i + 1] for i in range(50)]

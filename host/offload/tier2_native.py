@@ -41,6 +41,8 @@ class InstrumentedNative(WasmtimeNative):
     """See the module docstring. ``points``: the Instrumented's safe-point map (function index
     -> FuncPoints); ``polls`` / ``unwinds`` / ``rewinds``: counts."""
 
+    tier2 = True
+
     def __init__(self, module, funcs, import_unwind=()):
         self.instrumented = instrument(module, sorted(funcs), export_all=True, drop_start=True,
                                        import_unwind=import_unwind)
@@ -119,13 +121,60 @@ def _functype_of(params, results):
     return _functype(FuncType(tuple(params), tuple(results)))
 
 
+class LazyInstrumented:
+    """InstrumentedNative(module, funcs, import_unwind), made at the first offload (prepare(),
+    called by the Offloader) or at the first look at its safe points (a restore rewinding
+    frames into native code): an app that never offloads never instruments nor compiles
+    itself. A module whose native instantiation traps gets no native side (points None)."""
+
+    tier2 = True
+
+    def __init__(self, module, funcs, import_unwind=()):
+        self._args = (module, funcs, import_unwind)
+        self.native = None
+        self.failed = None
+
+    def _made(self):
+        if self.native is None and self.failed is None:
+            try:
+                self.native = InstrumentedNative(*self._args)
+            except (wasmtime.WasmtimeError, wasmtime.Trap) as e:
+                self.failed = e
+        return self.native
+
+    def prepare(self):
+        if self._made() is None:
+            raise self.failed
+        return self.native
+
+    @property
+    def points(self):
+        native = self._made()
+        return None if native is None else native.points
+
+    def call(self, inst, func_index, args, sync=None):
+        return self.prepare().call(inst, func_index, args, sync)
+
+    def rewind(self, inst, plan, sync=None):
+        return self.prepare().rewind(inst, plan, sync)
+
+    def _count(name):
+        return property(lambda self: getattr(self.native, name) if self.native else 0)
+
+    polls, unwinds, rewinds = _count("polls"), _count("unwinds"), _count("rewinds")
+    last_native, bytes_in, bytes_out = (_count("last_native"), _count("bytes_in"),
+                                        _count("bytes_out"))
+    del _count
+
+
 def make_offloader(module, threshold=None, imports=False):
-    """An Offloader for ``module`` whose native side is an InstrumentedNative (attached).
-    ``imports``: functions that call imports are offloaded too, their import calls unwinding
-    to selfhost's own imports (interp.offload.Offloader._native_run)."""
+    """An Offloader for ``module`` whose native side is an InstrumentedNative (attached), made
+    lazily (LazyInstrumented). ``imports``: functions that call imports are offloaded too,
+    their import calls unwinding to selfhost's own imports
+    (interp.offload.Offloader._native_run)."""
     from interp.offload import analyze
     analysis = analyze(module, imports=True) if imports else None
     funcs = [j for j in range(len(module.imported("func")))] if imports else ()
     return _make_offloader(module, threshold,
-                           lambda m, a: InstrumentedNative(m, a.offloadable, funcs),
+                           lambda m, a: LazyInstrumented(m, a.offloadable, funcs),
                            analysis)

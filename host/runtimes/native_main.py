@@ -8,11 +8,12 @@ CONFIG: {"argv": selfhost's argv, "offload": bool}.
 
 The native side is the plain one (host/offload/native.py: no safe point inside an offloaded
 call) unless tier 2 is asked for: ``--offload imports``, or SELFHOST_TIER2=1 (the instrumented
-side, host/offload/tier2_native.py). Tier 2 stays opt-in because of its start-up cost: the
-instrumented module is built and compiled when the offloader is made (the plain side compiles
-lazily, at the first offload, and compiles a smaller module), so short apps run slower with it
-than with plain offload, against issue 13's rule that tier 2 never be slower. Its checkpoints
-inside native code restore exactly (tests/test_tier2_native.py, random native moments)."""
+side, host/offload/tier2_native.py). Both sides are made at the first offload, so an app that
+never offloads pays for neither. Tier 2 stays opt-in for speed: its instrumented module is
+bigger to build and compile than the plain one, and its code polls (bench/results/tier2.md),
+so a short app that offloads runs slower with it than with plain offload, against issue 13's
+rule that tier 2 never be slower. Its checkpoints inside native code restore exactly
+(tests/test_tier2_native.py, random native moments)."""
 import json
 import os
 import sys
