@@ -32,10 +32,6 @@ HOST_LIMITS = {
                                        "seconds: the nanoseconds are lost",
     ("node", "path_filestat_set_times"): "uvwasi sets file times through libuv's double "
                                          "seconds: the nanoseconds are lost",
-    ("node", "fd_sync"): "uvwasi enforces WASI rights: its fd_datasync on an fd opened read "
-                         "only (wasi-libc's open(O_RDONLY) asks no FD_DATASYNC) answers "
-                         "ENOTCAPABLE, which wasi-libc's fdatasync() reports as EBADF; wasmtime "
-                         "ignores rights and answers ESUCCESS",
     # Wasmer's virtual file system (wasmer-sdk 0.5.0)
     ("wasmer", "link_cases"): "Wasmer's path_link adds the name only to its own inode table: "
                               "nlink stays 1 and the link is not in the sandbox",

@@ -26,7 +26,6 @@ pytestmark = pytest.mark.hosts
 # to the plain host's stdout (None: nothing). wasi-libc's fsync()/fdatasync() report a host's
 # ENOTCAPABLE as EBADF.
 COVERED = {
-    ("node", "fd_sync"): ("ENOTCAPABLE", "EBADF"),
     ("wasmer", "link_symlink_follow"): None,
     ("wasmer", "rename_symlink"): None,
     ("wasmer", "rename_escape"): None,

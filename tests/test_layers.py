@@ -138,8 +138,9 @@ def test_no_file_over_900_lines(path):
 
 
 def test_node_launcher_holds_no_copy_of_shared_constants():
-    """Exit codes and the doorbell protocol reach the JavaScript through its config (one owner
-    each: selfhost/exit_codes.py, selfhost/doorbell.py)."""
+    """Exit codes, the doorbell protocol and WASI's errno numbers reach the JavaScript through
+    its config (one owner each: selfhost/exit_codes.py, selfhost/doorbell.py,
+    interp/wasi/abi.py)."""
     from selfhost import doorbell, exit_codes
     js = (ROOT / "host" / "runtimes" / "node_launcher.mjs").read_text()
     code = re.sub(r"//[^\n]*", "", js)
@@ -149,6 +150,7 @@ def test_node_launcher_holds_no_copy_of_shared_constants():
         assert not re.search(r"0x%x\b" % value, code, re.I), hex(value)
         assert not re.search(r"\b%d\b" % value, code), value
     assert doorbell.EXPORT_PREFIX not in code
+    assert not re.search(r"\bE[A-Z0-9]+\s*:\s*\d", code), "a copy of WASI's errno table"
     for key in ("magic_fd", "mailbox_magic", "ops", "status", "bytearray_layout"):
         assert key in doorbell.PROTOCOL and key in code
 

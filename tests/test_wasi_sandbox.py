@@ -157,7 +157,7 @@ def test_many_fds_and_no_leaks(box):
     while True:                            # until the OS says no more, as under wasmtime
         rc, fd = open_path(wasi, call, "d/f.txt")
         if rc != 0:
-            assert rc in (W._WASI_ERRNO_BY_NAME["EMFILE"], W._WASI_ERRNO_BY_NAME["ENFILE"])
+            assert rc in (W.WASI_ERRNO_BY_NAME["EMFILE"], W.WASI_ERRNO_BY_NAME["ENFILE"])
             break
         fds.append(fd)
         if len(fds) > 100000:

@@ -3,12 +3,14 @@
 Each mount is preopened at its guest name. The launcher shadows path_symlink on preopens (as
 wasmtime does it) and answers selfhost.wasm's offload doorbell; the doorbell protocol's
 constants and selfhost's exit codes reach it in its config (selfhost/doorbell.py,
-selfhost/exit_codes.py own them), so the JavaScript holds no copy.
+selfhost/exit_codes.py own them), as do WASI's errno numbers (interp/wasi/abi.py), so the
+JavaScript holds no copy.
 """
 import os
 import shutil
 from pathlib import Path
 
+from interp.wasi.abi import WASI_ERRNO_BY_NAME
 from selfhost import exit_codes
 from selfhost.doorbell import PROTOCOL
 
@@ -16,6 +18,13 @@ from ..errors import LaunchError
 from .base import Command, Runtime, write_config
 
 LAUNCHER = Path(__file__).resolve().parent / "node_launcher.mjs"
+
+
+def launcher_config(module, args, env, preopens, offload):
+    """node_launcher.mjs's config: what to run, and the constants it must not copy."""
+    return {"module": str(module), "args": list(args), "env": dict(env),
+            "preopens": [[h, v] for h, v in preopens], "offload": offload,
+            "doorbell": PROTOCOL, "exit_codes": exit_codes.ALL, "wasi_errno": WASI_ERRNO_BY_NAME}
 
 
 class NodeRuntime(Runtime):
@@ -27,9 +36,8 @@ class NodeRuntime(Runtime):
         if node is None:
             raise LaunchError("node not found on PATH (Node 20 or newer is needed for "
                               "--runtime node)")
-        config = {"module": str(job.module), "args": ["selfhost"] + job.argv, "env": job.env,
-                  "preopens": [[h, v] for h, v in job.preopens], "offload": job.offload,
-                  "doorbell": PROTOCOL, "exit_codes": exit_codes.ALL}
+        config = launcher_config(job.module, ["selfhost"] + job.argv, job.env, job.preopens,
+                                 job.offload)
         # --no-turbo-fast-api-calls: Node 20's fast path into node:wasi keeps a stale pointer
         # to the guest memory after memory.grow and segfaults (nodejs/node#53087 and kin).
         flags = ["--no-warnings", "--no-turbo-fast-api-calls"]

@@ -39,13 +39,14 @@ function fail(message) {
 let MAGIC_FD, MAILBOX_MAGIC, OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES;
 let ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO, ST_STACK, NULL_REF, PREFIX, BA_SIZE, BA_START;
 let EXIT = { usage: 2 };   // until the config (with selfhost's exit codes) is read
-function setProtocol(p, exitCodes) {
+function setProtocol(p, exitCodes, wasiErrno) {
   ({ magic_fd: MAGIC_FD, mailbox_magic: MAILBOX_MAGIC, export_prefix: PREFIX } = p);
   ({ hello: OP_HELLO, load: OP_LOAD, call: OP_CALL, finish: OP_FINISH, tables: OP_TABLES } = p.ops);
   ({ ok: ST_OK, error: ST_ERROR, trap: ST_TRAP, grow: ST_GROW, hello: ST_HELLO, stack: ST_STACK } = p.status);
   NULL_REF = BigInt(p.null_ref);   // a hex string: exact as a BigInt
   [BA_SIZE, BA_START] = p.bytearray_layout;
   EXIT = exitCodes;
+  ERRNO = wasiErrno;
 }
 const [I32, I64, F32, F64] = [0x7F, 0x7E, 0x7D, 0x7C];
 const scratch = new DataView(new ArrayBuffer(8));
@@ -237,10 +238,7 @@ const offload = {
 // path_symlink as wasmtime does it: uvwasi refuses a relative target that, resolved against
 // the preopen's root, leaves it (ENOTCAPABLE); wasmtime stores any relative target verbatim
 // (only the *following* of a link is sandboxed) and refuses an absolute target with EPERM.
-const ERRNO = { E2BIG: 1, EACCES: 2, EAGAIN: 6, EBADF: 8, EBUSY: 10, EEXIST: 20, EFBIG: 22,
-  EINVAL: 28, EIO: 29, EISDIR: 31, ELOOP: 32, EMFILE: 33, EMLINK: 34, ENAMETOOLONG: 37,
-  ENFILE: 41, ENODEV: 43, ENOENT: 44, ENOMEM: 48, ENOSPC: 51, ENOTDIR: 54, ENOTEMPTY: 55,
-  ENOTSUP: 58, ENXIO: 60, EPERM: 63, EROFS: 69, ETXTBSY: 74, EXDEV: 75 };
+let ERRNO = {};   // WASI errno by POSIX name, from the config (interp/wasi/abi.py owns it)
 const ESUCCESS = 0;
 const PROC_FDS = '/proc/self/fd';
 const HIDDEN_GUEST = '/.selfhost-host-fds';
@@ -492,7 +490,7 @@ async function main() {
   } catch (err) {
     fail(`bad config ${process.argv[2]}: ${err.message}`);
   }
-  setProtocol(config.doorbell, config.exit_codes);
+  setProtocol(config.doorbell, config.exit_codes, config.wasi_errno);
   let bytes;
   try {
     bytes = await readFile(config.module);

@@ -19,7 +19,7 @@ EOVERFLOW, EPERM, ESPIPE, EXDEV, ENOTCAPABLE = 61, 63, 70, 75, 76
 ESCAPE = EPERM
 
 # WASI errno numbers by POSIX name; the Python errno module supplies the host's numbers.
-_WASI_ERRNO_BY_NAME = {
+WASI_ERRNO_BY_NAME = {
     "E2BIG": 1, "EACCES": 2, "EADDRINUSE": 3, "EADDRNOTAVAIL": 4, "EAFNOSUPPORT": 5,
     "EAGAIN": 6, "EALREADY": 7, "EBADF": 8, "EBADMSG": 9, "EBUSY": 10, "ECANCELED": 11,
     "ECHILD": 12, "ECONNABORTED": 13, "ECONNREFUSED": 14, "ECONNRESET": 15, "EDEADLK": 16,
@@ -37,7 +37,7 @@ _WASI_ERRNO_BY_NAME = {
     "ENOTCAPABLE": 76,
 }
 HOST_TO_WASI_ERRNO = {}
-for _name, _code in _WASI_ERRNO_BY_NAME.items():
+for _name, _code in WASI_ERRNO_BY_NAME.items():
     _host = getattr(_errno, _name, None)
     if _host is not None:
         HOST_TO_WASI_ERRNO.setdefault(_host, _code)

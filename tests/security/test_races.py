@@ -149,16 +149,13 @@ def _dirswap_reference(tmp_path):
 
 
 def _node_launcher_cmd(app, box, tmp_path):
-    from host.runtimes.node import LAUNCHER
-    from selfhost import exit_codes
-    from selfhost.doorbell import PROTOCOL
+    from host.runtimes.node import LAUNCHER, launcher_config
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not on PATH")
     config = tmp_path / "node.json"
-    config.write_text(json.dumps({"module": str(app), "args": ["dirswap"] + DIRSWAP_ARGS,
-                                  "env": {}, "preopens": [[str(box), GUEST]], "offload": False,
-                                  "doorbell": PROTOCOL, "exit_codes": exit_codes.ALL}))
+    config.write_text(json.dumps(launcher_config(app, ["dirswap"] + DIRSWAP_ARGS, {},
+                                                 [(str(box), GUEST)], False)))
     return [node, "--no-warnings", str(LAUNCHER), str(config)]
 
 
