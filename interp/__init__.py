@@ -17,6 +17,7 @@ from .values import Exn
 # package attribute "decode", which the function below must then replace for good.
 from .decode import decode_module
 from .validate import validate_module
+from .validate_stream import NOT_VALID, validate_streaming
 from .codemap import CodeMap
 
 __version__ = "0.1.0"
@@ -30,7 +31,16 @@ __all__ = [
 
 
 def decode(data):
-    """Decode and validate module bytes; raises MalformedError or InvalidError."""
-    module = decode_module(bytes(data))
-    module.codemap = CodeMap(validate_module(module, keep=False))
+    """Decode and validate module bytes; raises MalformedError or InvalidError.
+
+    The bodies are checked in one streaming pass (validate_stream); a module it does not find
+    valid goes through the reference decode and validation, which name the error."""
+    data = bytes(data)
+    try:
+        module = decode_module(data, check_bodies=False)
+        heights, facts = validate_streaming(module)
+    except NOT_VALID:
+        module = decode_module(data)
+        heights, facts = validate_module(module, keep=False), None
+    module.codemap = CodeMap(heights, facts)
     return module

@@ -4,6 +4,9 @@ wasmi keeps a ``CodeMap`` beside its ``Config`` for the same reason: the decoded
 plain data (what the binary says), while the engine's own products live here:
 
 * ``heights``: validation's operand-stack heights per defined function (the lowerer's input);
+* ``facts``: per defined function what its body calls and touches, as validate_stream gathered
+  it (None for a function it left to the reference, or all None when it did not run), so
+  offload's analysis need not decode every body again;
 * ``lowered``: each defined function's tier-0 ``lower.Code``, made lazily at its first call (its
   tier-1 compile hangs off ``Code.t1``);
 * ``code_of``: generated tier-1 generator code objects -> their ``Code`` (the tier-1 driver's
@@ -17,8 +20,9 @@ Every instance of the module shares it. ``interp.decode`` creates it.
 
 
 class CodeMap:
-    def __init__(self, heights):
+    def __init__(self, heights, facts=None):
         self.heights = heights
+        self.facts = facts
         self.lowered = {}
         self.code_of = {}
         self.stats = {"functions": 0, "seconds": 0.0, "skipped": 0, "osr": 0, "osr_skipped": 0}

@@ -384,10 +384,11 @@ def _type_byte_error(b, message):
 class _Decoder:
     """Section-level parsing; `self.pos` is the read position in `self.data`."""
 
-    def __init__(self, data):
+    def __init__(self, data, check_bodies=True):
         self.data = data
         self.n = len(data)
         self.pos = 0
+        self.check_bodies = check_bodies
 
     # -- primitives ------------------------------------------------------------------------
     def byte(self):
@@ -553,8 +554,8 @@ class _Decoder:
             raise MalformedError("data count and data section have inconsistent lengths", n)
         if m.datacount is None and uses_data_at is not None:
             raise MalformedError("data count section required", uses_data_at)
-        m.funcs = [Func(t, locs, None, off, partial(decode_body, data, at))
-                   for t, (locs, at, off) in zip(func_types, codes)]
+        m.funcs = [Func(t, locs, None, off, partial(decode_body, data, at), at, end)
+                   for t, (locs, at, off, end) in zip(func_types, codes)]
         return m
 
     def custom(self, m, end):
@@ -666,7 +667,7 @@ class _Decoder:
         raise MalformedError("malformed data segment kind", at)
 
     def code(self):
-        """One code entry -> ((locals, body, offset), uses_data)."""
+        """One code entry -> ((locals, first instruction's offset, offset, end), uses_data)."""
         size = self.len32()
         start = self.pos
         groups = []
@@ -684,11 +685,14 @@ class _Decoder:
         for count, t in groups:
             locs.extend([t] * count)
         at = self.pos
+        if not self.check_bodies:   # left to the caller (validate_stream reads the bytes)
+            self.pos = start + size
+            return (locs, at, start, self.pos), False
         # checked now (malformed is a decode error), kept as bytes: module.Func decodes again
         _, self.pos, uses_data = _decode_expr(self.data, at)
         if self.pos != start + size:
             raise MalformedError("section size mismatch", start)
-        return (locs, at, start), uses_data
+        return (locs, at, start, self.pos), uses_data
 
 
 def _function_names(payload):
@@ -715,13 +719,17 @@ def decode_body(data, at):
     return _decode_expr(data, at)[0]
 
 
-def decode_module(data):
-    """Decode a binary module. Raises MalformedError for bytes that are not a Wasm 2.0 module."""
+def decode_module(data, check_bodies=True):
+    """Decode a binary module. Raises MalformedError for bytes that are not a Wasm 2.0 module.
+
+    ``check_bodies`` false skips the function bodies' instructions (each Func keeps where its
+    instructions start): for a caller that checks them itself in one pass with validation
+    (validate_stream), and that must call again with the default for the reference error."""
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     elif not isinstance(data, bytes):
         raise TypeError("decode_module expects bytes, not %s" % type(data).__name__)
     try:
-        return _Decoder(data).module()
+        return _Decoder(data, check_bodies).module()
     except IndexError:
         raise MalformedError("unexpected end of section or function", len(data)) from None

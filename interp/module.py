@@ -60,14 +60,17 @@ class Func:
     plus the functions that run.
     ``instrs()`` is a pass over the instructions that keeps nothing (whole-module scans).
     A Func built from a list (tests, encode, instrument) holds it from the start."""
-    __slots__ = ("type_idx", "locals", "_body", "offset", "_source")
+    __slots__ = ("type_idx", "locals", "_body", "offset", "_source", "code_at", "code_end")
 
-    def __init__(self, type_idx, locals, body, offset, source=None):
+    def __init__(self, type_idx, locals, body, offset, source=None, code_at=None, code_end=None):
         self.type_idx = type_idx
         self.locals = locals   # valtype codes of the declared locals, expanded (no params)
         self._body = body      # expression, or None until decoded by source()
         self.offset = offset   # byte offset of the body (its local declarations) in the module
         self._source = source
+        # a decoded Func: where its instructions start and its code entry ends in the module
+        self.code_at = code_at
+        self.code_end = code_end
 
     @property
     def body(self):

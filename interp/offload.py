@@ -93,6 +93,7 @@ from . import atomics
 from . import opcodes as W
 from . import tier1
 from . import tier2
+from .validate_stream import READ, WRITE
 from .decode import _u32
 from .lower import lower_function as lower
 from .opcodes import NUM_TYPES
@@ -157,7 +158,7 @@ class Analysis:
 
 # effect bits of a function body (and, propagated, of everything it can call): memory read,
 # memory written; global g read at bit 2 + 2g, written at bit 3 + 2g
-_READ, _WRITE = 1, 2
+_READ, _WRITE = READ, WRITE   # the effect bits of validate_stream's facts (their owner)
 _MEM_READ = set(range(0x28, 0x36)) | {0x3F}
 _MEM_WRITE = set(range(0x36, 0x3F)) | {0x40, 0xFC0A, 0xFC0B}
 
@@ -205,12 +206,25 @@ def analyze(module, imports=False):
     loops = set()
     indirect = {}     # function index -> type indices of its call_indirects
     pending = {}      # function index -> its reasons in order (an int: a call_indirect's type)
+    facts = module.codemap.facts if module.codemap is not None else None
     for k, f in enumerate(module.funcs):
         i = nimp + k
         out = set()
         e = 0
         rs = []
-        for op, imm, _off in f.instrs():
+        known = facts[k] if facts else None
+        if known is not None:   # validate_stream's facts: calls, call_indirects, effects, loop
+            out.update(known[0])
+            for type_idx, table_idx in known[1]:
+                if table_idx < nimp_tables:
+                    rs.append("call_indirect on an imported table")
+                indirect.setdefault(i, set()).add(type_idx)
+                if imports:
+                    rs.append(type_idx)
+            e = known[2]
+            if known[3]:
+                loops.add(i)
+        for op, imm, _off in (() if known is not None else f.instrs()):
             if op == W.CALL or op == W.RETURN_CALL:
                 out.add(imm)
                 if imports and imm < nimp and op == W.RETURN_CALL:

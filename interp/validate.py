@@ -210,7 +210,7 @@ def _check_const(ctx, expr, expected):
         _err("type mismatch", off)
 
 
-def validate_module(module, keep=True):
+def validate_module(module, keep=True, body_check=None):
     """Validate `module`; raise InvalidError on the first problem found.
 
     Returns one `heights` list per *defined* function (module.funcs order), parallel to its body:
@@ -220,7 +220,8 @@ def validate_module(module, keep=True):
     The lowerer uses these heights to know how many values a branch must drop.
     With ``keep`` false each body is checked from a decode that is not kept and the result is
     a ``Heights`` that recomputes a function's list at first use (a big module's lists would
-    cost many times its size).
+    cost many times its size). ``body_check(ctx, params, results, func)``, if given, checks
+    each function body instead of this module's pass (validate_stream; ``keep`` false).
     """
     for imp in module.imports:
         if imp.kind == "table":
@@ -260,8 +261,11 @@ def validate_module(module, keep=True):
     nimported = len(ctx.funcs) - len(module.funcs)
     for k, f in enumerate(module.funcs):
         params, results = ctx.funcs[nimported + k]
+        if body_check is not None:
+            body_check(ctx, params, results, f)
+            continue
         body = f.body if keep else f.instrs()
-        heights, _, _ = _check_body(ctx, params, results, f.locals, body, len(body), f.offset)
+        heights, _, _ = check_body(ctx, params, results, f.locals, body, len(body), f.offset)
         if keep:
             all_heights.append(heights)
 
@@ -301,7 +305,7 @@ class Heights:
             ctx = self._ctx
             f = ctx.module.funcs[k]
             params, results = ctx.funcs[len(ctx.funcs) - len(ctx.module.funcs) + k]
-            got = _check_body(ctx, params, results, f.locals, f.body, len(f.body), f.offset)[0]
+            got = check_body(ctx, params, results, f.locals, f.body, len(f.body), f.offset)[0]
             self._lists[k] = got
         return got
 
@@ -317,7 +321,7 @@ def stack_types_at_many(module, func_index, indices):
     f = module.funcs[func_index]
     params, results = ctx.funcs[len(ctx.funcs) - len(module.funcs) + func_index]
     want = dict.fromkeys(indices)
-    _check_body(ctx, params, results, f.locals, f.body, len(f.body), f.offset, want)
+    check_body(ctx, params, results, f.locals, f.body, len(f.body), f.offset, want)
     return want
 
 
@@ -334,7 +338,7 @@ def stack_types_at(module, func_index, instr_index):
     ctx = _Context(module)
     f = module.funcs[func_index]
     params, results = ctx.funcs[len(ctx.funcs) - len(module.funcs) + func_index]
-    _, vals, ctrls = _check_body(ctx, params, results, f.locals, f.body, instr_index, f.offset)
+    _, vals, ctrls = check_body(ctx, params, results, f.locals, f.body, instr_index, f.offset)
     blocks = [(None if fr[5] < 0 else f.body[fr[5]][0], fr[5], len(fr[2])) for fr in ctrls]
     return list(vals), blocks
 
@@ -342,7 +346,7 @@ def stack_types_at(module, func_index, instr_index):
 # ---------------------------------------------------------------------------------------------
 # Function bodies
 
-def _check_body(ctx, params, results, local_types, body, limit, func_off, want=None):
+def check_body(ctx, params, results, local_types, body, limit, func_off, want=None):
     """Validate body[:limit] (the whole body when limit == len(body)).
     Returns (heights, operand stack, control frames) as they are after body[:limit].
     ``want``: a dict whose keys are instruction indices; each gets the operand-stack types
