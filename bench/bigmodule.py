@@ -31,7 +31,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 GUEST_DIR = "/big"
-ARGS = ["3", "17", "20999"]
+
+
+def _args():
+    """The app's argv: two small function numbers and the last one."""
+    from tests.bigmodule.gen import NFUNCS
+    return ["3", "17", str(NFUNCS - 1)]
+
+
+ARGS = _args()
 
 _DECODE = r"""
 import sys, time
