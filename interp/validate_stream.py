@@ -169,7 +169,11 @@ def _check_code(ctx, params, results, local_types, data, pos, end):
                 pos += 1
             else:
                 b, pos = _u32(data, pos)
-            push(locals_[b])                # an unknown local: IndexError
+            t = locals_[b]                  # an unknown local: IndexError
+            if bin_type[data[pos]] == t and vals[-1] == t:
+                pos += 1   # a binop of its type after it: [t t] -> t, net nothing
+            else:
+                push(t)
         elif c == C_BIN:
             t = bin_type[op]
             if vals[-1] == t and vals[-2] == t:
@@ -191,7 +195,10 @@ def _check_code(ctx, params, results, local_types, data, pos, end):
                 if b and b != 0x78:
                     raise _No()
                 pos += 5
-            push(I32_)
+            if bin_type[data[pos]] == I32_ and vals[-1] == I32_:
+                pos += 1   # an i32 binop after it (no immediate): [i32 i32] -> i32, net nothing
+            else:
+                push(I32_)
         elif c == C_MEM:
             align = data[pos]
             if align < 0x80:

@@ -157,3 +157,74 @@ def test_offload_analysis_is_the_same_from_the_facts(imports):
         assert got == want, path
         offloading += bool(want["offloadable"])
     assert offloading >= 3
+
+
+def _one_function(params, results, body, local_i64=0, memory=False):
+    """A module of one function (params, results: value type bytes) with ``body`` (bytes,
+    its final end included) and ``local_i64`` i64 locals after the params; ``memory``: and
+    a memory of one page."""
+    def vec(items):
+        return bytes([len(items)]) + b"".join(items)
+
+    def section(sid, payload):
+        return bytes([sid, len(payload)]) + payload
+
+    functype = b"\x60" + vec([bytes([t]) for t in params]) + vec([bytes([t]) for t in results])
+    locals_ = vec([bytes([local_i64, 0x7E])]) if local_i64 else b"\x00"
+    code = locals_ + body
+    return (b"\0asm\1\0\0\0" + section(1, vec([functype])) + section(3, vec([b"\x00"]))
+            + (section(5, vec([b"\x00\x01"])) if memory else b"")
+            + section(10, vec([bytes([len(code)]) + code])))
+
+
+I32, I64 = 0x7F, 0x7E
+ADD32, ADD64, LT32 = b"\x6a", b"\x7c", b"\x48"
+GET0, GET1, C1, C1_64 = b"\x20\x00", b"\x20\x01", b"\x41\x01", b"\x42\x01"
+END = b"\x0b"
+
+
+@pytest.mark.parametrize("params, results, body, valid", [
+    ([I32], [I32], GET0 + ADD32 + END, False),                 # local.get + binop, one operand
+    ([I32], [I32], GET0 + GET0 + ADD32 + END, True),
+    ([I32], [I32], C1 + ADD32 + END, False),                   # i32.const + binop, one operand
+    ([I32], [I32], GET0 + C1 + ADD32 + END, True),
+    ([I32], [I32], GET0 + C1 + LT32 + END, True),
+    ([I32], [I32], GET0 + b"\x02\x7f" + C1 + ADD32 + END + END, False),  # operand outside
+    ([I32], [I32], GET0 + b"\x02\x7f" + GET0 + C1 + ADD32 + END + ADD32 + END, True),
+    ([I64], [I32], GET0 + C1 + ADD32 + END, False),            # i64 + i32
+    ([I32, I64], [I64], GET0 + GET1 + ADD64 + END, False),     # i32 + i64
+    ([I64, I64], [I64], GET0 + GET1 + ADD64 + END, True),
+    ([I64], [I64], C1_64 + GET0 + ADD64 + END, True),
+    ([I32], [I32], b"\x00" + GET0 + ADD32 + END, True),        # unreachable: polymorphic
+    ([I32], [I32], b"\x00" + C1 + ADD32 + END, True),
+    ([I32], [I32], GET0 + GET0 + ADD32 + ADD32 + END, False),
+    ([I32], [], GET0 + GET0 + ADD32 + END, False),             # a value left over
+    ([I64, I32], [I64], GET0 + GET1 + ADD32 + END, False),     # i64 under the binop's i32
+    ([I64], [I64], GET0 + C1 + ADD32 + END, False),
+])
+def test_small_bodies(params, results, body, valid):
+    data = _one_function(params, results, body)
+    assert (reference(data) is None) == valid
+    assert streaming_says_valid(data) == valid
+
+
+_ALPHABET = [GET0, GET1, C1, C1_64, ADD32, ADD64, LT32, b"\x1a", b"\x1b", b"\x00", b"\x01",
+             b"\x02\x40", b"\x02\x7f", b"\x03\x40", b"\x04\x40", b"\x05", END, b"\x0d\x00",
+             b"\x0c\x00", b"\x0f", b"\x21\x00", b"\x22\x01", b"\x45", b"\xa7", b"\xad",
+             b"\x28\x02\x00", b"\x36\x02\x00", b"\x3f\x00"]
+
+
+def test_random_bodies_get_the_reference_verdict():
+    """Random short bodies over the inline instructions (in modules with and without a
+    memory): valid where the reference says so, and only there."""
+    rng = random.Random(12)
+    seen = {True: 0, False: 0}
+    for _ in range(4000):
+        params = [rng.choice([I32, I64]) for _ in range(2)]
+        results = [rng.choice([I32, I64])] if rng.random() < 0.7 else []
+        body = b"".join(rng.choice(_ALPHABET) for _ in range(rng.randint(1, 8))) + END
+        data = _one_function(params, results, body, memory=rng.random() < 0.5)
+        ref = reference(data) is None
+        assert streaming_says_valid(data) == ref, (params, results, body.hex())
+        seen[ref] += 1
+    assert seen[True] > 50 and seen[False] > 1000, seen
