@@ -9,7 +9,7 @@ import random
 import pytest
 
 import interp
-from interp.decode import decode_module
+from interp.decode import _u32, decode_module
 from interp.validate import _Context, validate_module
 from interp.validate_stream import NOT_VALID, _check_code, validate_streaming
 from tests import spec
@@ -99,14 +99,7 @@ def _code_section(data):
     pos = 8
     while pos < len(data):
         sid = data[pos]
-        size, shift, pos = 0, 0, pos + 1
-        while True:
-            b = data[pos]
-            pos += 1
-            size |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
+        size, pos = _u32(data, pos + 1)
         if sid == 10:
             return pos, pos + size
         pos += size
