@@ -80,9 +80,9 @@ class Machine:
         self.frames = []                 # saved callers: (code, pc, locals, base, instance)
         self.stack = []                  # the operand stack
         self.interrupt = False           # set (by anyone) to stop at the next safe point
-        self.safe_point_soon = False     # set by a host function: safe point at the next call
-                                         # or back-edge instead of after the countdown
+        self.safe_point_soon = False     # (a host function) safe point at the next call/back-edge
         self.poll = None                 # optional callable, run at safe points; True = stop
+        self.stop_conditions = None      # callable -> (deadline, trigger counts), doorbell.py
         self._floors = []                # per active run loop: len(frames) when it started
         self._depth = 0                  # call depth below a nested run (set at host calls)
         self._cur = None                 # the running frame, while at a safe point

@@ -26,6 +26,13 @@ from .opcodes import F32, F64, I64
 from .values import MASK32, MASK64, f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 
 
+# How often native code polls (every native side sizes its countdown so: bounds the
+# checkpoint latency inside native code), the first countdown and the largest one (ticks).
+POLL_INTERVAL = 1e-3
+FIRST_BUDGET = 1000
+MAX_BUDGET = 1 << 30
+
+
 class Unwound(Exception):
     """Raised by a native side's ``call`` when the instrumented native code unwound (its poll
     answered "stop"): ``records`` innermost first. The Offloader adds ``frames`` (interpreter
@@ -132,7 +139,8 @@ class RewindFeeder:
                                                    or self.pos == len(self.values))
 
 
-def _from_bits(t, b):
+def from_bits(t, b):
+    """Raw bits -> the interpreter's value of type t (to_bits: back)."""
     if t == F32:
         return f32_from_bits(b)
     if t == F64:
@@ -140,7 +148,7 @@ def _from_bits(t, b):
     return b
 
 
-def _to_bits(t, v):
+def to_bits(t, v):
     if t == F32:
         return f32_to_bits(v)
     if t == F64:
@@ -166,9 +174,9 @@ def frames_from_records(records, points, instance):
                                 % (r.func, r.point, len(r.values), n + len(fp.local_types)))
         live = p.live
         frames.append({"func": r.func, "instance": instance, "pc": p.pc,
-                       "locals": [_from_bits(t, b if live >> j & 1 else 0) for j, (t, b)
+                       "locals": [from_bits(t, b if live >> j & 1 else 0) for j, (t, b)
                                   in enumerate(zip(fp.local_types, r.values[n:]))],
-                       "stack": [_from_bits(t, b) for t, b in zip(p.stack, r.values)]})
+                       "stack": [from_bits(t, b) for t, b in zip(p.stack, r.values)]})
     for i, d in enumerate(frames):
         kind = points[d["func"]].point(records[len(records) - 1 - i].point).kind
         if (kind == "call") != (i + 1 < len(frames)):
@@ -216,7 +224,7 @@ def import_call(records, points):
     if p.kind != "import":
         raise NotRewindable("the innermost spilled frame is not at an import call")
     n = len(p.stack) - len(p.ftype.params)
-    return p.callee, [_from_bits(t, b) for t, b in zip(p.ftype.params, r.values[n:])]
+    return p.callee, [from_bits(t, b) for t, b in zip(p.ftype.params, r.values[n:])]
 
 
 def after_import(records, points, results):
@@ -229,7 +237,7 @@ def after_import(records, points, results):
         raise NotRewindable("the innermost spilled frame is not at an import call")
     ret = fp.point(p.id - 1)
     n = len(p.stack) - len(p.ftype.params)
-    values = r.values[:n] + [_to_bits(t, v) for t, v in zip(p.ftype.results, results)]
+    values = r.values[:n] + [to_bits(t, v) for t, v in zip(p.ftype.results, results)]
     return [Record(r.func, ret.id, values + r.values[len(p.stack):])] + list(records[1:])
 
 
@@ -356,8 +364,8 @@ def _innermost_point(fp, d):
 
 
 def _record(fp, p, d, tail):
-    values = [_to_bits(t, v) for t, v in zip(fp.local_types, d["locals"])]
-    values += [_to_bits(t, v) for t, v in zip(p.stack, d["stack"])]
+    values = [to_bits(t, v) for t, v in zip(fp.local_types, d["locals"])]
+    values += [to_bits(t, v) for t, v in zip(p.stack, d["stack"])]
     if len(d["locals"]) != len(fp.local_types) or len(d["stack"]) != len(p.stack):
         raise NotRewindable("frame of function %d at pc %d: %d locals / %d values, expected "
                             "%d / %d" % (fp.func, d["pc"], len(d["locals"]), len(d["stack"]),
@@ -381,7 +389,7 @@ def _call_record(fp, p, d, callee, args, instance):
         tail.append(0)
     else:
         tail.append(1)
-        tail += [_to_bits(t, v) for t, v in zip(p.ftype.params, args)]
+        tail += [to_bits(t, v) for t, v in zip(p.ftype.params, args)]
     return _record(fp, p, d, tail)
 
 

@@ -167,11 +167,14 @@ def build_parser():
     group.add_argument("--trace", metavar="PATH",
                        help="write call/loop/return events as JSON lines to PATH (slow: tier 1 "
                             "off)")
-    group.add_argument("--offload", choices=("auto", "off", "imports"), default="auto",
+    group.add_argument("--offload", choices=("auto", "off", "tier2", "imports"),
+                       default="auto",
                        help="run hot import-free functions natively in the host engine "
-                            "(auto: when the host offers a native side; imports: also "
-                            "functions that call imports, each import call a round trip to "
-                            "selfhost's WASI (tier 2, native runtime); default: %(default)s)")
+                            "(auto: when the host offers a native side; tier2: the native "
+                            "side runs an instrumented app, so checkpoints happen inside "
+                            "native code too; imports: tier2, and functions that call imports "
+                            "run natively as well, each import call a round trip to selfhost's "
+                            "WASI; default: %(default)s)")
     group.add_argument("--offload-threshold", metavar="N", type=_count(0), default=None,
                        help="offload every offloadable function once its calls + back-edges "
                        "pass N, without the cost model (default: auto, see interp/offload.py)")

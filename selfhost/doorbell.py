@@ -13,16 +13,20 @@ import array
 import os
 import struct
 
+from interp import instrument as T2
 from interp import opcodes as W
+from interp import tier2
 from interp.errors import Trap
 from interp.offload import EXPORT_PREFIX, NativeStackExhausted, Sync, export_everything
 from interp.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 
 MAGIC_FD = 0x5E1F0FF
 MAILBOX_MAGIC = 0x464F4853        # "SHOF"
-OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES = 0, 1, 2, 3, 4
+OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES, OP_FETCH = 0, 1, 2, 3, 4, 5
 ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO = 0, 1, 2, 3, 0x600D
 ST_STACK = 4       # native stack exhausted: nothing copied back, the native side is fresh
+ST_UNWOUND = 5     # tier 2: the instrumented native code unwound, its frames follow
+ST_MORE = 6        # the reply is longer than the mailbox: its length; FETCH gets it
 NULL_REF = 0xFFFFFFFFFFFFFFFF
 MAILBOX_HEADER = 16               # u32 magic, op, status, n
 # CPython's PyByteArrayObject inside selfhost.wasm (wasm32): offsets of ob_size and ob_start,
@@ -32,12 +36,19 @@ BYTEARRAY_LAYOUT_WASM32 = (8, 20, 4)
 PROTOCOL = {
     "magic_fd": MAGIC_FD, "mailbox_magic": MAILBOX_MAGIC, "header": MAILBOX_HEADER,
     "ops": {"hello": OP_HELLO, "load": OP_LOAD, "call": OP_CALL, "finish": OP_FINISH,
-            "tables": OP_TABLES},
+            "tables": OP_TABLES, "fetch": OP_FETCH},
     "status": {"ok": ST_OK, "error": ST_ERROR, "trap": ST_TRAP, "grow": ST_GROW,
-               "hello": ST_HELLO, "stack": ST_STACK},
+               "hello": ST_HELLO, "stack": ST_STACK, "unwound": ST_UNWOUND,
+               "more": ST_MORE},
     "null_ref": "0x%x" % NULL_REF,     # a string: JSON numbers are doubles in JavaScript
     "export_prefix": EXPORT_PREFIX,
     "bytearray_layout": list(BYTEARRAY_LAYOUT_WASM32),
+    # tier 2 (an instrumented native module, interp/instrument.py owns these)
+    "tier2": {"import_module": T2.IMPORT_MODULE, "helpers": [h[0] for h in T2.HELPERS],
+              "state_export": T2.STATE_EXPORT, "ctr_export": T2.CTR_EXPORT,
+              "state_normal": T2.STATE_NORMAL, "state_rewind": T2.STATE_REWIND,
+              "poll_interval": tier2.POLL_INTERVAL, "first_budget": tier2.FIRST_BUDGET,
+              "max_budget": tier2.MAX_BUDGET},
 }
 
 
@@ -90,20 +101,25 @@ class DoorbellNative:
         addr, n = box.buffer_info()
         os.posix_fadvise(MAGIC_FD, addr, n, 0)
         _magic, _op, status, count = struct.unpack("<IIII", box[0:16].tobytes())
+        if status == ST_MORE:           # a long reply (tier 2's frames): fetch it whole
+            need, = struct.unpack("<Q", box[16:24].tobytes())
+            self._ensure(need + 16)
+            return self._ring(OP_FETCH)
         return status, box[16:16 + count].tobytes()
 
     def _words(self, words):
         return struct.pack("<%dQ" % len(words), *words)
 
     @classmethod
-    def connect(cls, module):
-        """A DoorbellNative, or None when no launcher answers the ping (fd_advise on MAGIC_FD
-        with length 0; a plain host answers EBADF). Nothing else is sent before prepare()."""
+    def connect(cls, module, *args):
+        """A DoorbellNative (made with ``args``), or None when no launcher answers the ping
+        (fd_advise on MAGIC_FD with length 0; a plain host answers EBADF). Nothing else is
+        sent before prepare()."""
         try:
             os.posix_fadvise(MAGIC_FD, 0, 0, 0)
         except (OSError, AttributeError):
             return None
-        return cls(module)
+        return cls(module, *args)
 
     def prepare(self):
         """HELLO (the host checks that it finds the guest's bytes where it expects them), then
@@ -129,16 +145,29 @@ class DoorbellNative:
         (node): per function its param and result types, then the mutable globals' types."""
         module = self.module
         raw = module.raw
-        rewritten = export_everything(raw, module)
+        rewritten = self._native_bytes()
         info = [len(self.ftypes)]
         for ft in self.ftypes:
             info += [len(ft.params), *ft.params, len(ft.results), *ft.results]
         info.append(len(self.mutable))
         info += [self.gtypes[i].valtype for i in self.mutable]
+        info.append(1 if self.tier2 else 0)
         return (self._words([len(raw), len(rewritten), len(info)]) + raw + rewritten
                 + self._words(info))
 
+    tier2 = False        # DoorbellTier2: the native module is the instrumented one
+    points = None
+
+    def _native_bytes(self):
+        """The module the host runs: the app with everything exported (export_everything)."""
+        return export_everything(self.module.raw, self.module)
+
     def call(self, inst, func_index, args, sync=None):
+        return self._exchange(inst, func_index, args, sync, None)
+
+    def _exchange(self, inst, func_index, args, sync, tail):
+        """One CALL (``tail``: tier 2's stop conditions and rewind records, or None) to its
+        results; ST_UNWOUND returns ``tier2.Unwound`` (not raised: the caller decides)."""
         self.prepare()
         tables = [[(f.index if getattr(f, "instance", None) is inst else NULL_REF)
                    if f is not None else NULL_REF for f in t.elements] for t in inst.tables]
@@ -166,6 +195,8 @@ class DoorbellNative:
             words += [pos[g], _bits(gtypes[g].valtype, G[g].v)]
         words.append(len(sync.globals_out))
         words += [pos[g] for g in sync.globals_out]
+        if tail:
+            words += tail
         if sync.mem_in:
             self.bytes_in += len(mem)
         status, reply = self._ring(OP_CALL, self._words(words))
@@ -178,7 +209,7 @@ class DoorbellNative:
             raise NativeStackExhausted(reply.decode("utf-8", "replace"))
         if status == ST_TRAP:
             raise Trap(reply.decode("utf-8", "replace"))
-        if status != ST_OK:
+        if status not in (ST_OK, ST_UNWOUND):
             raise RuntimeError("offload: %s" % reply.decode("utf-8", "replace"))
         if sync.mem_out:
             self.bytes_out += len(mem)
@@ -188,5 +219,93 @@ class DoorbellNative:
         p = 1 + nres
         for g, b in zip(sync.globals_out, w[p:p + len(sync.globals_out)]):
             G[g].v = _from_bits(gtypes[g].valtype, b)
-        self.last_native = w[p + len(sync.globals_out)] * 1e-9
+        p += len(sync.globals_out)
+        self.last_native = w[p] * 1e-9
+        if tail:                           # tier 2: the host's polls so far, spilled frames
+            self.polls = w[p + 1]
+            if status == ST_UNWOUND:
+                return tier2.Unwound(records_from_words(w, p + 2))
         return results
+
+
+def records_from_words(w, p):
+    """tier2 Records from the words ``w[p:]``: count, then per record func, point, the number
+    of values, the values (as the doorbell protocol writes them)."""
+    out = []
+    n = w[p]
+    p += 1
+    for _ in range(n):
+        func, point, nv = w[p], w[p + 1], w[p + 2]
+        out.append(tier2.Record(func, point, list(w[p + 3:p + 3 + nv])))
+        p += 3 + nv
+    return out
+
+
+def records_to_words(records):
+    words = [len(records)]
+    for r in records:
+        words += [r.func, r.point, len(r.values), *r.values]
+    return words
+
+
+class DoorbellTier2(DoorbellNative):
+    """Tier 2 over the doorbell: the host runs the app instrumented by this side
+    (interp/instrument.py, made at prepare(): the guest keeps the safe-point map, the host needs
+    no decoder). The host cannot ask the guest while native code runs, so each call carries
+    what would stop it (``Machine.stop_conditions``, set by the session: the timer's deadline,
+    whether the trigger file counts; the launcher knows the file's host path): the host's poll unwinds on them, and the
+    guest then asks its machine (``stop_wanted``); a stop it does not confirm goes on natively
+    at once (continue_records). A call with rewind records is a rewind. ``import_unwind``:
+    imports whose calls unwind to selfhost's own WASI (--offload imports)."""
+
+    tier2 = True
+
+    def __init__(self, module, funcs, import_unwind=()):
+        super().__init__(module)
+        self._funcs = sorted(funcs)
+        self._import_unwind = tuple(import_unwind)
+        self.instrumented = None
+        self.polls = 0            # native polls (the host counts them)
+        self.unwinds = self.rewinds = 0
+
+    def _instrument(self):
+        if self.instrumented is None:
+            self.instrumented = T2.instrument(self.module, self._funcs, export_all=True,
+                                              drop_start=True,
+                                              import_unwind=self._import_unwind)
+        return self.instrumented
+
+    @property
+    def points(self):
+        return self._instrument().funcs
+
+    def _native_bytes(self):
+        return self._instrument().data
+
+    def call(self, inst, func_index, args, sync=None):
+        return self._run(inst, func_index, args, sync, [])
+
+    def rewind(self, inst, plan, sync=None):
+        """Continue a tier2.RewindPlan natively; its bottom function's results, or Unwound."""
+        if plan.records:
+            self.rewinds += 1
+        return self._run(inst, plan.func, plan.args, sync, plan.records)
+
+    def _run(self, inst, func_index, args, sync, records):
+        machine = inst.machine
+        while True:
+            conditions = machine.stop_conditions
+            deadline, trigger = (None, False) if conditions is None else conditions()
+            tail = [0 if deadline is None else max(1, int(deadline * 1e9)), int(trigger)]
+            out = self._exchange(inst, func_index, args, sync, tail + records_to_words(records))
+            if not isinstance(out, tier2.Unwound):
+                return out
+            self.unwinds += 1
+            spilled = out.records
+            points = self.points
+            if (points[spilled[0].func].point(spilled[0].point).kind == "import"
+                    or machine.stop_wanted()):
+                raise out            # (the Offloader serves an import, or the machine stops)
+            plan = tier2.continue_records(spilled, points)   # not a stop after all: go on
+            func_index, args, records = plan.func, plan.args, plan.records
+            self.rewinds += 1

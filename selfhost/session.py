@@ -125,6 +125,17 @@ class _Controller:
                 return True
         return False
 
+    def stop_conditions(self):
+        """Machine.stop_conditions: the timer's deadline (wall clock, a millisecond late so
+        that ``wanted`` agrees once the native side stops for it) and whether a trigger file
+        counts. The next ``wanted`` looks at the file at once: the native side may have seen it."""
+        self.next_file_check = 0.0
+        deadline = None
+        if not self.timer_done:
+            left = self.policy.after_seconds - (time.monotonic() - self.started)
+            deadline = time.time() + max(0.0, left) + 1e-3
+        return deadline, self.policy.trigger_path is not None
+
     def poll(self):
         if not self.wanted():
             return False
@@ -166,6 +177,7 @@ def _drive(controller, start):
     """Run ``start()`` (a call or a resume) to the end, checkpointing when asked."""
     machine = controller.instance.machine
     machine.poll = controller.poll
+    machine.stop_conditions = controller.stop_conditions
     controller.wasi.on_checkpoint_request = lambda: setattr(machine, "safe_point_soon", True)
     machine.check_every = min(machine.check_every, SAFE_POINT_EVERY)
     run = start
@@ -300,10 +312,8 @@ def run_app(data, name, app_args, env, preopens, config, policy, opts, native_si
         _mark(policy, "decoded")
         # an explicit --max-call-depth must hold, and an offloaded recursion would run to the
         # native engine's own stack limit instead: that limit turns offload off
-        if (opts.offload in ("auto", "imports") and opts.trace is None
-                and not opts.explicit_call_depth):
-            _attach_offload(module, opts.offload_threshold, native_side,
-                            opts.offload == "imports")
+        if opts.offload != "off" and opts.trace is None and not opts.explicit_call_depth:
+            _attach_offload(module, opts.offload_threshold, native_side, opts.offload)
         _mark(policy, "offload")
         tracer = None
         if opts.trace is not None:
@@ -383,24 +393,29 @@ def _run_module(module, name, app_args, wasi, preopens, config, policy, opts):
     return exit_codes.OK
 
 
-def _attach_offload(module, threshold, native_side, imports=False):
-    """Offload auto: attach an Offloader when a native side is available: the one the host
-    passed in (``native_side``, on CPython), or inside selfhost.wasm a launcher that answers
-    the doorbell (doorbell.py); else nothing (everything is interpreted)."""
+def _attach_offload(module, threshold, native_side, mode="auto"):
+    """Attach an Offloader when a native side is available: the one the host passed in
+    (``native_side``, on CPython), or inside selfhost.wasm a launcher that answers the doorbell
+    (doorbell.py); else nothing (everything is interpreted). ``mode``: "auto" (plain offload),
+    "tier2" (the native side runs the instrumented app: checkpoints inside native code),
+    "imports" (tier 2, and functions that call imports run natively too)."""
     from interp.offload import DEFAULT_THRESHOLD, Offloader, analyze, applies
-    if imports:       # tier 2's import round trips: only a native side (CPython) has them
-        if native_side is None or not analyze(module, imports=True).offloadable:
-            return None
-        return native_side(module, threshold, imports=True)
     if native_side is None and vars(sys).get("platform") != "wasi":
         return None              # no native side can exist: the analysis would go unused
-    analysis = applies(module)
-    if analysis is None:         # nothing to offload (e.g. it imports a global): no native side
+    imports = mode == "imports"
+    analysis = analyze(module, imports=True) if imports else applies(module)
+    if analysis is None or not analysis.offloadable:   # nothing to offload: no native side
         return None
     if native_side is not None:
-        return native_side(module, threshold)
-    from .doorbell import DoorbellNative
-    native = DoorbellNative.connect(module)
+        if mode == "auto":
+            return native_side(module, threshold)
+        return native_side(module, threshold, imports=imports, tier2=True)
+    from .doorbell import DoorbellNative, DoorbellTier2
+    if mode == "auto":
+        native = DoorbellNative.connect(module)
+    else:
+        native = DoorbellTier2.connect(module, analysis.offloadable,
+                                       range(len(module.imported("func"))) if imports else ())
     if native is None:
         return None
     return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,

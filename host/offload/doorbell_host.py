@@ -25,9 +25,11 @@ class DoorbellHost:
     # tests use the native 64-bit layout (16, 32, 8) to run the protocol in-process
     WASM32_LAYOUT = D.BYTEARRAY_LAYOUT_WASM32
 
-    def __init__(self, layout=WASM32_LAYOUT):
+    def __init__(self, layout=WASM32_LAYOUT, trigger=None):
+        self.trigger = trigger             # the checkpoint trigger file's host path (tier 2)
         self.native = None
         self.pending = None
+        self.unsent = None                 # a reply too long for the mailbox, for FETCH
         self.memory = None
         self.requests = 0
         self.layout = layout
@@ -66,7 +68,12 @@ class DoorbellHost:
         return 0
 
     def _reply(self, base, box, length, status, payload=b""):
+        """Write the reply; one longer than the mailbox is kept for a FETCH (status MORE, its
+        length: the guest makes its mailbox big enough and asks again)."""
         import struct
+        if len(payload) > length - 16 and status in (D.ST_OK, D.ST_UNWOUND):
+            self.unsent = (status, payload)
+            status, payload = D.ST_MORE, struct.pack("<Q", len(payload))
         payload = payload[:max(0, length - 16)]
         ctypes.memmove(base + box + 8, struct.pack("<II", status, len(payload)), 8)
         if payload:
@@ -89,6 +96,10 @@ class DoorbellHost:
         if magic != O.MAILBOX_MAGIC:
             raise ValueError("bad mailbox")
         payload = ctypes.string_at(base + box + 16, n)
+        if op == O.OP_FETCH:
+            status, data = self.unsent
+            self.unsent = None
+            return self._reply(base, box, length, status, data)
         if op == O.OP_HELLO:
             obj, size = struct.unpack("<QQ", payload[:16])
             ptr = self._bytearray_ptr(base, obj, size)
@@ -97,8 +108,16 @@ class DoorbellHost:
             return self._reply(base, box, length, O.ST_HELLO)
         if op == O.OP_LOAD:
             import interp
-            raw_len = struct.unpack("<Q", payload[:8])[0]
-            self.native = WasmtimeNative(interp.decode(payload[24:24 + raw_len]))
+            raw_len, wasm_len, ninfo = struct.unpack("<QQQ", payload[:24])
+            module = interp.decode(payload[24:24 + raw_len])
+            info_at = 24 + raw_len + wasm_len
+            tier2, = struct.unpack("<Q", payload[info_at + 8 * ninfo - 8:info_at + 8 * ninfo])
+            if tier2:
+                from .tier2_native import HostedInstrumented
+                wasm = payload[24 + raw_len:24 + raw_len + wasm_len]
+                self.native = HostedInstrumented(module, wasm, self.trigger)
+            else:
+                self.native = WasmtimeNative(module)
             return self._reply(base, box, length, O.ST_OK)
         w = struct.unpack("<%dQ" % (n // 8), payload)
         nat = self.native
@@ -124,6 +143,7 @@ class DoorbellHost:
             g_in = w[p + 1:p + 1 + 2 * n_in]
             p += 1 + 2 * n_in
             g_out = w[p + 1:p + 1 + w[p]]
+            p += 1 + w[p]
             ft = nat._ftypes[func_index]
             if nat.memory is not None and flags & 1:
                 have = nat.memory.data_len(store)
@@ -135,9 +155,14 @@ class DoorbellHost:
             for j in range(n_in):
                 _i, vt, g = globs[g_in[2 * j]]
                 g.set_value(store, _api(vt, g_in[2 * j + 1]))
+            spilled = None
             try:
-                r = nat.invoke(func_index, [_api(t, b) for t, b in zip(ft.params, args)])
-                out = (O.ST_OK, [_raw(t, v) for t, v in zip(ft.results, r)])
+                if p < len(w):           # tier 2: stop conditions, rewind records
+                    r, spilled = nat.run(func_index, args, D.records_from_words(w, p + 2),
+                                         w[p] * 1e-9 if w[p] else None, w[p + 1])
+                else:
+                    r = nat.invoke(func_index, args)
+                out = (O.ST_OK, list(r)) if spilled is None else (O.ST_UNWOUND, [])
             except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
                 if stack_exhausted(e):      # nothing back; a fresh instance for the next call
                     self.pending = None
@@ -145,7 +170,12 @@ class DoorbellHost:
                     return self._reply(base, box, length, O.ST_STACK, _trap_message(e).encode())
                 out = (O.ST_TRAP, _trap_message(e).encode())
             outs = [_raw(globs[q][1], globs[q][2].value(store)) for q in g_out]
-            self.pending = (out, outs + [int(nat.last_native * 1e9)], flags)
+            outs.append(int(nat.last_native * 1e9))
+            if p < len(w):               # tier 2: the polls so far, then the spilled frames
+                outs.append(nat.polls)
+            if spilled is not None:
+                outs += D.records_to_words(spilled)
+            self.pending = (out, outs, flags)
             new_size = nat.memory.data_len(store) if nat.memory is not None else 0
             if new_size > size and flags & 2:
                 return self._reply(base, box, length, O.ST_GROW, struct.pack("<Q", new_size))
@@ -163,9 +193,9 @@ class DoorbellHost:
         if nat.memory is not None and flags & 2:
             ctypes.memmove(self._bytearray_ptr(base, obj, size),
                            nat.memory.data_ptr(nat.store), size)
-        if status != 0:
+        if status not in (D.ST_OK, D.ST_UNWOUND):
             return self._reply(base, box, length, status, res)
         words = [len(res)] + res + tail
-        return self._reply(base, box, length, 0, struct.pack("<%dQ" % len(words), *words))
-
+        return self._reply(base, box, length, status,
+                           struct.pack("<%dQ" % len(words), *words))
 

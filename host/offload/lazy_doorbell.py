@@ -10,7 +10,8 @@ from .doorbell_entry import define_fd_advise
 
 
 class LazyDoorbell:
-    def __init__(self):
+    def __init__(self, trigger=None):
+        self.trigger = trigger    # the checkpoint trigger's host path (tier 2 watches it)
         self.host = None          # doorbell_host.DoorbellHost, at the first request
         self.bound = None
 
@@ -29,7 +30,7 @@ class LazyDoorbell:
             return 0
         if self.host is None:
             from .doorbell_host import DoorbellHost
-            self.host = DoorbellHost()
+            self.host = DoorbellHost(trigger=self.trigger)
             if self.bound is not None:
                 self.host.bind(*self.bound)
         return self.host.fd_advise(caller, fd, offset, length, advice)

@@ -31,6 +31,8 @@ from interp import opcodes as W
 from interp.errors import Trap
 from interp.module import FuncType
 from interp.runtime import from_internal, to_internal
+from interp.tier2 import from_bits, to_bits
+from interp.values import MASK32, MASK64
 
 from interp.offload import EXPORT_PREFIX as PREFIX
 from interp.offload import NativeStackExhausted, Sync, export_everything  # noqa: F401
@@ -139,25 +141,31 @@ class WasmtimeNative:
         self._prepared.pop(k, None)
         return best
 
-    def invoke(self, func_index, api_args):
-        """Call function ``func_index`` natively with wasmtime-py values; returns the list of
-        results, raises wasmtime.Trap / WasmtimeError. Straight through wasmtime's C API with
-        per-function prepared argument arrays: wasmtime-py's Func.__call__ costs ~40 us per
-        call (type queries, conversions), this ~3 us."""
+    def invoke(self, func_index, bits):
+        """Call function ``func_index`` natively on raw arguments (i32/i64 as unsigned ints,
+        f32/f64 as their IEEE bits: a float NaN's payload, signalling or not, crosses
+        unchanged); returns the raw results, raises wasmtime.Trap / WasmtimeError. Straight
+        through wasmtime's C API with per-function prepared argument arrays, the floats
+        written and read through the value union's integer fields: wasmtime-py's
+        Func.__call__ costs ~40 us per call and converts floats through C float (quieting a
+        signalling NaN), this ~3 us."""
         prep = self._prepared.get(func_index)
         if prep is None:
             prep = self._prepared[func_index] = self._prepare(func_index)
-        if prep is False:
+        ft = self._ftypes[func_index]
+        if prep is False:                   # another wasmtime-py: its own (lossy) call
             t0 = time.perf_counter()
             try:
-                r = self.funcs[func_index](self.store, *api_args)
+                r = self.funcs[func_index](self.store, *[_api(t, b)
+                                                         for t, b in zip(ft.params, bits)])
             finally:
                 self.last_native = time.perf_counter() - t0
-            nres = len(self._ftypes[func_index].results)
-            return [] if nres == 0 else [r] if nres == 1 else list(r)
+            nres = len(ft.results)
+            r = [] if nres == 0 else [r] if nres == 1 else list(r)
+            return [_raw(t, v) for t, v in zip(ft.results, r)]
         fptr, params, fields, results, rfields = prep
-        for p, (field, _kind), v in zip(params, fields, api_args):
-            setattr(p.of, field, v)
+        for p, field, v in zip(params, fields, bits):
+            setattr(p.of, field, v)         # (ctypes wraps an unsigned value into the field)
         trap = ctypes.POINTER(ffi.wasm_trap_t)()
         ctx = self.store._context()
         nparams, nresults, trap_ref = len(fields), len(rfields), ctypes.byref(trap)
@@ -169,19 +177,21 @@ class WasmtimeNative:
             raise wasmtime.WasmtimeError._from_ptr(error)
         if trap:
             raise wasmtime.Trap._from_ptr(trap)
-        return [getattr(r.of, field) for r, field in zip(results, rfields)]
+        return [getattr(r.of, field) & mask for r, (field, mask) in zip(results, rfields)]
 
     def _prepare(self, func_index):
         try:
             ft = self._ftypes[func_index]
             kinds = {W.I32: ("i32", ffi.WASMTIME_I32), W.I64: ("i64", ffi.WASMTIME_I64),
-                     W.F32: ("f32", ffi.WASMTIME_F32), W.F64: ("f64", ffi.WASMTIME_F64)}
-            fields = [kinds[t] for t in ft.params]
+                     W.F32: ("i32", ffi.WASMTIME_F32), W.F64: ("i64", ffi.WASMTIME_F64)}
+            masks = {"i32": MASK32, "i64": MASK64}
+            fields = [kinds[t][0] for t in ft.params]
             params = (ffi.wasmtime_val_t * max(1, len(fields)))()
-            for p, (_field, kind) in zip(params, fields):
+            for p, t in zip(params, ft.params):
+                kind = kinds[t][1]
                 p.kind = getattr(kind, "value", kind)
             results = (ffi.wasmtime_val_t * max(1, len(ft.results)))()
-            rfields = [kinds[t][0] for t in ft.results]
+            rfields = [(kinds[t][0], masks[kinds[t][0]]) for t in ft.results]
             return (ctypes.byref(self.funcs[func_index]._func), params, fields, results,
                     rfields)
         except (AttributeError, KeyError, TypeError):
@@ -219,7 +229,7 @@ class WasmtimeNative:
                 self._synced_tables[t] = list(elems)
         ft = self._ftypes[func_index]
         try:
-            r = self.invoke(func_index, [from_internal(t, a) for t, a in zip(ft.params, args)])
+            r = self.invoke(func_index, [to_bits(t, a) for t, a in zip(ft.params, args)])
             trap = None
         except wasmtime.Trap as e:
             trap = e
@@ -243,7 +253,7 @@ class WasmtimeNative:
             inst.globals[i].v = to_internal(vt, g.value(store))
         if trap is not None:
             raise Trap(_trap_message(trap)) from None
-        return [to_internal(t, v) for t, v in zip(ft.results, r)]
+        return [from_bits(t, b) for t, b in zip(ft.results, r)]
 
     def _sync_table(self, store, table, elems, synced):
         size = table.size(store)

@@ -21,20 +21,19 @@ Limits: functions the instrumenter skips (reference-typed locals, or reaching on
 skipped) run natively without safe points, as in plain offload; an unwind is asked for only in
 the machine's outermost run (a nested run, under a host function, cannot stop).
 """
+import os
 import time
 
 import wasmtime
 
 from interp.instrument import (HELPERS, IMPORT_MODULE, STATE_EXPORT, STATE_NORMAL,
                                STATE_REWIND, CTR_EXPORT, instrument)
+from interp.tier2 import FIRST_BUDGET, MAX_BUDGET, POLL_INTERVAL  # noqa: F401 (tests set them)
 from interp.tier2 import RewindFeeder, SpillRecorder, Unwound
 
 from .native import WasmtimeNative, _functype
 from .native import make_offloader as _make_offloader
 
-POLL_INTERVAL = 1e-3     # seconds between two native polls (bounds the checkpoint latency)
-FIRST_BUDGET = 1000      # the first countdown (ticks: LOOP_TICK loop headers, or a call)
-MAX_BUDGET = 1 << 30
 
 
 class InstrumentedNative(WasmtimeNative):
@@ -47,6 +46,10 @@ class InstrumentedNative(WasmtimeNative):
         self.instrumented = instrument(module, sorted(funcs), export_all=True, drop_start=True,
                                        import_unwind=import_unwind)
         self.points = self.instrumented.funcs
+        self._data = self.instrumented.data
+        self._start(module)
+
+    def _start(self, module):
         self.recorder = SpillRecorder()
         self.feeder = None
         self.polls = self.unwinds = self.rewinds = 0
@@ -55,7 +58,7 @@ class InstrumentedNative(WasmtimeNative):
         super().__init__(module)
 
     def _native_bytes(self):
-        return self.instrumented.data
+        return self._data
 
     def _define_helpers(self, linker):
         rec = self.recorder
@@ -83,6 +86,9 @@ class InstrumentedNative(WasmtimeNative):
         if guest is not None and guest.machine.stop_wanted():
             self._last_poll = now
             return 0
+        return self._next_budget(now)
+
+    def _next_budget(self, now):
         elapsed = max(now - self._last_poll, 1e-7)
         self.budget = max(1, min(MAX_BUDGET, int(self.budget * POLL_INTERVAL / elapsed)))
         self._last_poll = now
@@ -114,6 +120,57 @@ class InstrumentedNative(WasmtimeNative):
             return self.call(inst, plan.func, plan.args, sync)
         finally:
             self.feeder = None
+
+
+class HostedInstrumented(InstrumentedNative):
+    """The instrumented side of a selfhost.wasm guest (doorbell_host.py): the guest instrumented
+    the app (it keeps the safe-point map) and sent the bytes. The guest cannot be asked while
+    native code runs, so a poll stops on what the call said (``run``'s deadline, and the
+    trigger file at ``trigger``, its host path from the launcher's config); the guest confirms
+    the stop or goes on natively (selfhost/doorbell.py DoorbellTier2)."""
+
+    def __init__(self, module, data, trigger=None):
+        self.points = None
+        self._data = data
+        self.trigger = trigger
+        self.deadline = None
+        self.watch_trigger = False
+        self._start(module)
+
+    def _poll(self):
+        self.polls += 1
+        now = time.perf_counter()
+        if ((self.deadline is not None and time.time() >= self.deadline)
+                or (self.watch_trigger and os.path.exists(self.trigger))):
+            self._last_poll = now
+            return 0
+        return self._next_budget(now)
+
+    def run(self, func_index, bits, records, deadline, watch_trigger):
+        """invoke() (raw arguments and results) with the stop conditions (deadline: a time.time() value or None), rewinding
+        ``records`` (bottom first) when there are any; returns (results, None), or (None, the
+        spilled records, innermost first) when the code unwound."""
+        self.deadline = deadline
+        self.watch_trigger = bool(watch_trigger and self.trigger)
+        store = self.store
+        if records:
+            self.feeder = RewindFeeder(records)
+            self._state.set_value(store, wasmtime.Val.i32(STATE_REWIND))
+            self.rewinds += 1
+        try:
+            results = self.invoke(func_index, bits)
+        except BaseException:
+            self.recorder.take()
+            self._state.set_value(store, wasmtime.Val.i32(STATE_NORMAL))
+            raise
+        finally:
+            self.feeder = None
+        if self.recorder.records:
+            self._state.set_value(store, wasmtime.Val.i32(STATE_NORMAL))
+            self._ctr.set_value(store, wasmtime.Val.i32(1))
+            self.unwinds += 1
+            return None, self.recorder.take()
+        return results, None
 
 
 def _functype_of(params, results):

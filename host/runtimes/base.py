@@ -74,6 +74,24 @@ class Runtime:
         return 128 - returncode if returncode < 0 else returncode
 
 
+def trigger_host_path(job):
+    """The host path of the run's --checkpoint-trigger file, or None: a launcher's native side
+    watches it itself while native code runs (tier 2 over the doorbell: selfhost.wasm cannot
+    look while its host call lasts). job.argv names it in this runtime's view."""
+    from interp.wasi.paths import rebase
+    from selfhost.cli import VALUE_OPTIONS, split_argv
+    options, _app, _args = split_argv(job.argv, VALUE_OPTIONS)
+    view = None
+    for i, token in enumerate(options):
+        if token == "--checkpoint-trigger" and i + 1 < len(options):
+            view = options[i + 1]
+        elif token.startswith("--checkpoint-trigger="):
+            view = token.split("=", 1)[1]
+    if view is None:
+        return None
+    return rebase(view, [(v, h) for h, v in job.preopens])
+
+
 def write_config(job, config):
     """Write a child runner's config as JSON into the job's private directory and return its
     path: configs (the app's argv and environment among them) never go on a command line, so

@@ -7,7 +7,7 @@ offload's native side (when it is importable and offload is wanted).
 CONFIG: {"argv": selfhost's argv, "offload": bool}.
 
 The native side is the plain one (host/offload/native.py: no safe point inside an offloaded
-call) unless tier 2 is asked for: ``--offload imports``, or SELFHOST_TIER2=1 (the instrumented
+call) unless tier 2 is asked for: ``--offload tier2`` or ``imports``, or SELFHOST_TIER2=1 (the instrumented
 side, host/offload/tier2_native.py). Both sides are made at the first offload, so an app that
 never offloads pays for neither. Tier 2 stays opt-in for speed: its instrumented module is
 bigger to build and compile than the plain one, and its code polls (bench/results/tier2.md),
@@ -19,10 +19,10 @@ import os
 import sys
 
 
-def _native_side(module, threshold, imports=False):
+def _native_side(module, threshold, imports=False, tier2=False):
     """Imported at the first use: a run that offloads nothing never loads wasmtime."""
     try:
-        if imports or os.environ.get("SELFHOST_TIER2") == "1":
+        if imports or tier2 or os.environ.get("SELFHOST_TIER2") == "1":
             from host.offload.tier2_native import make_offloader
             return make_offloader(module, threshold, imports=imports)
         from host.offload.native import make_offloader

@@ -15,15 +15,15 @@ from selfhost import exit_codes
 from selfhost.doorbell import PROTOCOL
 
 from ..errors import LaunchError
-from .base import Command, Runtime, write_config
+from .base import Command, Runtime, trigger_host_path, write_config
 
 LAUNCHER = Path(__file__).resolve().parent / "node_launcher.mjs"
 
 
-def launcher_config(module, args, env, preopens, offload):
+def launcher_config(module, args, env, preopens, offload, trigger=None):
     """node_launcher.mjs's config: what to run, and the constants it must not copy."""
     return {"module": str(module), "args": list(args), "env": dict(env),
-            "preopens": [[h, v] for h, v in preopens], "offload": offload,
+            "preopens": [[h, v] for h, v in preopens], "offload": offload, "trigger": trigger,
             "doorbell": PROTOCOL, "exit_codes": exit_codes.ALL, "wasi_errno": WASI_ERRNO_BY_NAME}
 
 
@@ -37,7 +37,7 @@ class NodeRuntime(Runtime):
             raise LaunchError("node not found on PATH (Node 20 or newer is needed for "
                               "--runtime node)")
         config = launcher_config(job.module, ["selfhost"] + job.argv, job.env, job.preopens,
-                                 job.offload)
+                                 job.offload, trigger_host_path(job))
         # --no-turbo-fast-api-calls: Node 20's fast path into node:wasi keeps a stale pointer
         # to the guest memory after memory.grow and segfaults (nodejs/node#53087 and kin).
         flags = ["--no-warnings", "--no-turbo-fast-api-calls"]

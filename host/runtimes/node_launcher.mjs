@@ -36,13 +36,17 @@ function fail(message) {
 // Mailbox at `offset` in selfhost.wasm's memory: u32 magic, op, status, n, then the payload
 // (u64 words, or bytes). The guest's memory is a CPython bytearray read/written in place
 // (its wasm32 PyByteArrayObject layout: PROTOCOL.bytearray_layout). Set from the config.
-let MAGIC_FD, MAILBOX_MAGIC, OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES;
-let ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO, ST_STACK, NULL_REF, PREFIX, BA_SIZE, BA_START;
+let MAGIC_FD, MAILBOX_MAGIC, OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES, OP_FETCH;
+let ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO, ST_STACK, ST_UNWOUND, ST_MORE;
+let NULL_REF, PREFIX, BA_SIZE, BA_START, T2;
 let EXIT = { usage: 2 };   // until the config (with selfhost's exit codes) is read
 function setProtocol(p, exitCodes, wasiErrno) {
   ({ magic_fd: MAGIC_FD, mailbox_magic: MAILBOX_MAGIC, export_prefix: PREFIX } = p);
-  ({ hello: OP_HELLO, load: OP_LOAD, call: OP_CALL, finish: OP_FINISH, tables: OP_TABLES } = p.ops);
-  ({ ok: ST_OK, error: ST_ERROR, trap: ST_TRAP, grow: ST_GROW, hello: ST_HELLO, stack: ST_STACK } = p.status);
+  ({ hello: OP_HELLO, load: OP_LOAD, call: OP_CALL, finish: OP_FINISH, tables: OP_TABLES,
+    fetch: OP_FETCH } = p.ops);
+  ({ ok: ST_OK, error: ST_ERROR, trap: ST_TRAP, grow: ST_GROW, hello: ST_HELLO, stack: ST_STACK,
+    unwound: ST_UNWOUND, more: ST_MORE } = p.status);
+  T2 = p.tier2;
   NULL_REF = BigInt(p.null_ref);   // a hex string: exact as a BigInt
   [BA_SIZE, BA_START] = p.bytearray_layout;
   EXIT = exitCodes;
@@ -68,12 +72,59 @@ const TRAPS = [['call stack', 'call stack exhausted'], ['out of bounds', 'out of
   ['conversion', 'invalid conversion to integer'], ['unreachable', 'unreachable'],
   ['null', 'uninitialized element'], ['signature', 'indirect call type mismatch']];
 
+// Tier 2 (the app instrumented by the guest, interp/instrument.py): the helper imports. The
+// guest cannot be asked while native code runs, so a poll stops on what the call said (a
+// wall-clock deadline, the trigger file: config.trigger, its host path); the guest confirms the
+// stop or goes on natively (selfhost/doorbell.py DoorbellTier2). Spilled frames are recorded
+// here and sent back with status `unwound`; a call carrying records rewinds them.
+const tier2 = {
+  trigger: null, deadlineMs: null, watch: false, budget: 0, last: 0, polls: 0,
+  spilled: [], feed: null, feedNext: 0, values: null, pos: 0,
+  imports() {
+    return {
+      poll: () => {
+        this.polls++;
+        const now = performance.now();
+        if ((this.deadlineMs !== null && Date.now() >= this.deadlineMs)
+            || (this.watch && existsSync(this.trigger))) {
+          this.last = now;
+          return 0;
+        }
+        const elapsed = Math.max(now - this.last, 1e-4);
+        this.budget = Math.max(1, Math.min(T2.max_budget,
+          Math.floor(this.budget * T2.poll_interval * 1000 / elapsed)));
+        this.last = now;
+        return this.budget;
+      },
+      spill_begin: (f, p) => { this.spilled.push([f >>> 0, p >>> 0, []]); },
+      spill_i32: (v) => { this.spilled[this.spilled.length - 1][2].push(BigInt(v >>> 0)); },
+      spill_i64: (v) => { this.spilled[this.spilled.length - 1][2].push(BigInt.asUintN(64, v)); },
+      rewind_begin: (f) => {
+        const r = this.feed[this.feedNext++];
+        if (!r || r[0] !== (f >>> 0)) throw new Error(`rewind_begin(${f}): not the next frame`);
+        this.values = r[2];
+        this.pos = 0;
+        return r[1];
+      },
+      rewind_i32: () => Number(BigInt.asIntN(32, this.values[this.pos++])),
+      rewind_i64: () => BigInt.asIntN(64, this.values[this.pos++]),
+    };
+  },
+};
+
 const offload = {
-  native: null, types: null, mutable: null, pending: null,
+  native: null, types: null, mutable: null, pending: null, unsent: null, instrumented: false,
   handle(instance, box, len) {
     const buf = instance.exports.memory.buffer;
     const dv = new DataView(buf);
     const reply = (status, payload = new Uint8Array(0)) => {
+      if (payload.length > len - 16 && (status === ST_OK || status === ST_UNWOUND)) {
+        this.unsent = [status, payload];   // too long for the mailbox: the guest FETCHes it
+        const more = new DataView(new ArrayBuffer(8));
+        more.setBigUint64(0, BigInt(payload.length), true);
+        status = ST_MORE;
+        payload = new Uint8Array(more.buffer);
+      }
       const p = payload.subarray(0, Math.max(0, len - 16));
       dv.setUint32(box + 8, status, true);
       dv.setUint32(box + 12, p.length, true);
@@ -91,6 +142,11 @@ const offload = {
       const n = dv.getUint32(box + 12, true);
       const payload = box + 16;
       const w = (i) => dv.getBigUint64(payload + 8 * i, true);
+      if (op === OP_FETCH) {
+        const [status, data] = this.unsent;
+        this.unsent = null;
+        return reply(status, data);
+      }
       const bytearray = (obj, size) => {
         if (dv.getUint32(obj + BA_SIZE, true) !== size) throw new Error('unexpected bytearray layout');
         return dv.getUint32(obj + BA_START, true);
@@ -119,6 +175,7 @@ const offload = {
         }
         const nm = info[k++];
         this.mutableTypes = info.slice(k, k + nm);
+        this.instrumented = info[ninfo - 1] === 1;
         this.mod = new WebAssembly.Module(wasm);
         this.instantiate();
         return reply(ST_OK);
@@ -159,6 +216,24 @@ const offload = {
         p += 1 + 2 * nIn;
         const gOut = [];
         for (let i = 0; i < Number(w(p)); i++) gOut.push(Number(w(p + 1 + i)));
+        p += 1 + gOut.length;
+        if (p < n / 8) {     // tier 2: deadline (ns, 0: none), trigger counts, rewind records
+          const deadline = w(p);
+          tier2.deadlineMs = deadline === 0n ? null : Number(deadline) / 1e6;
+          tier2.watch = w(p + 1) !== 0n && !!tier2.trigger;
+          const nrec = Number(w(p + 2));
+          let q = p + 3;
+          tier2.feed = [];
+          tier2.feedNext = 0;
+          for (let i = 0; i < nrec; i++) {
+            const nv = Number(w(q + 2));
+            const values = [];
+            for (let j = 0; j < nv; j++) values.push(w(q + 3 + j));
+            tier2.feed.push([Number(w(q)), Number(w(q + 1)), values]);
+            q += 3 + nv;
+          }
+          if (nrec) ex[T2.state_export].value = T2.state_rewind;
+        }
         let out;
         const t0 = process.hrtime.bigint();
         let t1;
@@ -166,9 +241,12 @@ const offload = {
           let r = ex[PREFIX + 'f' + func](...args);
           t1 = process.hrtime.bigint();
           r = ft.results.length === 0 ? [] : (ft.results.length === 1 ? [r] : r);
-          out = [ST_OK, ft.results.map((vt, i) => toRaw(vt, r[i]))];
+          out = tier2.spilled.length ? [ST_UNWOUND, []]
+            : [ST_OK, ft.results.map((vt, i) => toRaw(vt, r[i]))];
         } catch (err) {
           t1 = process.hrtime.bigint();
+          if (this.instrumented) ex[T2.state_export].value = T2.state_normal;
+          tier2.spilled = [];
           if (err instanceof RangeError && /call stack/i.test(String(err.message))) {
             // V8's stack is far smaller than the interpreter's: nothing copied back, a fresh
             // instance for the next call (its memory may have grown); the guest re-runs the call
@@ -182,6 +260,15 @@ const offload = {
         }
         const tail = gOut.map((q) => toRaw(this.mutableTypes[q], this.mutableGlobals[q].value));
         tail.push(t1 - t0);
+        if (tier2.feed !== null) tail.push(BigInt(tier2.polls));   // a tier 2 call: polls so far
+        if (out[0] === ST_UNWOUND) {   // records innermost first: count, (func, point, n, values)
+          ex[T2.state_export].value = T2.state_normal;
+          ex[T2.ctr_export].value = 1;
+          tail.push(BigInt(tier2.spilled.length));
+          for (const [f, pt, values] of tier2.spilled) tail.push(BigInt(f), BigInt(pt), BigInt(values.length), ...values);
+          tier2.spilled = [];
+        }
+        tier2.feed = null;
         this.pending = [out, tail, flags];
         const newSize = this.memory ? this.memory.buffer.byteLength : 0;
         if (newSize > size && (flags & 2)) return reply(ST_GROW, words([newSize]));
@@ -199,6 +286,7 @@ const offload = {
       imports[imp.module] = imports[imp.module] || {};
       imports[imp.module][imp.name] = () => { throw new Error(`offloaded code called ${imp.name}`); };
     }
+    if (this.instrumented) imports[T2.import_module] = tier2.imports();
     const ex = new WebAssembly.Instance(this.mod, imports).exports;
     this.native = ex;
     this.memory = ex[PREFIX + 'm0'] || null;
@@ -216,8 +304,8 @@ const offload = {
       const ptr = dv.getUint32(obj + BA_START, true);
       new Uint8Array(buf, ptr, size).set(new Uint8Array(this.memory.buffer, 0, size));
     }
-    if (status !== ST_OK) return reply(status, res);
-    return reply(ST_OK, words([res.length, ...res, ...tail]));
+    if (status !== ST_OK && status !== ST_UNWOUND) return reply(status, res);
+    return reply(status, words([res.length, ...res, ...tail]));
   },
 };
 
@@ -491,6 +579,8 @@ async function main() {
     fail(`bad config ${process.argv[2]}: ${err.message}`);
   }
   setProtocol(config.doorbell, config.exit_codes, config.wasi_errno);
+  tier2.trigger = config.trigger || null;
+  tier2.budget = T2.first_budget;
   let bytes;
   try {
     bytes = await readFile(config.module);

@@ -3,7 +3,8 @@
     python -m host.runtimes.wasmtime_py_child CONFIG.json
 
 CONFIG.json: {"module": path, "args": [argv0, ...], "env": {K: V},
-              "preopens": [[host, guest], ...], "cache": dir or null, "offload": bool}
+              "preopens": [[host, guest], ...], "cache": dir or null, "offload": bool,
+              "trigger": the checkpoint trigger's host path or null}
 stdin/stdout/stderr are this process's own; the exit code is the guest's (134 for a trap, as
 the wasmtime CLI does). With "cache", the compiled module is kept there (Module.serialize) under
 a name made of wasmtime's version and the module's SHA-256, so later runs skip the compile.
@@ -122,7 +123,7 @@ def _run(config, marks):
         # behind a shim that imports it at the first request: a run that never offloads never
         # imports the native side)
         from host.offload.lazy_doorbell import LazyDoorbell
-        doorbell = LazyDoorbell()
+        doorbell = LazyDoorbell(config.get("trigger"))
         doorbell.install(linker, store)
     try:
         instance = linker.instantiate(store, module)

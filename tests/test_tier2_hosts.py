@@ -1,0 +1,97 @@
+"""Tier 2 inside selfhost.wasm (issue 13): `--offload tier2` on the wasmtime-py and Node
+launchers, whose native sides run the app as selfhost.wasm instrumented it (the doorbell:
+selfhost/doorbell.py DoorbellTier2; host/offload/doorbell_host.py, node_launcher.mjs).
+
+One long pure call (kernels_cmd's mix) is checkpointed while it runs natively, by the timer
+and by the trigger file (which the launcher watches at its host path), and restored on
+another host, where it is rewound into native code: the output is that of an uninterrupted
+run. (The latency is measured in bench/tier2_latency.py, not asserted here.)
+"""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import interp
+from checkpoint.store import read_snapshot
+from tests.test_tier2_native import build
+
+ROOT = Path(__file__).resolve().parent.parent
+ARGS = [1, 18, 600_000_000]      # mix: about 1.5 s natively
+LONG = [1, 18, 2_000_000_000]    # about 5 s: long enough to be running when the trigger comes
+
+
+def selfhost(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "host.cli", *map(str, args)],
+                          capture_output=True, cwd=ROOT, timeout=timeout,
+                          env=dict(__import__("os").environ, PYTHONPATH=str(ROOT)))
+
+
+_OUTPUTS = {}
+
+
+def uninterrupted(args):
+    """The output of an uninterrupted run (natively, plain offload), once per args."""
+    key = tuple(args)
+    if key not in _OUTPUTS:
+        proc = subprocess.run([sys.executable, "-m", "host.runtimes.native_main",
+                               str(build("kernels_cmd")), *map(str, args)],
+                              capture_output=True, cwd=ROOT, timeout=600)
+        assert proc.returncode == 0, proc.stderr.decode()
+        _OUTPUTS[key] = proc.stdout.decode()
+    return _OUTPUTS[key]
+
+
+def _top_function(snap):
+    module = interp.decode(build("kernels_cmd").read_bytes())
+    return module.func_names.get(read_snapshot(snap).frames[-1].func)
+
+
+def _restore(runtime, snap, first, args):
+    proc = selfhost("run", "--runtime", runtime, "--offload", "tier2", "--profile",
+                    "--restore", snap, build("kernels_cmd"), *args)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert first + proc.stdout.decode() == uninterrupted(args)
+    line = [ln for ln in err.splitlines() if ln.startswith("tier 2:")][0]
+    assert " 0 unwinds, 1 rewinds" in line, line
+
+
+@pytest.mark.parametrize("runtime,target", [("wasmtime", "node"), ("node", "wasmtime")])
+def test_timer_checkpoint_inside_native_code_restores_natively_on_the_other_host(
+        runtime, target, tmp_path, selfhost_wasm):
+    snap, stats = tmp_path / "s.snap", tmp_path / "st.json"
+    proc = selfhost("run", "--runtime", runtime, "--offload", "tier2", "--offload-threshold",
+                    "0", "--snapshot", snap, "--stats", stats, "--checkpoint-after", "0.5",
+                    build("kernels_cmd"), *ARGS)
+    assert proc.returncode == 75, proc.stderr.decode()
+    st = json.loads(stats.read_text())
+    assert st["trigger"] == "timer" and _top_function(snap) == "mix"
+    _restore(target, snap, proc.stdout.decode(), ARGS)
+
+
+@pytest.mark.parametrize("runtime", ["wasmtime", "node"])
+def test_trigger_file_checkpoint_inside_native_code(runtime, tmp_path, selfhost_wasm):
+    """The trigger file appears while mix runs natively: the launcher's native side sees it
+    at its host path; the snapshot is restored natively by the native runtime."""
+    snap, trigger = tmp_path / "s.snap", tmp_path / "ckpt.trigger"
+    run = subprocess.Popen([sys.executable, "-m", "host.cli", "run", "--runtime", runtime,
+                            "--offload", "tier2", "--offload-threshold", "0", "--snapshot",
+                            str(snap), "--checkpoint-trigger", str(trigger),
+                            str(build("kernels_cmd")), *map(str, LONG)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                           env=dict(__import__("os").environ, PYTHONPATH=str(ROOT)))
+    try:
+        time.sleep(2.5)         # selfhost.wasm has started; mix runs natively
+        trigger.write_text("now")
+        out, err = run.communicate(timeout=600)
+    finally:
+        run.kill()
+    if run.returncode == 0:
+        pytest.fail("the run ended before the trigger (a loaded machine?): %s" % err.decode())
+    assert run.returncode == 75, err.decode()
+    assert _top_function(snap) == "mix" and not trigger.exists()
+    _restore("native", snap, out.decode(), LONG)
