@@ -669,3 +669,24 @@ def test_lazy_doorbell_answers_the_ping_without_importing_the_native_side():
                          cwd=str(Path(__file__).resolve().parent.parent), timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_float_nan_payloads_cross_the_native_boundary_exactly(monkeypatch):
+    """f32/f64 arguments and results cross as raw bits, plain and through the doorbell: a
+    signalling NaN keeps its payload and its signalling bit (a C float conversion quiets it)."""
+    from host.offload.doorbell_host import DoorbellHost
+    from host.offload.native import WasmtimeNative
+    from interp.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+    wat = """(module
+      (func (export "n32") (param f32) (result f32) local.get 0 f32.neg)
+      (func (export "n64") (param f64) (result f64) local.get 0 f64.neg))"""
+    module = interp.decode(bytes(wasmtime.wat2wasm(wat)))
+    inst = interp.instantiate(module, {})
+    host = DoorbellHost(layout=(16, 32, 8))
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, o, n, a: host.handle(0, o, n),
+                        raising=False)
+    for side in (WasmtimeNative(module), doorbell.DoorbellNative.connect(module)):
+        r32, = side.call(inst, 0, [f32_from_bits(0x7FA00123)])
+        r64, = side.call(inst, 1, [f64_from_bits(0x7FF4000000000ABC)])
+        assert f32_to_bits(r32) == 0xFFA00123, (side, hex(f32_to_bits(r32)))
+        assert f64_to_bits(r64) == 0xFFF4000000000ABC, side
