@@ -71,9 +71,9 @@ def measure(hosts, after, rounds):
             row = {"host": host, "mode": mode, "wall": wall, "rc": rc}
             if rc == 75 and snap.is_file():
                 st = json.loads(stats.read_text())
-                row["latency"] = (st["checkpointed_at"] - st["write_seconds"]
+                row["capture"], row["write"] = st["capture_seconds"], st["write_seconds"]
+                row["latency"] = (st["checkpointed_at"] - row["write"] - row["capture"]
                                   - st["started_at"] - after)
-                row["write"] = st["write_seconds"]
                 row["top"] = top_function(snap, app)
                 if mode == "tier2":
                     target = hosts[(i + 1) % len(hosts)]
@@ -91,8 +91,9 @@ def measure(hosts, after, rounds):
 def write_table(app, args, rows, after, hosts):
     lines = ["# Tier 2: checkpoint latency inside native code", "",
              "`python -m bench.tier2_latency --hosts %s --after %g --rounds %d`, %s. App: %s %s "
-             "(one pure call, mix, runs natively). `--checkpoint-after %g`; latency: request -> "
-             "snapshot written, less the write (the run's --stats). tier2: `--offload tier2`; "
+             "(one pure call, mix, runs natively). `--checkpoint-after %g`; latency: from the "
+             "request to the native code stopped and its frames in the interpreter (the "
+             "snapshot written, less its capture and write: the run's --stats). tier2: `--offload tier2`; "
              "auto: plain offload, the request waits for the native call to end (no snapshot "
              "if the app ends first). Restore: the tier-2 snapshot resumed with `--offload "
              "tier2` on the next host; its wall time (process start included) against the "
@@ -100,14 +101,15 @@ def write_table(app, args, rows, after, hosts):
                                                    time.strftime("%Y-%m-%d %H:%M"),
                                                    Path(app).name, " ".join(map(str, args)),
                                                    after), "",
-             "| host | offload | exit | latency | snapshot write | top frame | restored on | "
+             "| host | offload | exit | latency | capture | write | top frame | restored on | "
              "restore wall | uninterrupted wall | same output | rewound natively |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ms = lambda v: "%.1f ms" % (v * 1e3)   # noqa: E731
         lat = ms(r["latency"]) if "latency" in r else "no snapshot (ran %.1f s)" % r["wall"]
-        lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["host"], r["mode"], r["rc"], lat, ms(r["write"]) if "write" in r else "-",
+        lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["host"], r["mode"], r["rc"], lat, ms(r["capture"]) if "capture" in r else "-",
+            ms(r["write"]) if "write" in r else "-",
             r.get("top", "-"), r.get("target", "-"),
             "%.2f s" % r["restore_wall"] if "restore_wall" in r else "-",
             "%.2f s" % r["full_wall"] if "full_wall" in r else "-",
