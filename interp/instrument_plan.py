@@ -245,32 +245,47 @@ class FuncPlan:
 
 def call_graph(module):
     """callees[i] for every defined function i (call_indirect: every function of the type
-    that an element segment or a ref.func names)."""
+    that an element segment or a ref.func names), and the functions with a loop. A body whose
+    facts validate_stream gathered (codemap.facts; it leaves every body with a ref.func to
+    the reference, so those are scanned here) is not decoded again."""
     nimp = len(module.imported("func"))
     ftypes = module.func_types()
+    facts = module.codemap.facts if module.codemap is not None else None
     in_table = set()
     for seg in module.elems:
         for expr in seg.init:
             for op, imm, _ in expr:
                 if op == W.REF_FUNC:
                     in_table.add(imm)
-    for f in module.funcs:
-        for op, imm, _ in f.instrs():
-            if op == W.REF_FUNC:
-                in_table.add(imm)
-    callees = {}
+    direct = {}      # function index -> (its direct callees, its call_indirects' types)
     loops = set()
     for k, f in enumerate(module.funcs):
-        out = set()
+        known = facts[k] if facts else None
+        if known is not None:
+            direct[nimp + k] = (known[0], [t for t, _table in known[1]])
+            if known[3]:
+                loops.add(nimp + k)
+            continue
+        calls, types = set(), []
         for op, imm, _ in f.instrs():
             if op == W.CALL:
-                out.add(imm)
+                calls.add(imm)
             elif op == W.CALL_INDIRECT:
-                want = module.types[imm[0]]
-                out.update(j for j in in_table if ftypes[j] == want)
+                types.append(imm[0])
             elif op == W.LOOP:
                 loops.add(nimp + k)
-        callees[nimp + k] = out
+            elif op == W.REF_FUNC:
+                in_table.add(imm)
+        direct[nimp + k] = (calls, types)
+    by_type = {}
+    for j in in_table:
+        by_type.setdefault(ftypes[j], []).append(j)
+    callees = {}
+    for i, (calls, types) in direct.items():
+        out = set(calls)
+        for t in types:
+            out.update(by_type.get(module.types[t], ()))
+        callees[i] = out
     return callees, loops
 
 

@@ -78,10 +78,10 @@ class Profile:
         if off is not None:
             s = off.stats()
             out.write("offload: %d offloadable functions, %d calls offloaded, %.3f s in them "
-                      "(%.3f s native), %d reverted\n"
+                      "(%.3f s native), %d reverted, memory synced %d bytes in, %d back\n"
                       % (s["offloadable"], s["calls"], s["seconds"],
                          sum(f["native_seconds"] for f in s["functions"].values()),
-                         s["reverted"]))
+                         s["reverted"], s["bytes_in"] or 0, s["bytes_out"] or 0))
             if s.get("instrumented"):
                 out.write("tier 2: instrumented native, %d unwinds, %d rewinds, %d polls, "
                           "%d import round trips\n"

@@ -18,7 +18,6 @@ from interp import opcodes as W
 from interp import tier2
 from interp.errors import Trap
 from interp.offload import EXPORT_PREFIX, NativeStackExhausted, Sync, export_everything
-from interp.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 
 MAGIC_FD = 0x5E1F0FF
 MAILBOX_MAGIC = 0x464F4853        # "SHOF"
@@ -27,6 +26,7 @@ ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO = 0, 1, 2, 3, 0x600D
 ST_STACK = 4       # native stack exhausted: nothing copied back, the native side is fresh
 ST_UNWOUND = 5     # tier 2: the instrumented native code unwound, its frames follow
 ST_MORE = 6        # the reply is longer than the mailbox: its length; FETCH gets it
+HOST_INSTRUMENTS = 1   # HELLO's reply word: the host instruments the app itself (tier 2)
 NULL_REF = 0xFFFFFFFFFFFFFFFF
 MAILBOX_HEADER = 16               # u32 magic, op, status, n
 # CPython's PyByteArrayObject inside selfhost.wasm (wasm32): offsets of ob_size and ob_start,
@@ -40,6 +40,7 @@ PROTOCOL = {
     "status": {"ok": ST_OK, "error": ST_ERROR, "trap": ST_TRAP, "grow": ST_GROW,
                "hello": ST_HELLO, "stack": ST_STACK, "unwound": ST_UNWOUND,
                "more": ST_MORE},
+    "host_instruments": HOST_INSTRUMENTS,
     "null_ref": "0x%x" % NULL_REF,     # a string: JSON numbers are doubles in JavaScript
     "export_prefix": EXPORT_PREFIX,
     "bytearray_layout": list(BYTEARRAY_LAYOUT_WASM32),
@@ -50,22 +51,6 @@ PROTOCOL = {
               "poll_interval": tier2.POLL_INTERVAL, "first_budget": tier2.FIRST_BUDGET,
               "max_budget": tier2.MAX_BUDGET},
 }
-
-
-def _bits(valtype, v):
-    if valtype == W.F32:
-        return f32_to_bits(v)
-    if valtype == W.F64:
-        return f64_to_bits(v)
-    return v
-
-
-def _from_bits(valtype, b):
-    if valtype == W.F32:
-        return f32_from_bits(b)
-    if valtype == W.F64:
-        return f64_from_bits(b)
-    return b
 
 
 class DoorbellNative:
@@ -133,10 +118,12 @@ class DoorbellNative:
         if status != ST_HELLO:
             raise RuntimeError("offload: the host refused the handshake: %s"
                                % reply.decode("utf-8", "replace"))
+        self.host_instruments = reply[:8] == struct.pack("<Q", HOST_INSTRUMENTS)
         status, reply = self._ring(OP_LOAD, self._load_payload())
         if status != ST_OK:
             raise RuntimeError("offload: the host cannot load the app: %s"
                                % reply.decode("utf-8", "replace"))
+        self._loaded_reply = reply
         self._loaded = True
 
     def _load_payload(self):
@@ -151,12 +138,17 @@ class DoorbellNative:
             info += [len(ft.params), *ft.params, len(ft.results), *ft.results]
         info.append(len(self.mutable))
         info += [self.gtypes[i].valtype for i in self.mutable]
-        info.append(1 if self.tier2 else 0)
+        info += self._tier2_info()
         return (self._words([len(raw), len(rewritten), len(info)]) + raw + rewritten
                 + self._words(info))
 
     tier2 = False        # DoorbellTier2: the native module is the instrumented one
     points = None
+    host_instruments = False
+
+    def _tier2_info(self):
+        """LOAD's last info words: the tier-2 flag (0 here)."""
+        return [0]
 
     def _native_bytes(self):
         """The module the host runs: the app with everything exported (export_everything)."""
@@ -189,10 +181,10 @@ class DoorbellNative:
         pos = self._pos
         flags = (1 if sync.mem_in else 0) | (2 if sync.mem_out else 0)
         words = [func_index, flags, id(mem), len(mem), len(args)]
-        words += [_bits(t, a) for t, a in zip(ft.params, args)]
+        words += [tier2.to_bits(t, a) for t, a in zip(ft.params, args)]
         words.append(len(sync.globals_in))
         for g in sync.globals_in:
-            words += [pos[g], _bits(gtypes[g].valtype, G[g].v)]
+            words += [pos[g], tier2.to_bits(gtypes[g].valtype, G[g].v)]
         words.append(len(sync.globals_out))
         words += [pos[g] for g in sync.globals_out]
         if tail:
@@ -215,10 +207,10 @@ class DoorbellNative:
             self.bytes_out += len(mem)
         w = struct.unpack("<%dQ" % (len(reply) // 8), reply)
         nres = w[0]
-        results = [_from_bits(t, b) for t, b in zip(ft.results, w[1:1 + nres])]
+        results = [tier2.from_bits(t, b) for t, b in zip(ft.results, w[1:1 + nres])]
         p = 1 + nres
         for g, b in zip(sync.globals_out, w[p:p + len(sync.globals_out)]):
-            G[g].v = _from_bits(gtypes[g].valtype, b)
+            G[g].v = tier2.from_bits(gtypes[g].valtype, b)
         p += len(sync.globals_out)
         self.last_native = w[p] * 1e-9
         if tail:                           # tier 2: the host's polls so far, spilled frames
@@ -265,6 +257,7 @@ class DoorbellTier2(DoorbellNative):
         self._funcs = sorted(funcs)
         self._import_unwind = tuple(import_unwind)
         self.instrumented = None
+        self._loaded_reply = b""      # LOAD's reply: the digest of the host's instrumented app
         self.polls = 0            # native polls (the host counts them)
         self.unwinds = self.rewinds = 0
 
@@ -273,14 +266,29 @@ class DoorbellTier2(DoorbellNative):
             self.instrumented = T2.instrument(self.module, self._funcs, export_all=True,
                                               drop_start=True,
                                               import_unwind=self._import_unwind)
+            if self._loaded_reply:    # the host instrumented it: its copy must be the same
+                import hashlib
+                if hashlib.sha256(self.instrumented.data).digest() != self._loaded_reply[:32]:
+                    raise RuntimeError("offload: the host instrumented the app differently "
+                                       "(another selfhost version?)")
         return self.instrumented
 
     @property
     def points(self):
+        """The safe-point map (instrumenting here, at the first look, when the host made the
+        native module: only unwinds and rewinds need it)."""
         return self._instrument().funcs
 
     def _native_bytes(self):
+        if self.host_instruments and self.instrumented is None:
+            return b""                # the host (CPython) instruments far faster than we do
         return self._instrument().data
+
+    def _tier2_info(self):
+        """The tier-2 flag, then the functions to instrument and the imports whose calls
+        unwind (for a host that instruments the app itself, HELLO said so)."""
+        return [1, len(self._funcs), *self._funcs, len(self._import_unwind),
+                *self._import_unwind]
 
     def call(self, inst, func_index, args, sync=None):
         return self._run(inst, func_index, args, sync, [])

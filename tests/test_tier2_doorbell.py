@@ -29,9 +29,10 @@ class InProcess:
     """A DoorbellHost answering this process's posix_fadvise, and a ``native_side`` for
     cli.main that attaches the doorbell's sides (as session does inside selfhost.wasm)."""
 
-    def __init__(self, monkeypatch, trigger=None):
+    def __init__(self, monkeypatch, trigger=None, host_instruments=True):
         from host.offload.doorbell_host import DoorbellHost
-        self.host = DoorbellHost(layout=(16, 32, 8), trigger=trigger and str(trigger))
+        self.host = DoorbellHost(layout=(16, 32, 8), trigger=trigger and str(trigger),
+                                 instruments=host_instruments)
         self.sides = []
 
         def fadvise(fd, offset, length, advice):
@@ -63,16 +64,19 @@ def _reference(app, args, extra=()):
     return proc.stdout.decode()
 
 
-def test_timer_checkpoint_inside_native_code_resumes_natively(tmp_path, monkeypatch, capfd):
+@pytest.mark.parametrize("host_instruments", [True, False])
+def test_timer_checkpoint_inside_native_code_resumes_natively(tmp_path, monkeypatch, capfd,
+                                                              host_instruments):
     """The issue's case through the doorbell: one long pure call (mix), --checkpoint-after
     while it runs natively: the host's poll sees the deadline, the code unwinds, the snapshot's
     top frame is mix (not a frame after the call); the restore rewinds it natively and the
-    output is that of an uninterrupted run."""
+    output is that of an uninterrupted run. Both ways to make the native module: the host
+    instruments the app (CPython hosts), or the guest sends it instrumented (Node)."""
     app = build("kernels_cmd")
     args = [1, 18, 300_000_000]
     full = _reference(app, args)
     snap = tmp_path / "s.snap"
-    side = InProcess(monkeypatch)
+    side = InProcess(monkeypatch, host_instruments=host_instruments)
     capfd.readouterr()
     rc = side.main(["--offload", "tier2", "--offload-threshold", "0", "--snapshot", snap,
                     "--checkpoint-after", "0.2", "--stats", tmp_path / "st.json", app, *args])
@@ -83,7 +87,8 @@ def test_timer_checkpoint_inside_native_code_resumes_natively(tmp_path, monkeypa
     assert module.func_names.get(top.func) == "mix"
     (guest,) = side.sides
     assert guest.unwinds == 1 and guest.polls > 0
-    again = InProcess(monkeypatch)
+    assert guest.host_instruments == host_instruments
+    again = InProcess(monkeypatch, host_instruments=host_instruments)
     rc = again.main(["--offload", "tier2", "--profile", "--restore", snap, app, *args])
     out, err = capfd.readouterr()
     assert rc == 0, err
@@ -199,3 +204,18 @@ def test_long_replies_are_fetched(monkeypatch):
     status, reply = side._ring(doorbell.OP_FETCH)
     assert status == doorbell.ST_OK and reply == bytes(range(256)) * 40
     assert calls[-1] >= 10240 + 16 and host.unsent is None
+
+
+def test_an_instrumentation_that_differs_from_the_hosts_is_refused(monkeypatch):
+    """The host instrumented the app itself; the guest's own safe-point map (made at the
+    first unwind) must describe the same module: a different digest is an error, never a
+    misread frame."""
+    side = InProcess(monkeypatch)
+    module = interp.decode(build("kernels_cmd").read_bytes())
+    native = side.native_side(module, 0, tier2=True).native
+    native.prepare()
+    assert native.host_instruments and native.instrumented is None
+    assert len(native._loaded_reply) == 32
+    native._loaded_reply = bytes(32)
+    with pytest.raises(RuntimeError, match="instrumented the app differently"):
+        native.points

@@ -95,3 +95,34 @@ def test_trigger_file_checkpoint_inside_native_code(runtime, tmp_path, selfhost_
     assert run.returncode == 75, err.decode()
     assert _top_function(snap) == "mix" and not trigger.exists()
     _restore("native", snap, out.decode(), LONG)
+
+
+@pytest.mark.parametrize("runtime", ["wasmtime", "node"])
+def test_import_calls_from_native_code_through_the_doorbell(runtime, selfhost_wasm):
+    """`--offload imports`: counter's main loop (an fprintf every tenth of the run) runs
+    natively, each import call a round trip to selfhost.wasm's WASI: the output is the
+    wasmtime CLI's, and the round trips happened."""
+    counter = _counter()
+    cli = subprocess.run([_wasmtime_cli(), "run", str(counter), "10", "100000"],
+                         capture_output=True, timeout=300)
+    assert cli.returncode == 0
+    proc = selfhost("run", "--runtime", runtime, "--offload", "imports", "--profile",
+                    counter, "10", "100000")
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert proc.stdout == cli.stdout
+    line = [ln for ln in err.splitlines() if ln.startswith("tier 2:")][0]
+    assert int(line.split(" import round trips")[0].rsplit(" ", 1)[1]) >= 10, line
+
+
+def _counter():
+    from tests.apps.build import build_c
+    return build_c(ROOT / "tests" / "tier2_apps" / "counter.c",
+                   ROOT / "tests" / ".cache" / "offload_apps",
+                   ["-target", "wasm32-wasi", "-O2", "-fno-sanitize=undefined",
+                    "-Wl,-z,stack-size=65536"])
+
+
+def _wasmtime_cli():
+    wasmtime_cli = pytest.importorskip("wasmtime_cli")
+    return str(Path(wasmtime_cli.__file__).parent / "wasmtime")

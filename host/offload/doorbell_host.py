@@ -6,6 +6,7 @@ magic fd is a request in selfhost.wasm's memory, served with a WasmtimeNative (n
 The protocol's constants come from selfhost/doorbell.py (their one owner).
 """
 import ctypes
+import hashlib
 
 import wasmtime
 
@@ -25,8 +26,9 @@ class DoorbellHost:
     # tests use the native 64-bit layout (16, 32, 8) to run the protocol in-process
     WASM32_LAYOUT = D.BYTEARRAY_LAYOUT_WASM32
 
-    def __init__(self, layout=WASM32_LAYOUT, trigger=None):
+    def __init__(self, layout=WASM32_LAYOUT, trigger=None, instruments=True):
         self.trigger = trigger             # the checkpoint trigger file's host path (tier 2)
+        self.instruments = instruments     # tier 2: offer to instrument the app here (HELLO)
         self.native = None
         self.pending = None
         self.unsent = None                 # a reply too long for the mailbox, for FETCH
@@ -105,20 +107,32 @@ class DoorbellHost:
             ptr = self._bytearray_ptr(base, obj, size)
             if ctypes.string_at(ptr, size) != payload[16:16 + size]:
                 raise ValueError("unexpected bytearray layout")
-            return self._reply(base, box, length, O.ST_HELLO)
+            return self._reply(base, box, length, O.ST_HELLO,
+                               struct.pack("<Q", O.HOST_INSTRUMENTS if self.instruments else 0))
         if op == O.OP_LOAD:
             import interp
             raw_len, wasm_len, ninfo = struct.unpack("<QQQ", payload[:24])
             module = interp.decode(payload[24:24 + raw_len])
             info_at = 24 + raw_len + wasm_len
-            tier2, = struct.unpack("<Q", payload[info_at + 8 * ninfo - 8:info_at + 8 * ninfo])
-            if tier2:
-                from .tier2_native import HostedInstrumented
-                wasm = payload[24 + raw_len:24 + raw_len + wasm_len]
-                self.native = HostedInstrumented(module, wasm, self.trigger)
-            else:
+            info = struct.unpack("<%dQ" % ninfo, payload[info_at:info_at + 8 * ninfo])
+            k = 1 + sum(2 + len(ft.params) + len(ft.results) for ft in module.func_types())
+            k += 1 + info[k]                     # (the mutable globals' types)
+            if not info[k]:                      # the tier-2 flag
                 self.native = WasmtimeNative(module)
-            return self._reply(base, box, length, O.ST_OK)
+                return self._reply(base, box, length, O.ST_OK)
+            from .tier2_native import HostedInstrumented
+            wasm = payload[24 + raw_len:info_at]
+            digest = b""
+            if not wasm:                         # we instrument (HELLO said we do)
+                from interp.instrument import instrument
+                nf = info[k + 1]
+                funcs = info[k + 2:k + 2 + nf]
+                unwind = info[k + 3 + nf:k + 3 + nf + info[k + 2 + nf]]
+                wasm = instrument(module, sorted(funcs), export_all=True, drop_start=True,
+                                  import_unwind=unwind).data
+                digest = hashlib.sha256(wasm).digest()
+            self.native = HostedInstrumented(module, wasm, self.trigger)
+            return self._reply(base, box, length, O.ST_OK, digest)
         w = struct.unpack("<%dQ" % (n // 8), payload)
         nat = self.native
         store = nat.store

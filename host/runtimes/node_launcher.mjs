@@ -175,7 +175,8 @@ const offload = {
         }
         const nm = info[k++];
         this.mutableTypes = info.slice(k, k + nm);
-        this.instrumented = info[ninfo - 1] === 1;
+        k += nm;
+        this.instrumented = info[k] === 1;   // the tier-2 flag (the guest instrumented the app)
         this.mod = new WebAssembly.Module(wasm);
         this.instantiate();
         return reply(ST_OK);

@@ -1,0 +1,146 @@
+"""Whole apps under selfhost.wasm with each offload mode, per host, against the real wasmtime CLI.
+
+Modes: off (interpreted), auto (plain offload: import-free hot functions natively, no safe
+point inside them), tier2 (the same, instrumented: checkpoints inside native code), imports
+(tier 2, and functions that call imports run natively too, each import call a round trip to
+selfhost's WASI). Wall time of `python -m host.cli run --runtime H --offload M APP ARGS`
+(process start included), best of --rounds interleaved rounds; outputs checked against the
+wasmtime CLI's. Apps: the counter (a loop with an fprintf every tenth of the run), kernels_cmd,
+and the real programs of tests/real when their sdists are at hand.
+
+    python -m bench.tier2_hosts [--hosts wasmtime,node] [--rounds 1]
+        -> bench/results/tier2_hosts.md
+"""
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.apps.build import build_c  # noqa: E402
+
+OUT = ROOT / "bench" / "results" / "tier2_hosts.md"
+CFLAGS = ["-target", "wasm32-wasi", "-O2", "-fno-sanitize=undefined",
+          "-Wl,-z,stack-size=65536"]
+MODES = ("off", "auto", "tier2", "imports")
+
+
+def _c(name):
+    return build_c(ROOT / "tests" / name, ROOT / "tests" / ".cache" / "offload_apps", CFLAGS)
+
+
+def cases():
+    """(label, app, args, modes): the modes left out would take minutes (interpreted)."""
+    out = [("counter", _c("tier2_apps/counter.c"), ["5", "200000"], MODES),
+           ("counter", _c("tier2_apps/counter.c"), ["20", "5000000"], ("imports",)),
+           ("kernels_cmd", _c("offload_apps/kernels_cmd.c"), ["2", "27", "3000000"],
+            ("auto", "tier2", "imports"))]
+    try:
+        from tests.real.build import Unavailable, build_program
+        for name in ("lz4_roundtrip", "zstd_roundtrip"):
+            out.append((name, build_program(name), ["/data/input.bin", "/data"], MODES))
+    except (ImportError, Unavailable) as e:    # offline: no sdists
+        print("real programs skipped: %s" % e, file=sys.stderr)
+    return out
+
+
+def _input(d):
+    d.mkdir(parents=True, exist_ok=True)
+    words = [b"selfhost", b"wasm", b"checkpoint", b"restore", b"native", b"tier", b"offload"]
+    x, chunks = 12345, []
+    for _ in range(3_000):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        chunks.append(words[x % len(words)] + (b"\n" if x & 64 else b" "))
+    (d / "input.bin").write_bytes(b"".join(chunks))
+
+
+def wasmtime_cli():
+    import wasmtime_cli
+    return str(Path(wasmtime_cli.__file__).parent / "wasmtime")
+
+
+def timed(argv, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, capture_output=True, env=env, cwd=cwd, timeout=3600)
+    return time.perf_counter() - t0, p.returncode, p.stdout
+
+
+def measure(hosts, rounds):
+    rows = []
+    for label, app, args, modes in cases():
+        work = Path(tempfile.mkdtemp(prefix="tier2-hosts-"))
+        data = work / "data"
+        _input(data)
+        best = {}
+        outs = {}
+        for _ in range(rounds):
+            runs = [("wasmtime-cli", None, [wasmtime_cli(), "run", "--dir", "%s::/data" % data,
+                                            str(app), *args])]
+            for host in hosts:
+                for mode in modes:
+                    runs.append((host, mode, [sys.executable, "-m", "host.cli", "run",
+                                              "--runtime", host, "--offload", mode, "--dir",
+                                              "%s::/data" % data, str(app), *args]))
+            for host, mode, argv in runs:
+                wall, rc, out = timed(argv, ROOT)
+                key = (host, mode)
+                best[key] = min(best.get(key, wall), wall) if rc == 0 else float("nan")
+                outs[key] = out
+                print(label, " ".join(args), host, mode, "%.2f s" % wall, "rc", rc,
+                      file=sys.stderr)
+        ref = outs[("wasmtime-cli", None)]
+        rows.append((label, args, modes, best,
+                     {k: outs[k] == ref for k in outs if k[1] is not None}))
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def write_table(rows, hosts, rounds):
+    lines = ["# Tier 2 inside selfhost.wasm: whole apps per host and offload mode", "",
+             "`python -m bench.tier2_hosts --hosts %s --rounds %d`, %s. %s" % (
+                 ",".join(hosts), rounds, time.strftime("%Y-%m-%d %H:%M"),
+                 __doc__.split("\n\n")[0].replace("\n", " ")), "",
+             "Wall time, process start included (best of %d); `-`: not run (minutes "
+             "interpreted); a `!` marks an output that differs from the wasmtime CLI's." % rounds,
+             "", "| app | args | wasmtime CLI | host | off | auto | tier2 | imports | "
+             "imports / wasmtime CLI | tier2 / off |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for label, args, modes, best, same in rows:
+        cli = best[("wasmtime-cli", None)]
+        for host in hosts:
+            cells = []
+            for mode in MODES:
+                v = best.get((host, mode))
+                cells.append("-" if v is None else "%.2f s%s" % (
+                    v, "" if same.get((host, mode)) else " !"))
+            imp, t2, off = (best.get((host, m)) for m in ("imports", "tier2", "off"))
+            lines.append("| %s | %s | %.2f s | %s | %s | %s | %s |" % (
+                label, " ".join(args), cli, host, " | ".join(cells),
+                "%.1fx" % (imp / cli) if imp else "-",
+                "%.2fx" % (t2 / off) if t2 and off else "-"))
+    lines += ["", "Machine: %s, Python %s; load average at the end %s." % (
+        platform.platform(), platform.python_version(),
+        " ".join("%.1f" % x for x in os.getloadavg()))]
+    OUT.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.tier2_hosts",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hosts", default="wasmtime,node")
+    ap.add_argument("--rounds", type=int, default=1)
+    ns = ap.parse_args(argv)
+    hosts = ns.hosts.split(",")
+    write_table(measure(hosts, ns.rounds), hosts, ns.rounds)
+    print(OUT.read_text())
+
+
+if __name__ == "__main__":
+    main()
