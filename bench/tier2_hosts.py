@@ -1,9 +1,8 @@
 """Whole apps under selfhost.wasm with each offload mode, per host, against the real wasmtime CLI.
 
 Modes: off (interpreted), auto (plain offload: import-free hot functions natively, no safe
-point inside them), tier2 (the same, instrumented: checkpoints inside native code), imports
-(tier 2, and functions that call imports run natively too, each import call a round trip to
-selfhost's WASI). Wall time of `python -m host.cli run --runtime H --offload M APP ARGS`
+point inside them), tier2 (the same, instrumented: checkpoints inside native code); imports
+runs as tier2 inside selfhost.wasm for now (selfhost/session.py). Wall time of `python -m host.cli run --runtime H --offload M APP ARGS`
 (process start included), best of --rounds interleaved rounds; outputs checked against the
 wasmtime CLI's. Apps: the counter (a loop with an fprintf every tenth of the run), kernels_cmd,
 and the real programs of tests/real when their sdists are at hand.
@@ -29,7 +28,7 @@ from tests.apps.build import build_c  # noqa: E402
 OUT = ROOT / "bench" / "results" / "tier2_hosts.md"
 CFLAGS = ["-target", "wasm32-wasi", "-O2", "-fno-sanitize=undefined",
           "-Wl,-z,stack-size=65536"]
-MODES = ("off", "auto", "tier2", "imports")
+MODES = ("off", "auto", "tier2")   # (--offload imports runs as tier2 inside selfhost.wasm)
 
 
 def _c(name):
@@ -39,9 +38,8 @@ def _c(name):
 def cases():
     """(label, app, args, modes): the modes left out would take minutes (interpreted)."""
     out = [("counter", _c("tier2_apps/counter.c"), ["5", "200000"], MODES),
-           ("counter", _c("tier2_apps/counter.c"), ["20", "5000000"], ("imports",)),
            ("kernels_cmd", _c("offload_apps/kernels_cmd.c"), ["2", "27", "3000000"],
-            ("auto", "tier2", "imports"))]
+            ("auto", "tier2"))]
     try:
         from tests.real.build import Unavailable, build_program
         for name in ("lz4_roundtrip", "zstd_roundtrip"):
@@ -110,8 +108,8 @@ def write_table(rows, hosts, rounds):
                  __doc__.split("\n\n")[0].replace("\n", " ")), "",
              "Wall time, process start included (best of %d); `-`: not run (minutes "
              "interpreted); a `!` marks an output that differs from the wasmtime CLI's." % rounds,
-             "", "| app | args | wasmtime CLI | host | off | auto | tier2 | imports | "
-             "imports / wasmtime CLI | tier2 / off |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "", "| app | args | wasmtime CLI | host | off | auto | tier2 | tier2 / off | "
+             "tier2 / auto |", "|---|---|---|---|---|---|---|---|---|"]
     for label, args, modes, best, same in rows:
         cli = best[("wasmtime-cli", None)]
         for host in hosts:
@@ -120,11 +118,11 @@ def write_table(rows, hosts, rounds):
                 v = best.get((host, mode))
                 cells.append("-" if v is None else "%.2f s%s" % (
                     v, "" if same.get((host, mode)) else " !"))
-            imp, t2, off = (best.get((host, m)) for m in ("imports", "tier2", "off"))
+            auto, t2, off = (best.get((host, m)) for m in ("auto", "tier2", "off"))
             lines.append("| %s | %s | %.2f s | %s | %s | %s | %s |" % (
                 label, " ".join(args), cli, host, " | ".join(cells),
-                "%.1fx" % (imp / cli) if imp else "-",
-                "%.2fx" % (t2 / off) if t2 and off else "-"))
+                "%.2fx" % (t2 / off) if t2 and off else "-",
+                "%.2fx" % (t2 / auto) if t2 and auto else "-"))
     lines += ["", "Machine: %s, Python %s; load average at the end %s." % (
         platform.platform(), platform.python_version(),
         " ".join("%.1f" % x for x in os.getloadavg()))]

@@ -219,3 +219,28 @@ def test_an_instrumentation_that_differs_from_the_hosts_is_refused(monkeypatch):
     native._loaded_reply = bytes(32)
     with pytest.raises(RuntimeError, match="instrumented the app differently"):
         native.points
+
+
+def _deep_import():
+    from tests.apps.build import build_c
+    return build_c(ROOT / "tests" / "tier2_apps" / "deep_import.c",
+                   ROOT / "tests" / ".cache" / "tier2_apps",
+                   ["-target", "wasm32-wasi", "-O2", "-fno-sanitize=undefined"])
+
+
+@pytest.mark.parametrize("depth", [10, 60])
+def test_import_calls_from_deep_native_stacks(depth, monkeypatch, capfd):
+    """--offload imports over the doorbell's protocol (on CPython: inside selfhost.wasm it
+    runs as tier 2 for now, tests/test_tier2_hosts.py): a printf at the bottom of a native
+    recursion unwinds every frame to selfhost's WASI and is rewound; the output is the
+    interpreter's."""
+    app = _deep_import()
+    full = _reference(app, [depth], ("--offload", "off"))
+    side = InProcess(monkeypatch)
+    capfd.readouterr()
+    rc = side.main(["--offload", "imports", "--offload-threshold", "0", app, depth])
+    out, err = capfd.readouterr()
+    assert rc == 0, err
+    assert out == full
+    native = side.sides[0]
+    assert native.unwinds >= 3        # every printf unwound to selfhost's WASI
