@@ -158,7 +158,6 @@ class DoorbellHost:
             p += 1 + 2 * n_in
             g_out = w[p + 1:p + 1 + w[p]]
             p += 1 + w[p]
-            ft = nat._ftypes[func_index]
             if nat.memory is not None and flags & 1:
                 have = nat.memory.data_len(store)
                 if have < size:
