@@ -40,7 +40,7 @@ def _selfhost(mode, app, args):
     opts = {"off": ["--offload", "off"], "imports": ["--offload", "imports"]}.get(mode, [])
     side = {"plain": native.make_offloader}.get(mode)
     if side is None:
-        def side(module, threshold, imports=False):
+        def side(module, threshold, imports=False, tier2=True):
             return tier2_native.make_offloader(module, threshold, imports=imports)
     fd = os.dup(1)
     null = os.open(os.devnull, os.O_WRONLY)
