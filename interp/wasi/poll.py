@@ -40,6 +40,16 @@ def _stdin_ready(stream, timeout):
         return True
 
 
+def _sleep_ns(ns):
+    """Sleep until the monotonic clock has moved ``ns`` on: a host's sleep may end a little
+    early by the clock the app reads (Node's uvwasi under load), and a clock event must not."""
+    end = time.monotonic_ns() + ns
+    left = ns
+    while left > 0:
+        time.sleep(left / 1e9)
+        left = end - time.monotonic_ns()
+
+
 class PollCalls:
     """poll_oneoff (a mixin of core.WASI)."""
 
@@ -51,7 +61,7 @@ class PollCalls:
         if nsubs == 1 and subs[0][1] == EVENTTYPE_CLOCK and not subs[0][4]:
             userdata, _tag, _id, timeout, _abs = subs[0]
             if timeout:
-                time.sleep(timeout / 1e9)
+                _sleep_ns(timeout)
             self._write(out_ptr, _EVENT.pack(userdata, ESUCCESS, EVENTTYPE_CLOCK, 1, 0), 8)
             self._put_u32(nevents_ptr, 1)
             return ESUCCESS
