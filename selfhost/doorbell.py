@@ -14,7 +14,6 @@ import os
 import struct
 
 from interp import instrument as T2
-from interp import opcodes as W
 from interp import tier2
 from interp.errors import Trap
 from interp.offload import EXPORT_PREFIX, NativeStackExhausted, Sync, export_everything
@@ -233,6 +232,18 @@ def records_from_words(w, p):
     return out
 
 
+def tier2_request(info, ftypes):
+    """LOAD's info words (``_load_payload``; ``ftypes``: the app's function types) -> None
+    for plain offload, or (the functions to instrument, the imports whose calls unwind)."""
+    k = 1 + sum(2 + len(ft.params) + len(ft.results) for ft in ftypes)
+    k += 1 + info[k]                  # (the mutable globals' types)
+    if not info[k]:                   # the tier-2 flag
+        return None
+    nf = info[k + 1]
+    nu = info[k + 2 + nf]
+    return list(info[k + 2:k + 2 + nf]), list(info[k + 3 + nf:k + 3 + nf + nu])
+
+
 def records_to_words(records):
     words = [len(records)]
     for r in records:
@@ -241,14 +252,16 @@ def records_to_words(records):
 
 
 class DoorbellTier2(DoorbellNative):
-    """Tier 2 over the doorbell: the host runs the app instrumented by this side
-    (interp/instrument.py, made at prepare(): the guest keeps the safe-point map, the host needs
-    no decoder). The host cannot ask the guest while native code runs, so each call carries
-    what would stop it (``Machine.stop_conditions``, set by the session: the timer's deadline,
-    whether the trigger file counts; the launcher knows the file's host path): the host's poll unwinds on them, and the
-    guest then asks its machine (``stop_wanted``); a stop it does not confirm goes on natively
-    at once (continue_records). A call with rewind records is a rewind. ``import_unwind``:
-    imports whose calls unwind to selfhost's own WASI (--offload imports)."""
+    """Tier 2 over the doorbell: the host runs the app instrumented (interp/instrument.py,
+    with its defaults: guest and host must make the same bytes), by the host itself when its
+    HELLO says so, else by this side at prepare() (Node: no decoder there); this side keeps
+    the safe-point map. The host cannot ask the guest while native code runs, so each call
+    carries what would stop it (``Machine.stop_conditions``, set by the session: the timer's
+    deadline, whether the trigger file counts; the launcher knows the file's host path): the
+    host's poll unwinds on them, and the guest then asks its machine (``stop_wanted``); a stop
+    it does not confirm goes on natively at once (continue_records). A call with rewind
+    records is a rewind. ``import_unwind``: imports whose calls unwind to selfhost's own WASI
+    (--offload imports)."""
 
     tier2 = True
 
@@ -263,8 +276,7 @@ class DoorbellTier2(DoorbellNative):
 
     def _instrument(self):
         if self.instrumented is None:
-            self.instrumented = T2.instrument(self.module, self._funcs, export_all=True,
-                                              drop_start=True,
+            self.instrumented = T2.instrument(self.module, self._funcs,
                                               import_unwind=self._import_unwind)
             if self._loaded_reply:    # the host instrumented it: its copy must be the same
                 import hashlib

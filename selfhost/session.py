@@ -402,7 +402,10 @@ def _attach_offload(module, threshold, native_side, mode="auto"):
     from interp.offload import DEFAULT_THRESHOLD, Offloader, analyze, applies
     if native_side is None and vars(sys).get("platform") != "wasi":
         return None              # no native side can exist: the analysis would go unused
-    imports = mode == "imports"
+    # inside selfhost.wasm (no native side passed in), import round trips from native
+    # recursions some 50 frames deep (and real programs: lz4, zstd) trap in its CPython
+    # ("indirect call type mismatch", not found yet: issue 13): imports runs as tier 2 there
+    imports = mode == "imports" and native_side is not None
     analysis = analyze(module, imports=True) if imports else applies(module)
     if analysis is None or not analysis.offloadable:   # nothing to offload: no native side
         return None
@@ -411,22 +414,13 @@ def _attach_offload(module, threshold, native_side, mode="auto"):
             return native_side(module, threshold)
         return native_side(module, threshold, imports=imports, tier2=True)
     from .doorbell import DoorbellNative, DoorbellTier2
-    if imports and vars(sys).get("platform") == "wasi":
-        # inside selfhost.wasm, import round trips from native recursions some 50 frames
-        # deep (and real programs: lz4, zstd) trap in its CPython ("indirect call type
-        # mismatch", not found yet: issue 13); tier 2 without them is exact
-        imports = False
-        analysis = applies(module)
-        if analysis is None:
-            return None
     if mode == "auto":
         native = DoorbellNative.connect(module)
     else:
-        native = DoorbellTier2.connect(module, analysis.offloadable,
-                                       range(len(module.imported("func"))) if imports else ())
+        native = DoorbellTier2.connect(module, analysis.offloadable)
     if native is None:
         return None
-    if mode == "imports" and not imports:
+    if mode == "imports":
         sys.stderr.write("selfhost: note: --offload imports is not available inside "
                          "selfhost.wasm yet: running with --offload tier2\n")
     return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,

@@ -115,9 +115,8 @@ class DoorbellHost:
             module = interp.decode(payload[24:24 + raw_len])
             info_at = 24 + raw_len + wasm_len
             info = struct.unpack("<%dQ" % ninfo, payload[info_at:info_at + 8 * ninfo])
-            k = 1 + sum(2 + len(ft.params) + len(ft.results) for ft in module.func_types())
-            k += 1 + info[k]                     # (the mutable globals' types)
-            if not info[k]:                      # the tier-2 flag
+            tier2 = D.tier2_request(info, module.func_types())
+            if tier2 is None:
                 self.native = WasmtimeNative(module)
                 return self._reply(base, box, length, O.ST_OK)
             from .tier2_native import HostedInstrumented
@@ -125,11 +124,8 @@ class DoorbellHost:
             digest = b""
             if not wasm:                         # we instrument (HELLO said we do)
                 from interp.instrument import instrument
-                nf = info[k + 1]
-                funcs = info[k + 2:k + 2 + nf]
-                unwind = info[k + 3 + nf:k + 3 + nf + info[k + 2 + nf]]
-                wasm = instrument(module, sorted(funcs), export_all=True, drop_start=True,
-                                  import_unwind=unwind).data
+                funcs, unwind = tier2
+                wasm = instrument(module, funcs, import_unwind=unwind).data
                 digest = hashlib.sha256(wasm).digest()
             self.native = HostedInstrumented(module, wasm, self.trigger)
             return self._reply(base, box, length, O.ST_OK, digest)

@@ -43,8 +43,7 @@ class InstrumentedNative(WasmtimeNative):
     tier2 = True
 
     def __init__(self, module, funcs, import_unwind=()):
-        self.instrumented = instrument(module, sorted(funcs), export_all=True, drop_start=True,
-                                       import_unwind=import_unwind)
+        self.instrumented = instrument(module, funcs, import_unwind=import_unwind)
         self.points = self.instrumented.funcs
         self._data = self.instrumented.data
         self._start(module)
@@ -96,26 +95,37 @@ class InstrumentedNative(WasmtimeNative):
 
     def call(self, inst, func_index, args, sync=None):
         results = super().call(inst, func_index, args, sync)
-        if self.recorder.records:             # the call unwound (spill_begin ran)
-            store = self.store
-            self._state.set_value(store, wasmtime.Val.i32(STATE_NORMAL))
-            self._ctr.set_value(store, wasmtime.Val.i32(1))
-            self.unwinds += 1
-            raise Unwound(self.recorder.take())
+        spilled = self._spilled()
+        if spilled is not None:
+            raise Unwound(spilled)
         return results
+
+    def _spilled(self):
+        """After a native call: the records when it unwound (spill_begin ran; the instance is
+        set back to normal running for the next call), else None."""
+        if not self.recorder.records:
+            return None
+        self._state.set_value(self.store, wasmtime.Val.i32(STATE_NORMAL))
+        self._ctr.set_value(self.store, wasmtime.Val.i32(1))
+        self.unwinds += 1
+        return self.recorder.take()
+
+    def _begin_rewind(self, records):
+        """The next native call reads ``records`` (bottom first) back instead of starting."""
+        self.feeder = RewindFeeder(records)
+        self._state.set_value(self.store, wasmtime.Val.i32(STATE_REWIND))
+        self.rewinds += 1
 
     def rewind(self, inst, plan, sync=None):
         """Continue a tier2.RewindPlan natively (frames read back at their safe points);
         returns the bottom function's results, or raises Unwound again."""
         if not plan.records:
             return self.call(inst, plan.func, plan.args, sync)
-        self.feeder = RewindFeeder(plan.records)
         if inst is not self._guest:     # (call() would re-instantiate: set the state after)
             if self._guest is not None:
                 self._instantiate()
             self._guest = inst
-        self._state.set_value(self.store, wasmtime.Val.i32(STATE_REWIND))
-        self.rewinds += 1
+        self._begin_rewind(plan.records)
         try:
             return self.call(inst, plan.func, plan.args, sync)
         finally:
@@ -123,11 +133,12 @@ class InstrumentedNative(WasmtimeNative):
 
 
 class HostedInstrumented(InstrumentedNative):
-    """The instrumented side of a selfhost.wasm guest (doorbell_host.py): the guest instrumented
-    the app (it keeps the safe-point map) and sent the bytes. The guest cannot be asked while
-    native code runs, so a poll stops on what the call said (``run``'s deadline, and the
-    trigger file at ``trigger``, its host path from the launcher's config); the guest confirms
-    the stop or goes on natively (selfhost/doorbell.py DoorbellTier2)."""
+    """The instrumented side of a selfhost.wasm guest (doorbell_host.py): ``data`` is the
+    instrumented app, made by doorbell_host.py or sent by the guest (the guest keeps the
+    safe-point map either way). The guest cannot be asked while native code runs, so a poll
+    stops on what the call said (``run``'s deadline, and the trigger file at ``trigger``, its
+    host path from the launcher's config); the guest confirms the stop or goes on natively
+    (selfhost/doorbell.py DoorbellTier2)."""
 
     def __init__(self, module, data, trigger=None):
         self.points = None
@@ -147,30 +158,24 @@ class HostedInstrumented(InstrumentedNative):
         return self._next_budget(now)
 
     def run(self, func_index, bits, records, deadline, watch_trigger):
-        """invoke() (raw arguments and results) with the stop conditions (deadline: a time.time() value or None), rewinding
-        ``records`` (bottom first) when there are any; returns (results, None), or (None, the
-        spilled records, innermost first) when the code unwound."""
+        """invoke() (raw arguments and results) with the stop conditions (deadline: a
+        time.time() value or None), rewinding ``records`` (bottom first) when there are any;
+        returns (results, None), or (None, the spilled records, innermost first) when the
+        code unwound."""
         self.deadline = deadline
         self.watch_trigger = bool(watch_trigger and self.trigger)
-        store = self.store
         if records:
-            self.feeder = RewindFeeder(records)
-            self._state.set_value(store, wasmtime.Val.i32(STATE_REWIND))
-            self.rewinds += 1
+            self._begin_rewind(records)
         try:
             results = self.invoke(func_index, bits)
         except BaseException:
             self.recorder.take()
-            self._state.set_value(store, wasmtime.Val.i32(STATE_NORMAL))
+            self._state.set_value(self.store, wasmtime.Val.i32(STATE_NORMAL))
             raise
         finally:
             self.feeder = None
-        if self.recorder.records:
-            self._state.set_value(store, wasmtime.Val.i32(STATE_NORMAL))
-            self._ctr.set_value(store, wasmtime.Val.i32(1))
-            self.unwinds += 1
-            return None, self.recorder.take()
-        return results, None
+        spilled = self._spilled()
+        return (results, None) if spilled is None else (None, spilled)
 
 
 def _functype_of(params, results):
