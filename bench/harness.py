@@ -181,6 +181,14 @@ def machine_info():
     return info
 
 
+def machine_line(when="at the end"):
+    """machine_info() as a results file's last line."""
+    info = machine_info()
+    load = " ".join("%.1f" % x for x in info.get("loadavg", ())) or "unknown"
+    return "Machine: %s, Python %s; load average %s %s." % (info["platform"], info["python"],
+                                                         when, load)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",

@@ -12,7 +12,6 @@ and the real programs of tests/real when their sdists are at hand.
 """
 import argparse
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import machine_line  # noqa: E402
 from tests.apps.build import build_c  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "tier2_hosts.md"
@@ -127,9 +127,7 @@ def write_table(rows, hosts, rounds):
                 label, " ".join(args), cli, host, " | ".join(cells),
                 "%.2fx" % (t2 / off) if t2 and off else "-",
                 "%.2fx" % (t2 / auto) if t2 and auto else "-"))
-    lines += ["", "Machine: %s, Python %s; load average at the end %s." % (
-        platform.platform(), platform.python_version(),
-        " ".join("%.1f" % x for x in os.getloadavg()))]
+    lines += ["", machine_line()]
     OUT.write_text("\n".join(lines) + "\n")
 
 

@@ -13,7 +13,6 @@ against the uninterrupted run's, and the output checked against it.
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import machine_line  # noqa: E402
 from tests.apps.build import build_c  # noqa: E402
 
 CFLAGS = ["-target", "wasm32-wasi", "-O2", "-fno-sanitize=undefined",
@@ -115,9 +115,7 @@ def write_table(app, args, rows, after, hosts):
             "%.2f s" % r["full_wall"] if "full_wall" in r else "-",
             {True: "yes", False: "NO"}.get(r.get("same"), "-"),
             {True: "yes", False: "no"}.get(r.get("rewound"), "-")))
-    lines += ["", "Machine: %s, Python %s; load average at the end %s." % (
-        platform.platform(), platform.python_version(),
-        " ".join("%.1f" % x for x in os.getloadavg()))]
+    lines += ["", machine_line()]
     OUT.write_text("\n".join(lines) + "\n")
 
 
