@@ -5,6 +5,7 @@ call graph, its cycles (recursion) and which functions can unwind. ``SafePoint``
 """
 from . import opcodes as W
 from .lower import lower_function
+from .module import FuncType
 from .validate import stack_types_at_many
 
 _REFS = (W.FUNCREF, W.EXTERNREF)
@@ -75,6 +76,79 @@ class FuncPoints:
 
     def point(self, id_):
         return self.points[id_ - 1]
+
+
+_KINDS = ("loop", "call", "return", "import")
+
+
+def points_to_words(fp):
+    """A FuncPoints as unsigned integer words (points_from_words inverts): how a host that
+    instrumented the app hands a function's safe points to selfhost.wasm (the doorbell's
+    POINTS op), so the guest never instruments the app again to learn them. None -> [0]."""
+    if fp is None:
+        return [0]
+    w = [1, fp.func, fp.nparams, fp.entry_pc, len(fp.local_types), *fp.local_types,
+         len(fp.points)]
+    for p in fp.points:
+        w += [p.id, _KINDS.index(p.kind), p.pc, len(p.stack), *p.stack, p.index,
+              0 if p.callee is None else p.callee + 1]
+        w += [0] if p.indirect is None else [1, *p.indirect]
+        ft = p.ftype
+        w += [0] if ft is None else [1, len(ft.params), *ft.params, len(ft.results),
+                                     *ft.results]
+        w += [int(p.unwinds), 0 if p.call_pc is None else p.call_pc + 1, int(p.polls)]
+        live = []
+        if p.live >= 0:
+            x = p.live
+            while x:
+                live.append(x & 0xFFFFFFFFFFFFFFFF)
+                x >>= 64
+        w += [int(p.live >= 0), len(live), *live]
+    return w
+
+
+def points_from_words(w):
+    """The FuncPoints (or None) of points_to_words' words."""
+    if not w[0]:
+        return None
+    func, nparams, entry_pc, nl = w[1:5]
+    local_types = w[5:5 + nl]
+    q = 5 + nl
+    n = w[q]
+    q += 1
+    pts = []
+    for _ in range(n):
+        id_, kind, pc, ns = w[q:q + 4]
+        stack = w[q + 4:q + 4 + ns]
+        q += 4 + ns
+        index, callee = w[q], w[q + 1] - 1 if w[q + 1] else None
+        q += 2
+        indirect = None
+        if w[q]:
+            indirect = (w[q + 1], w[q + 2])
+            q += 3
+        else:
+            q += 1
+        ftype = None
+        if w[q]:
+            np_ = w[q + 1]
+            params = tuple(w[q + 2:q + 2 + np_])
+            nr = w[q + 2 + np_]
+            ftype = FuncType(params, tuple(w[q + 3 + np_:q + 3 + np_ + nr]))
+            q += 3 + np_ + nr
+        else:
+            q += 1
+        unwinds, call_pc, polls = bool(w[q]), w[q + 1] - 1 if w[q + 1] else None, bool(w[q + 2])
+        has_live, nlive = w[q + 3], w[q + 4]
+        live = 0
+        for j, x in enumerate(w[q + 5:q + 5 + nlive]):
+            live |= x << (64 * j)
+        q += 5 + nlive
+        p = SafePoint(id_, _KINDS[kind], pc, stack, index, callee, indirect, ftype, unwinds,
+                      call_pc, polls)
+        p.live = live if has_live else -1
+        pts.append(p)
+    return FuncPoints(func, local_types, nparams, pts, entry_pc)
 
 
 class _Node:

@@ -15,12 +15,13 @@ import struct
 
 from interp import instrument as T2
 from interp import tier2
+from interp.instrument_plan import points_from_words
 from interp.errors import Trap
 from interp.offload import EXPORT_PREFIX, NativeStackExhausted, Sync, export_everything
 
 MAGIC_FD = 0x5E1F0FF
 MAILBOX_MAGIC = 0x464F4853        # "SHOF"
-OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES, OP_FETCH = 0, 1, 2, 3, 4, 5
+OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES, OP_FETCH, OP_POINTS = 0, 1, 2, 3, 4, 5, 6
 ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO = 0, 1, 2, 3, 0x600D
 ST_STACK = 4       # native stack exhausted: nothing copied back, the native side is fresh
 ST_UNWOUND = 5     # tier 2: the instrumented native code unwound, its frames follow
@@ -35,7 +36,7 @@ BYTEARRAY_LAYOUT_WASM32 = (8, 20, 4)
 PROTOCOL = {
     "magic_fd": MAGIC_FD, "mailbox_magic": MAILBOX_MAGIC, "header": MAILBOX_HEADER,
     "ops": {"hello": OP_HELLO, "load": OP_LOAD, "call": OP_CALL, "finish": OP_FINISH,
-            "tables": OP_TABLES, "fetch": OP_FETCH},
+            "tables": OP_TABLES, "fetch": OP_FETCH, "points": OP_POINTS},
     "status": {"ok": ST_OK, "error": ST_ERROR, "trap": ST_TRAP, "grow": ST_GROW,
                "hello": ST_HELLO, "stack": ST_STACK, "unwound": ST_UNWOUND,
                "more": ST_MORE},
@@ -122,7 +123,6 @@ class DoorbellNative:
         if status != ST_OK:
             raise RuntimeError("offload: the host cannot load the app: %s"
                                % reply.decode("utf-8", "replace"))
-        self._loaded_reply = reply
         self._loaded = True
 
     def _load_payload(self):
@@ -251,11 +251,41 @@ def records_to_words(records):
     return words
 
 
+class HostPoints:
+    """The safe-point map of an app the host instrumented, asked of the host one function at
+    a time (the POINTS op) at its first use: the guest never instruments the app itself (that
+    costs seconds inside selfhost.wasm for a big one), and the map is the host's own, so it
+    always describes the module the host runs. A mapping: ``points[f]``, ``get``, ``in``."""
+
+    def __init__(self, doorbell):
+        self._doorbell = doorbell
+        self._known = {}
+
+    def get(self, func, default=None):
+        if func not in self._known:
+            status, reply = self._doorbell._ring(OP_POINTS, self._doorbell._words([func]))
+            if status != ST_OK:
+                raise RuntimeError("offload: %s" % reply.decode("utf-8", "replace"))
+            w = struct.unpack("<%dQ" % (len(reply) // 8), reply)
+            self._known[func] = points_from_words(w)
+        fp = self._known[func]
+        return default if fp is None else fp
+
+    def __getitem__(self, func):
+        fp = self.get(func)
+        if fp is None:
+            raise KeyError(func)
+        return fp
+
+    def __contains__(self, func):
+        return self.get(func) is not None
+
+
 class DoorbellTier2(DoorbellNative):
     """Tier 2 over the doorbell: the host runs the app instrumented (interp/instrument.py,
-    with its defaults: guest and host must make the same bytes), by the host itself when its
-    HELLO says so, else by this side at prepare() (Node: no decoder there); this side keeps
-    the safe-point map. The host cannot ask the guest while native code runs, so each call
+    with its defaults), by the host itself when its HELLO says so (then the safe-point map
+    comes from it too: HostPoints), else by this side at prepare() (Node: no decoder there),
+    which keeps the map. The host cannot ask the guest while native code runs, so each call
     carries what would stop it (``Machine.stop_conditions``, set by the session: the timer's
     deadline, whether the trigger file counts; the launcher knows the file's host path): the
     host's poll unwinds on them, and the guest then asks its machine (``stop_wanted``); a stop
@@ -270,7 +300,7 @@ class DoorbellTier2(DoorbellNative):
         self._funcs = sorted(funcs)
         self._import_unwind = tuple(import_unwind)
         self.instrumented = None
-        self._loaded_reply = b""      # LOAD's reply: the digest of the host's instrumented app
+        self._host_points = None
         self.polls = 0            # native polls (the host counts them)
         self.unwinds = self.rewinds = 0
 
@@ -278,17 +308,21 @@ class DoorbellTier2(DoorbellNative):
         if self.instrumented is None:
             self.instrumented = T2.instrument(self.module, self._funcs,
                                               import_unwind=self._import_unwind)
-            if self._loaded_reply:    # the host instrumented it: its copy must be the same
-                import hashlib
-                if hashlib.sha256(self.instrumented.data).digest() != self._loaded_reply[:32]:
-                    raise RuntimeError("offload: the host instrumented the app differently "
-                                       "(another selfhost version?)")
         return self.instrumented
 
     @property
     def points(self):
-        """The safe-point map (instrumenting here, at the first look, when the host made the
-        native module: only unwinds and rewinds need it)."""
+        """The safe-point map: the host's (asked per function) when it instrumented the app,
+        else ours (None: the host refused the app, nothing runs natively). Only unwinds and
+        rewinds look at it."""
+        try:
+            self.prepare()
+        except RuntimeError:
+            return None
+        if self.host_instruments:
+            if self._host_points is None:
+                self._host_points = HostPoints(self)
+            return self._host_points
         return self._instrument().funcs
 
     def _native_bytes(self):

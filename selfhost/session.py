@@ -402,10 +402,7 @@ def _attach_offload(module, threshold, native_side, mode="auto"):
     from interp.offload import DEFAULT_THRESHOLD, Offloader, analyze, applies
     if native_side is None and vars(sys).get("platform") != "wasi":
         return None              # no native side can exist: the analysis would go unused
-    # inside selfhost.wasm (no native side passed in), import round trips from native
-    # recursions some 50 frames deep (and real programs: lz4, zstd) trap in its CPython
-    # ("indirect call type mismatch", not found yet: issue 13): imports runs as tier 2 there
-    imports = mode == "imports" and native_side is not None
+    imports = mode == "imports"
     analysis = analyze(module, imports=True) if imports else applies(module)
     if analysis is None or not analysis.offloadable:   # nothing to offload: no native side
         return None
@@ -417,11 +414,10 @@ def _attach_offload(module, threshold, native_side, mode="auto"):
     if mode == "auto":
         native = DoorbellNative.connect(module)
     else:
-        native = DoorbellTier2.connect(module, analysis.offloadable)
+        # imports: every imported function's calls unwind to selfhost's own imports
+        unwind = range(len(module.imported("func"))) if imports else ()
+        native = DoorbellTier2.connect(module, analysis.offloadable, unwind)
     if native is None:
         return None
-    if mode == "imports":
-        sys.stderr.write("selfhost: note: --offload imports is not available inside "
-                         "selfhost.wasm yet: running with --offload tier2\n")
     return Offloader(module, native, DEFAULT_THRESHOLD if threshold is None else threshold,
                      analysis=analysis).attach()

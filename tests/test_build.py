@@ -152,6 +152,8 @@ static PyObject *Obj_get_ok(struct Obj *o, void *closure) { return o->name; }
 static int Obj_set_name(struct Obj *o, PyObject *value) { return 0; }
 static PyObject *Obj_reduce(struct Obj *o) { return NULL; }
 static PyObject *Obj_send(struct Obj *o, PyObject *arg) { return NULL; }
+static void Obj_tp_clear(struct Obj *o) { o->name = NULL; }
+static int Obj_tp_traverse(struct Obj *o, visitproc visit, void *arg) { return 0; }
 
 static PyGetSetDef Obj_getset[] = {
     {(char *)"__name__", (getter)Obj_get_name, (setter)Obj_set_name, NULL},
@@ -161,13 +163,18 @@ static PyGetSetDef Obj_getset[] = {
 static PyMethodDef Obj_methods[] = {{"__reduce__", (PyCFunction)Obj_reduce, METH_NOARGS, NULL},
                                     {"send", (PyCFunction)Obj_send, METH_O, NULL},
                                     {NULL, NULL}};
+
+PyTypeObject Obj_Type = {
+    (inquiry)Obj_tp_clear,                // tp_clear: returns void, the slot an int
+    (traverseproc)Obj_tp_traverse,        // exact already
+};
 """
 
 
 def test_patcher_wraps_short_signatures_only():
     patcher = _load_patcher()
     new, wrapped = patcher.patch_text(C_SAMPLE)
-    assert sorted(wrapped) == ["Obj_get_name", "Obj_reduce", "Obj_set_name"]
+    assert sorted(wrapped) == ["Obj_get_name", "Obj_reduce", "Obj_set_name", "Obj_tp_clear"]
     m = patcher.MARK
     assert "static PyObject *Obj_get_name%s(PyObject *self, void *closure)" % m in new
     assert "return Obj_get_name((void *)self);" in new
@@ -176,6 +183,11 @@ def test_patcher_wraps_short_signatures_only():
     assert "(getter)Obj_get_ok," in new                    # already exact: untouched
     assert "(PyCFunction)Obj_reduce%s, METH_NOARGS" % m in new
     assert "(PyCFunction)Obj_send, METH_O" in new
+    # a void tp_clear in an int slot: CPython's cyclic GC trapped on it (compiled frames)
+    assert ("static int Obj_tp_clear%s(PyObject *self) { Obj_tp_clear((void *)self); "
+            "return 0; }" % m) in new
+    assert "(inquiry)Obj_tp_clear%s," % m in new
+    assert "(traverseproc)Obj_tp_traverse," in new
     assert patcher.patch_text(new) == (new, [])            # idempotent
 
 

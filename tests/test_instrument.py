@@ -667,3 +667,34 @@ def test_spec_suite_with_every_function_instrumented():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))
+
+
+def test_safe_point_map_words_round_trip():
+    """points_to_words / points_from_words (the doorbell's POINTS op) keep every field of
+    every safe point: liveness past 64 locals, call_indirect, imports, floats on the stack."""
+    from interp.instrument_plan import points_from_words, points_to_words
+    many = " ".join(["i64"] * 70)
+    wat = """(module
+      (import "wasi_snapshot_preview1" "sched_yield" (func $y (result i32)))
+      (type $t (func (param f64) (result f64)))
+      (table 1 funcref) (elem (i32.const 0) $g)
+      (func $g (type $t) (local.get 0))
+      (func $f (export "f") (param i32) (result f64) (local %s) (local f64)
+        (loop $l
+          (local.set 70 (i64.add (local.get 70) (i64.const 1)))
+          (local.set 71 (call_indirect (type $t) (f64.const 1.5) (i32.const 0)))
+          (drop (call $y))
+          (br_if $l (i32.eqz (i32.wrap_i64 (local.get 70)))))
+        (f64.add (local.get 71) (f64.convert_i64_s (local.get 70)))))""" % many
+    module = decode_module(bytes(wasmtime.wat2wasm(wat)))
+    made = instrument(module, [1, 2], import_unwind=[0])
+    fp = made.funcs[2]
+    kinds = {p.kind for p in fp.points}
+    assert {"loop", "call", "return", "import"} <= kinds
+    assert any(p.indirect for p in fp.points) and any(p.live >> 64 for p in fp.points)
+    got = points_from_words(points_to_words(fp))
+    assert (got.func, got.local_types, got.nparams, got.entry_pc) == (
+        fp.func, fp.local_types, fp.nparams, fp.entry_pc)
+    assert [[getattr(p, k) for k in p.__slots__] for p in got.points] == \
+        [[getattr(p, k) for k in p.__slots__] for p in fp.points]
+    assert points_from_words(points_to_words(None)) is None

@@ -206,19 +206,29 @@ def test_long_replies_are_fetched(monkeypatch):
     assert calls[-1] >= 10240 + 16 and host.unsent is None
 
 
-def test_an_instrumentation_that_differs_from_the_hosts_is_refused(monkeypatch):
-    """The host instrumented the app itself; the guest's own safe-point map (made at the
-    first unwind) must describe the same module: a different digest is an error, never a
-    misread frame."""
+def test_the_safe_point_map_comes_from_the_host_that_instrumented(monkeypatch):
+    """The host instrumented the app itself: the guest asks it for each function's safe
+    points (POINTS, at the first use) instead of instrumenting the app again, and gets the
+    very map its own instrumentation would make."""
+    from interp.instrument import instrument
     side = InProcess(monkeypatch)
     module = interp.decode(build("kernels_cmd").read_bytes())
     native = side.native_side(module, 0, tier2=True).native
     native.prepare()
-    assert native.host_instruments and native.instrumented is None
-    assert len(native._loaded_reply) == 32
-    native._loaded_reply = bytes(32)
-    with pytest.raises(RuntimeError, match="instrumented the app differently"):
-        native.points
+    assert native.host_instruments
+    own = instrument(interp.decode(build("kernels_cmd").read_bytes()), native._funcs).funcs
+    points = native.points
+    assert native.instrumented is None            # the guest did not instrument
+    assert own and all(f in points for f in own)
+    for f, fp in own.items():
+        got = points[f]
+        assert (got.func, got.local_types, got.nparams, got.entry_pc) == (
+            fp.func, fp.local_types, fp.nparams, fp.entry_pc)
+        assert [[getattr(p, k) for k in p.__slots__] for p in got.points] == \
+            [[getattr(p, k) for k in p.__slots__] for p in fp.points]
+    nimp = len(module.imported("func"))
+    plain = next(i for i in range(nimp, len(module.func_types())) if i not in own)
+    assert plain not in points and points.get(plain) is None
 
 
 def _deep_import():

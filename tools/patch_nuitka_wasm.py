@@ -6,8 +6,12 @@ stored as a ``getter``, which CPython calls with two arguments). Native C tolera
 call_indirect checks the exact signature and traps ("indirect call type mismatch"). In
 selfhost.wasm that trap hit any ``@property`` (property() reads ``fget.__doc__``).
 
-This script adds, for every such table entry, a small wrapper with the exact signature that calls
-the original, and points the table at the wrapper. It edits
+Type slots too: ``Nuitka_Frame_tp_clear`` returns void but is stored as an ``inquiry`` (int):
+the cyclic GC traps when it clears a compiled frame caught in a reference cycle (an exception
+kept in a local of the frame its traceback holds), at whatever allocation starts a collection.
+
+This script adds, for every such table entry or slot cast, a small wrapper with the exact
+signature that calls the original, and points the table (or the cast) at the wrapper. It edits
 ``nuitka/build/static_src/*.c`` of the installed py2wasm in place; it is idempotent (files that
 already hold wrappers are left alone) and prints what it changed.
 
@@ -33,6 +37,22 @@ GETTER = ("PyObject *", ["PyObject *self", "void *closure"])
 SETTER = ("int", ["PyObject *self", "PyObject *value", "void *closure"])
 METH_2 = ("PyObject *", ["PyObject *self", "PyObject *arg"])
 METH_3 = ("PyObject *", ["PyObject *self", "PyObject *args", "PyObject *kwargs"])
+# Type slots (a cast to the slot's typedef, e.g. ``(inquiry)Nuitka_Frame_tp_clear``).
+_OBJ1, _OBJ2 = ["PyObject *self"], ["PyObject *self", "PyObject *other"]
+_OBJ3 = ["PyObject *self", "PyObject *a", "PyObject *b"]
+SLOTS = {
+    "inquiry": ("int", _OBJ1), "destructor": ("void", _OBJ1), "freefunc": ("void", ["void *self"]),
+    "traverseproc": ("int", ["PyObject *self", "visitproc visit", "void *arg"]),
+    "reprfunc": ("PyObject *", _OBJ1), "unaryfunc": ("PyObject *", _OBJ1),
+    "getiterfunc": ("PyObject *", _OBJ1), "iternextfunc": ("PyObject *", _OBJ1),
+    "hashfunc": ("Py_hash_t", _OBJ1), "lenfunc": ("Py_ssize_t", _OBJ1),
+    "binaryfunc": ("PyObject *", _OBJ2), "getattrofunc": ("PyObject *", _OBJ2),
+    "objobjproc": ("int", _OBJ2), "setattrofunc": ("int", _OBJ3), "initproc": ("int", _OBJ3),
+    "objobjargproc": ("int", _OBJ3), "descrsetfunc": ("int", _OBJ3),
+    "descrgetfunc": ("PyObject *", _OBJ3), "ternaryfunc": ("PyObject *", _OBJ3),
+    "richcmpfunc": ("PyObject *", ["PyObject *self", "PyObject *other", "int op"]),
+}
+SLOT_RE = re.compile(r"\((%s)\)\s*(\w+)\b" % "|".join(SLOTS))
 
 
 def method_signature(flags):
@@ -44,15 +64,39 @@ def method_signature(flags):
     return METH_2                 # METH_NOARGS, METH_O, METH_VARARGS
 
 
-def definition_arity(text, name):
-    """Number of parameters of the C definition of ``name`` in text, or None if not found."""
-    m = re.search(r"^[^\n;()]*\b%s\s*\(([^)]*)\)\s*\{" % re.escape(name), text, re.M)
+def definition(text, name):
+    """(number of parameters, returns void?) of the C definition of ``name`` in text, or
+    None if not found."""
+    m = re.search(r"^([^\n;()]*)\b%s\s*\(([^)]*)\)\s*\{" % re.escape(name), text, re.M)
     if m is None:
         return None
-    params = m.group(1).strip()
+    returns_void = re.sub(r"\b(static|inline|NUITKA_MAY_BE_UNUSED)\b", "", m.group(1)).strip() == "void"
+    params = m.group(2).strip()
     if params in ("", "void"):
-        return 0
-    return params.count(",") + 1
+        return 0, returns_void
+    return params.count(",") + 1, returns_void
+
+
+def definition_arity(text, name):
+    """Number of parameters of the C definition of ``name`` in text, or None if not found."""
+    found = definition(text, name)
+    return None if found is None else found[0]
+
+
+def mismatched(text, name, sig):
+    """(arity, returns void?) of ``name`` when its definition does not have ``sig``'s Wasm
+    signature and a wrapper can give it that (fewer parameters, or a void/int return), else
+    None. Pointers and ints are all i32 in wasm32: only the count and a missing result matter."""
+    found = definition(text, name)
+    if found is None:
+        return None
+    arity, returns_void = found
+    slot_void = sig[0] == "void"
+    if arity > len(sig[1]) or (returns_void and not slot_void and sig[0] != "int"):
+        return None
+    if arity == len(sig[1]) and returns_void == slot_void:
+        return None
+    return arity, returns_void
 
 
 def table_end(text, start):
@@ -71,17 +115,23 @@ def table_end(text, start):
     raise ValueError("unterminated table")
 
 
-def wrapper(name, signature, arity):
+def wrapper(name, signature, arity, returns_void=False):
     ret, params = signature
     names = [p.split()[-1].lstrip("*") for p in params]
-    args = ["(void *)%s" % names[0]] + names[1:arity]
+    args = (["(void *)%s" % names[0]] + names[1:arity])[:arity]
     unused = "".join(" (void)%s;" % n for n in names[arity:])
-    return "static %s%s%s(%s) {%s return %s(%s); }\n" % (
-        ret, "" if ret.endswith("*") else " ", name + MARK, ", ".join(params), unused, name,
-        ", ".join(args))
+    call = "%s(%s)" % (name, ", ".join(args))
+    if ret == "void":
+        body = " (void)%s;" % call
+    elif returns_void:
+        body = " %s; return 0;" % call        # (an inquiry's result: tp_clear's is ignored)
+    else:
+        body = " return %s;" % call
+    return "static %s%s%s(%s) {%s%s }\n" % (
+        ret, "" if ret.endswith("*") else " ", name + MARK, ", ".join(params), unused, body)
 
 
-COMMENT = "/* selfhost wasmsig v2: exact-signature wrapper for Wasm call_indirect */\n"
+COMMENT = "/* selfhost wasmsig v3: exact-signature wrapper for Wasm call_indirect */\n"
 
 
 def revert_text(text):
@@ -121,7 +171,7 @@ def patch_text(text):
             arity = definition_arity(text, name)
             if arity is None or arity >= len(sig[1]):
                 continue
-            wrapped.setdefault(name, (sig, arity))
+            wrapped.setdefault(name, (sig, arity, False))
             table = re.sub(r"%s\s*%s\b" % (re.escape(cast), re.escape(name)),
                            "%s%s" % (cast, name + MARK), table)
         out.append(text[pos:start])
@@ -129,15 +179,22 @@ def patch_text(text):
         pos = end
     out.append(text[pos:])
     text = "".join(out)
+    for cast, name in set(SLOT_RE.findall(text)):
+        found = mismatched(text, name, SLOTS[cast])
+        if found is None:
+            continue
+        wrapped.setdefault(name, (SLOTS[cast], found[0], found[1]))
+        text = re.sub(r"\(%s\)\s*%s\b" % (cast, re.escape(name)),
+                      "(%s)%s" % (cast, name + MARK), text)
     # Each wrapper goes right after the function it wraps, so that it sits inside the same
     # preprocessor conditionals (some are only compiled for other Python versions).
     inserts = []
-    for name, (sig, arity) in wrapped.items():
+    for name, (sig, arity, returns_void) in wrapped.items():
         m = re.search(r"^[^\n;()]*\b%s\s*\([^)]*\)\s*\{" % re.escape(name), text, re.M)
         at = function_end(text, m.start())
         if text[at:at + 1] == "\n":
             at += 1
-        inserts.append((at, COMMENT + wrapper(name, sig, arity)))
+        inserts.append((at, COMMENT + wrapper(name, sig, arity, returns_void)))
     for at, snippet in sorted(inserts, reverse=True):
         text = text[:at] + snippet + text[at:]
     return text, list(wrapped)

@@ -6,7 +6,6 @@ magic fd is a request in selfhost.wasm's memory, served with a WasmtimeNative (n
 The protocol's constants come from selfhost/doorbell.py (their one owner).
 """
 import ctypes
-import hashlib
 
 import wasmtime
 
@@ -121,14 +120,22 @@ class DoorbellHost:
                 return self._reply(base, box, length, O.ST_OK)
             from .tier2_native import HostedInstrumented
             wasm = payload[24 + raw_len:info_at]
-            digest = b""
-            if not wasm:                         # we instrument (HELLO said we do)
+            points = None
+            if not wasm:       # we instrument (HELLO said we do): the guest asks our map
                 from interp.instrument import instrument
                 funcs, unwind = tier2
-                wasm = instrument(module, funcs, import_unwind=unwind).data
-                digest = hashlib.sha256(wasm).digest()
-            self.native = HostedInstrumented(module, wasm, self.trigger)
-            return self._reply(base, box, length, O.ST_OK, digest)
+                made = instrument(module, funcs, import_unwind=unwind)
+                wasm, points = made.data, made.funcs
+            self.native = HostedInstrumented(module, wasm, self.trigger, points)
+            return self._reply(base, box, length, O.ST_OK)
+        if op == O.OP_POINTS:
+            from interp.instrument_plan import points_to_words
+            func, = struct.unpack("<Q", payload[:8])
+            if getattr(self.native, "points", None) is None:
+                raise ValueError("no safe-point map here (the guest instrumented the app)")
+            words = points_to_words(self.native.points.get(func))
+            return self._reply(base, box, length, O.ST_OK,
+                               struct.pack("<%dQ" % len(words), *words))
         w = struct.unpack("<%dQ" % (n // 8), payload)
         nat = self.native
         store = nat.store

@@ -134,14 +134,14 @@ class InstrumentedNative(WasmtimeNative):
 
 class HostedInstrumented(InstrumentedNative):
     """The instrumented side of a selfhost.wasm guest (doorbell_host.py): ``data`` is the
-    instrumented app, made by doorbell_host.py or sent by the guest (the guest keeps the
-    safe-point map either way). The guest cannot be asked while native code runs, so a poll
+    instrumented app, made by doorbell_host.py (``points``: its safe-point map, which the
+    guest asks for per function) or sent by the guest (which keeps the map). The guest cannot be asked while native code runs, so a poll
     stops on what the call said (``run``'s deadline, and the trigger file at ``trigger``, its
     host path from the launcher's config); the guest confirms the stop or goes on natively
     (selfhost/doorbell.py DoorbellTier2)."""
 
-    def __init__(self, module, data, trigger=None):
-        self.points = None
+    def __init__(self, module, data, trigger=None, points=None):
+        self.points = points
         self._data = data
         self.trigger = trigger
         self.deadline = None
