@@ -36,6 +36,7 @@ from pathlib import Path
 from . import runtimes
 from .errors import BuildMissing, LaunchError, UsageError
 from .mounts import Mounts
+from .runtimes.compile_cache import cache_dir  # noqa: F401 (host.launch.cache_dir)
 from .runtimes.compile_cache import file_sha256  # noqa: F401 (host.launch.file_sha256)
 from .runtimes.base import ROOT, Command, Job, python_command, python_env, write_config
 
@@ -64,14 +65,6 @@ def selfhost_wasm():
     built = ROOT / "build" / "selfhost.wasm"
     packaged = HOST_DIR / "selfhost.wasm"
     return packaged if packaged.is_file() and not built.is_file() else built
-
-
-def cache_dir():
-    """Where compiled modules are cached: $SELFHOST_CACHE, or ~/.cache/selfhost."""
-    path = os.environ.get("SELFHOST_CACHE")
-    if path:
-        return Path(path)
-    return Path.home() / ".cache" / "selfhost"
 
 
 def require_build(module=None):

@@ -12,6 +12,7 @@ it (tests/test_tier2_doorbell.py InProcess): the trigger file appears at a rando
 import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,9 @@ class Trigger:
         monkeypatch.setattr(tier2_native, "POLL_INTERVAL", 1e-12)
         monkeypatch.setattr(tier2_native, "FIRST_BUDGET", 1)
         every_header = partial(instrument.instrument, loop_tick=1)   # every loop header ticks
-        monkeypatch.setattr(tier2_native, "instrument", every_header)
         monkeypatch.setattr(instrument, "instrument", every_header)
+        # (a cache of its own: native_cache's entries are made with the default loop_tick)
+        monkeypatch.setenv("SELFHOST_CACHE", tempfile.mkdtemp(prefix="tier2-matrix-cache-"))
         self.at = None
         self.path = None
         self.polls = 0

@@ -122,10 +122,9 @@ class DoorbellHost:
             wasm = payload[24 + raw_len:info_at]
             points = None
             if not wasm:       # we instrument (HELLO said we do): the guest asks our map
-                from interp.instrument import instrument
+                from .native_cache import instrumented
                 funcs, unwind = tier2
-                made = instrument(module, funcs, import_unwind=unwind)
-                wasm, points = made.data, made.funcs
+                wasm, points = instrumented(module, funcs, unwind)
             self.native = HostedInstrumented(module, wasm, self.trigger, points)
             return self._reply(base, box, length, O.ST_OK)
         if op == O.OP_POINTS:

@@ -37,6 +37,8 @@ from interp.values import MASK32, MASK64
 from interp.offload import EXPORT_PREFIX as PREFIX
 from interp.offload import NativeStackExhausted, Sync, export_everything  # noqa: F401
 
+from . import native_cache
+
 _TRAPS = {
     "STACK_OVERFLOW": "call stack exhausted",
     "MEMORY_OUT_OF_BOUNDS": "out of bounds memory access",
@@ -71,7 +73,7 @@ class WasmtimeNative:
     def __init__(self, module):
         self.module = module
         self.engine = wasmtime.Engine()
-        self.native_module = wasmtime.Module(self.engine, self._native_bytes())
+        self.native_module = native_cache.compiled(self.engine, self._native_bytes())
         self.bytes_in = self.bytes_out = 0   # memory bytes copied in / back
         self.last_native = 0.0               # seconds in the last native call itself
         self._guest = None

@@ -2,8 +2,8 @@
 the *instrumented* app (interp/instrument.py), so native code can be stopped while it runs.
 
 ``InstrumentedNative(module, funcs)`` is a WasmtimeNative (native.py: same memory, globals and
-table sync, same traps) whose native module is ``instrument(module, funcs)``: every offloadable
-function polls at its loop headers and after calls. The helper imports are served here:
+table sync, same traps) whose native module is ``instrument(module, funcs)`` (native_cache.py
+keeps it and its safe-point map for the next run): every offloadable function polls at its loop headers and after calls. The helper imports are served here:
 
 * ``poll()``: called when the native countdown runs out; it sizes the next countdown so that
   polls come about every POLL_INTERVAL seconds, and asks the guest's machine whether a stop is
@@ -27,10 +27,11 @@ import time
 import wasmtime
 
 from interp.instrument import (HELPERS, IMPORT_MODULE, STATE_EXPORT, STATE_NORMAL,
-                               STATE_REWIND, CTR_EXPORT, instrument)
+                               STATE_REWIND, CTR_EXPORT)
 from interp.tier2 import FIRST_BUDGET, MAX_BUDGET, POLL_INTERVAL  # noqa: F401 (tests set them)
 from interp.tier2 import RewindFeeder, SpillRecorder, Unwound
 
+from . import native_cache
 from .native import WasmtimeNative, _functype
 from .native import make_offloader as _make_offloader
 
@@ -43,9 +44,7 @@ class InstrumentedNative(WasmtimeNative):
     tier2 = True
 
     def __init__(self, module, funcs, import_unwind=()):
-        self.instrumented = instrument(module, funcs, import_unwind=import_unwind)
-        self.points = self.instrumented.funcs
-        self._data = self.instrumented.data
+        self._data, self.points = native_cache.instrumented(module, funcs, import_unwind)
         self._start(module)
 
     def _start(self, module):

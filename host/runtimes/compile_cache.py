@@ -7,6 +7,23 @@ import tempfile
 from pathlib import Path
 
 
+def cache_dir():
+    """Where compiled modules are cached: $SELFHOST_CACHE, or ~/.cache/selfhost."""
+    path = os.environ.get("SELFHOST_CACHE")
+    if path:
+        return Path(path)
+    return Path.home() / ".cache" / "selfhost"
+
+
+def wasmtime_version():
+    """The installed wasmtime-py's version (a compiled module is only good for that one)."""
+    from importlib import metadata
+    try:
+        return metadata.version("wasmtime")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def file_sha256(path):
     digest = hashlib.sha256()
     with open(path, "rb") as f:

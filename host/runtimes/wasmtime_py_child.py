@@ -23,7 +23,7 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from host.runtimes.base import read_config  # noqa: E402
-from host.runtimes.compile_cache import module_hash, prune  # noqa: E402
+from host.runtimes.compile_cache import module_hash, prune, wasmtime_version  # noqa: E402
 from selfhost.exit_codes import TRAP as EXIT_TRAP  # noqa: E402
 from selfhost.exit_codes import USAGE as EXIT_LAUNCH  # noqa: E402
 
@@ -33,14 +33,6 @@ KEEP_CACHED = 4
 def _fail(message):
     sys.stderr.write("selfhost wasmtime runner: error: %s\n" % message)
     return EXIT_LAUNCH
-
-
-def wasmtime_version():
-    from importlib import metadata
-    try:
-        return metadata.version("wasmtime")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def cached_module_path(cache, module_path):
