@@ -15,7 +15,7 @@ import sys
 from selfhost import exit_codes
 
 from . import __version__
-from .commands import COMMANDS
+from .commands import COMMANDS, command_main
 from .errors import Failure, LaunchError, UsageError, print_error
 
 
@@ -40,7 +40,7 @@ def main(argv=None):
     try:
         if argv and argv[0] in COMMANDS:
             try:
-                return COMMANDS[argv[0]][0].main(argv[1:])
+                return command_main(argv[0])(argv[1:])
             except SystemExit as e:    # a command's --help
                 return e.code or 0
         parser = build_parser()
