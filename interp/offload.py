@@ -647,6 +647,7 @@ class Offloader:
                 "import_calls": self.import_calls,
                 "polls": getattr(self.native, "polls", 0),
                 "instrumented": getattr(self.native, "tier2", False),
+                "instrumented_by": getattr(self.native, "instrumented_by", None),
                 "bytes_in": getattr(self.native, "bytes_in", None),
                 "bytes_out": getattr(self.native, "bytes_out", None)}
 

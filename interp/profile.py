@@ -83,9 +83,10 @@ class Profile:
                          sum(f["native_seconds"] for f in s["functions"].values()),
                          s["reverted"], s["bytes_in"] or 0, s["bytes_out"] or 0))
             if s.get("instrumented"):
-                out.write("tier 2: instrumented native, %d unwinds, %d rewinds, %d polls, "
+                out.write("tier 2: instrumented native (%s), %d unwinds, %d rewinds, %d polls, "
                           "%d import round trips\n"
-                          % (s["unwinds"], s["rewinds"], s["polls"], s["import_calls"]))
+                          % (s.get("instrumented_by") or "by the host", s["unwinds"],
+                             s["rewinds"], s["polls"], s["import_calls"]))
 
 
 def profile_stats(module, top=10):

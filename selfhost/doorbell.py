@@ -15,18 +15,20 @@ import struct
 
 from interp import instrument as T2
 from interp import tier2
-from interp.instrument_plan import points_from_words
+from interp.instrument_plan import points_from_words, points_to_words
 from interp.errors import Trap
 from interp.offload import EXPORT_PREFIX, NativeStackExhausted, Sync, export_everything
 
 MAGIC_FD = 0x5E1F0FF
 MAILBOX_MAGIC = 0x464F4853        # "SHOF"
 OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES, OP_FETCH, OP_POINTS = 0, 1, 2, 3, 4, 5, 6
+OP_LOOKUP, OP_KEEP = 7, 8
 ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO = 0, 1, 2, 3, 0x600D
 ST_STACK = 4       # native stack exhausted: nothing copied back, the native side is fresh
 ST_UNWOUND = 5     # tier 2: the instrumented native code unwound, its frames follow
 ST_MORE = 6        # the reply is longer than the mailbox: its length; FETCH gets it
-HOST_INSTRUMENTS = 1   # HELLO's reply word: the host instruments the app itself (tier 2)
+HOST_INSTRUMENTS = 1   # HELLO's reply word, bits: the host instruments the app itself (tier 2)
+HOST_KEEPS = 2         # ... the host keeps what the guest instrumented for the next run (Node)
 NULL_REF = 0xFFFFFFFFFFFFFFFF
 MAILBOX_HEADER = 16               # u32 magic, op, status, n
 # CPython's PyByteArrayObject inside selfhost.wasm (wasm32): offsets of ob_size and ob_start,
@@ -36,11 +38,12 @@ BYTEARRAY_LAYOUT_WASM32 = (8, 20, 4)
 PROTOCOL = {
     "magic_fd": MAGIC_FD, "mailbox_magic": MAILBOX_MAGIC, "header": MAILBOX_HEADER,
     "ops": {"hello": OP_HELLO, "load": OP_LOAD, "call": OP_CALL, "finish": OP_FINISH,
-            "tables": OP_TABLES, "fetch": OP_FETCH, "points": OP_POINTS},
+            "tables": OP_TABLES, "fetch": OP_FETCH, "points": OP_POINTS, "lookup": OP_LOOKUP,
+            "keep": OP_KEEP},
     "status": {"ok": ST_OK, "error": ST_ERROR, "trap": ST_TRAP, "grow": ST_GROW,
                "hello": ST_HELLO, "stack": ST_STACK, "unwound": ST_UNWOUND,
                "more": ST_MORE},
-    "host_instruments": HOST_INSTRUMENTS,
+    "host_instruments": HOST_INSTRUMENTS, "host_keeps": HOST_KEEPS,
     "null_ref": "0x%x" % NULL_REF,     # a string: JSON numbers are doubles in JavaScript
     "export_prefix": EXPORT_PREFIX,
     "bytearray_layout": list(BYTEARRAY_LAYOUT_WASM32),
@@ -118,12 +121,22 @@ class DoorbellNative:
         if status != ST_HELLO:
             raise RuntimeError("offload: the host refused the handshake: %s"
                                % reply.decode("utf-8", "replace"))
-        self.host_instruments = reply[:8] == struct.pack("<Q", HOST_INSTRUMENTS)
+        flags, = struct.unpack("<Q", reply[:8]) if len(reply) >= 8 else (0,)
+        self.host_instruments = bool(flags & HOST_INSTRUMENTS)
+        self.host_keeps = bool(flags & HOST_KEEPS)
+        self._before_load()
         status, reply = self._ring(OP_LOAD, self._load_payload())
         if status != ST_OK:
             raise RuntimeError("offload: the host cannot load the app: %s"
                                % reply.decode("utf-8", "replace"))
         self._loaded = True
+        self._after_load()
+
+    def _before_load(self):
+        """Between HELLO and LOAD (tier 2 asks the host whether it kept the app)."""
+
+    def _after_load(self):
+        """After LOAD (tier 2 hands the host what it should keep)."""
 
     def _load_payload(self):
         """words [len(raw), len(rewritten), n info words], the module as is, the module with
@@ -144,6 +157,7 @@ class DoorbellNative:
     tier2 = False        # DoorbellTier2: the native module is the instrumented one
     points = None
     host_instruments = False
+    host_keeps = False
 
     def _tier2_info(self):
         """LOAD's last info words: the tier-2 flag (0 here)."""
@@ -301,6 +315,7 @@ class DoorbellTier2(DoorbellNative):
         self._import_unwind = tuple(import_unwind)
         self.instrumented = None
         self._host_points = None
+        self.kept = False         # the host had kept this app's instrumentation (LOOKUP)
         self.polls = 0            # native polls (the host counts them)
         self.unwinds = self.rewinds = 0
 
@@ -319,16 +334,43 @@ class DoorbellTier2(DoorbellNative):
             self.prepare()
         except RuntimeError:
             return None
-        if self.host_instruments:
+        if self.host_instruments or self.kept:
             if self._host_points is None:
                 self._host_points = HostPoints(self)
             return self._host_points
         return self._instrument().funcs
 
     def _native_bytes(self):
-        if self.host_instruments and self.instrumented is None:
-            return b""                # the host (CPython) instruments far faster than we do
+        if (self.host_instruments or self.kept) and self.instrumented is None:
+            return b""     # the host (CPython) instruments far faster than we do, or kept it
         return self._instrument().data
+
+    @property
+    def instrumented_by(self):
+        """Who made the instrumented app (--profile's tier 2 line)."""
+        if self.host_instruments:
+            return "by the host"
+        return "kept by the host from an earlier run" if self.kept else "by selfhost.wasm"
+
+    def _keep_key(self):
+        """What names this app's instrumentation for the host that keeps it: the app and
+        the tier-2 request (the host adds its selfhost.wasm, the instrumenter)."""
+        import hashlib
+        return hashlib.sha256(self.module.raw + self._words(self._tier2_info())).digest()
+
+    def _before_load(self):
+        if self.host_keeps and not self.host_instruments:
+            status, reply = self._ring(OP_LOOKUP, self._keep_key())
+            self.kept = status == ST_OK and reply[:8] == struct.pack("<Q", 1)
+
+    def _after_load(self):
+        if self.host_keeps and not self.host_instruments and not self.kept:
+            funcs = self._instrument().funcs
+            words = [len(funcs)]
+            for f in sorted(funcs):
+                w = points_to_words(funcs[f])
+                words += [len(w), *w]
+            self._ring(OP_KEEP, self._keep_key() + self._words(words))   # (best effort)
 
     def _tier2_info(self):
         """The tier-2 flag, then the functions to instrument and the imports whose calls

@@ -119,6 +119,41 @@ def test_offload_imports_from_deep_native_stacks_inside_selfhost_wasm(runtime, s
     assert re.search(r" [1-9]\d* import round trips", tier2_line), tier2_line
 
 
+def test_node_keeps_what_selfhost_wasm_instrumented_for_the_next_run(tmp_path, selfhost_wasm):
+    """Under Node the guest instruments the app itself (Node has no decoder); the launcher
+    keeps the module and its safe-point map, so the next run of the app neither instruments
+    it again nor differs: the same output, the map served by the launcher (POINTS), a
+    checkpoint inside native code still written and restored."""
+    import os
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SELFHOST_CACHE=str(tmp_path / "cache"))
+    app = build("kernels_cmd")
+    args = ["1", "18", "40000000"]
+
+    def run(*extra, args=args):
+        proc = subprocess.run([sys.executable, "-m", "host.cli", "run", "--runtime", "node",
+                               "--offload", "tier2", "--offload-threshold", "0", "--profile",
+                               *map(str, extra), str(app), *map(str, args)],
+                              capture_output=True, cwd=ROOT, timeout=600, env=env)
+        err = proc.stderr.decode()
+        assert proc.returncode in (0, 75), err
+        return proc, [ln for ln in err.splitlines() if ln.startswith("tier 2:")][0]
+
+    first, line = run()
+    assert "(by selfhost.wasm)" in line
+    assert first.stdout.decode() == uninterrupted(args)
+    kept = sorted(p.suffix for p in (tmp_path / "cache" / "node-tier2").iterdir())
+    assert kept == [".points", ".wasm"]
+    second, line = run()
+    assert "(kept by the host from an earlier run)" in line
+    assert second.stdout == first.stdout
+    snap = tmp_path / "s.ckpt"
+    third, line = run("--snapshot", snap, "--checkpoint-after", "1", args=LONG)
+    assert third.returncode == 75, third.stderr.decode()
+    assert "(kept by the host from an earlier run)" in line and " 1 unwinds" in line, line
+    assert _top_function(snap) in NATIVE
+    _restore("node", snap, third.stdout.decode(), LONG)
+
+
 def _counter():
     from tests.apps.build import build_c
     return build_c(ROOT / "tests" / "tier2_apps" / "counter.c",

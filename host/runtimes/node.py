@@ -16,15 +16,23 @@ from selfhost.doorbell import PROTOCOL
 
 from ..errors import LaunchError
 from .base import Command, Runtime, trigger_host_path, write_config
+from .compile_cache import module_hash
 
 LAUNCHER = Path(__file__).resolve().parent / "node_launcher.mjs"
 
 
-def launcher_config(module, args, env, preopens, offload, trigger=None):
-    """node_launcher.mjs's config: what to run, and the constants it must not copy."""
-    return {"module": str(module), "args": list(args), "env": dict(env),
-            "preopens": [[h, v] for h, v in preopens], "offload": offload, "trigger": trigger,
-            "doorbell": PROTOCOL, "exit_codes": exit_codes.ALL, "wasi_errno": WASI_ERRNO_BY_NAME}
+def launcher_config(module, args, env, preopens, offload, trigger=None, cache=None):
+    """node_launcher.mjs's config: what to run, and the constants it must not copy.
+    ``cache``: where the launcher keeps what the guest instrumented for tier 2 (named with
+    selfhost.wasm's hash, the instrumenter), or None."""
+    config = {"module": str(module), "args": list(args), "env": dict(env),
+              "preopens": [[h, v] for h, v in preopens], "offload": offload,
+              "trigger": trigger, "doorbell": PROTOCOL, "exit_codes": exit_codes.ALL,
+              "wasi_errno": WASI_ERRNO_BY_NAME}
+    if cache is not None and offload:
+        config["tier2_cache"] = str(Path(cache) / "node-tier2")
+        config["selfhost_hash"] = module_hash(cache, module)
+    return config
 
 
 class NodeRuntime(Runtime):
@@ -37,7 +45,7 @@ class NodeRuntime(Runtime):
             raise LaunchError("node not found on PATH (Node 20 or newer is needed for "
                               "--runtime node)")
         config = launcher_config(job.module, ["selfhost"] + job.argv, job.env, job.preopens,
-                                 job.offload, trigger_host_path(job))
+                                 job.offload, trigger_host_path(job), job.cache)
         # --no-turbo-fast-api-calls: Node 20's fast path into node:wasi keeps a stale pointer
         # to the guest memory after memory.grow and segfaults (nodejs/node#53087 and kin).
         flags = ["--no-warnings", "--no-turbo-fast-api-calls"]

@@ -16,9 +16,10 @@
 // With $SELFHOST_STARTUP_TRACE set to a path, the times (seconds since the epoch) at which this
 // process started, compiled the module and instantiated it are written there as JSON
 // (bench/startup.py).
+import { createHash } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, openSync,
-  readFileSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync,
-  writeSync } from 'node:fs';
+  readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync,
+  unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WASI } from 'node:wasi';
@@ -37,13 +38,15 @@ function fail(message) {
 // (u64 words, or bytes). The guest's memory is a CPython bytearray read/written in place
 // (its wasm32 PyByteArrayObject layout: PROTOCOL.bytearray_layout). Set from the config.
 let MAGIC_FD, MAILBOX_MAGIC, OP_HELLO, OP_LOAD, OP_CALL, OP_FINISH, OP_TABLES, OP_FETCH;
+let OP_POINTS, OP_LOOKUP, OP_KEEP, HOST_KEEPS;
 let ST_OK, ST_ERROR, ST_TRAP, ST_GROW, ST_HELLO, ST_STACK, ST_UNWOUND, ST_MORE;
 let NULL_REF, PREFIX, BA_SIZE, BA_START, T2;
 let EXIT = { usage: 2 };   // until the config (with selfhost's exit codes) is read
 function setProtocol(p, exitCodes, wasiErrno) {
   ({ magic_fd: MAGIC_FD, mailbox_magic: MAILBOX_MAGIC, export_prefix: PREFIX } = p);
   ({ hello: OP_HELLO, load: OP_LOAD, call: OP_CALL, finish: OP_FINISH, tables: OP_TABLES,
-    fetch: OP_FETCH } = p.ops);
+    fetch: OP_FETCH, points: OP_POINTS, lookup: OP_LOOKUP, keep: OP_KEEP } = p.ops);
+  HOST_KEEPS = p.host_keeps;
   ({ ok: ST_OK, error: ST_ERROR, trap: ST_TRAP, grow: ST_GROW, hello: ST_HELLO, stack: ST_STACK,
     unwound: ST_UNWOUND, more: ST_MORE } = p.status);
   T2 = p.tier2;
@@ -112,6 +115,56 @@ const tier2 = {
   },
 };
 
+// What the guest instrumented, kept for the next run of the same app (config.tier2_cache):
+// files NAME.wasm (the instrumented module) and NAME.points (the guest's safe-point map: count,
+// then per function its length and points_to_words' words), NAME = SHA-256 of selfhost.wasm's
+// hash (the instrumenter) and the guest's key (the app and its tier-2 request).
+const kept = {
+  dir: null, selfhost: '', name: null, wasm: null, loaded: null, points: new Map(),
+  lookup(key) {
+    this.name = createHash('sha256').update(this.selfhost + Buffer.from(key).toString('hex'))
+      .digest('hex');
+    try {
+      const wasm = readFileSync(path.join(this.dir, this.name + '.wasm'));
+      const blob = readFileSync(path.join(this.dir, this.name + '.points'));
+      const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+      const map = new Map();
+      let pos = 8;
+      for (let i = 0, n = Number(dv.getBigUint64(0, true)); i < n; i++) {
+        const k = Number(dv.getBigUint64(pos, true));
+        const entry = new Uint8Array(blob.subarray(pos + 8, pos + 8 + 8 * k));
+        map.set(Number(dv.getBigUint64(pos + 16, true)), entry);   // (words 0, 1: flag, func)
+        pos += 8 + 8 * k;
+      }
+      if (pos !== blob.byteLength) return false;
+      [this.wasm, this.points] = [new Uint8Array(wasm), map];
+      return true;
+    } catch (err) {
+      return false;           // not kept (or unreadable): the guest instruments it
+    }
+  },
+  keep(points) {
+    if (!this.name || !this.loaded) return;
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      for (const [suffix, data] of [['.wasm', this.loaded], ['.points', points]]) {
+        const file = path.join(this.dir, this.name + suffix);
+        writeFileSync(file + '.tmp' + process.pid, data);
+        renameSync(file + '.tmp' + process.pid, file);
+      }
+      const old = readdirSync(this.dir).filter((f) => f.endsWith('.points'))
+        .map((f) => [statSync(path.join(this.dir, f)).mtimeMs, f]).sort((a, b) => b[0] - a[0]);
+      for (const [, f] of old.slice(16)) {
+        for (const s of ['.points', '.wasm']) {
+          try { unlinkSync(path.join(this.dir, f.slice(0, -7) + s)); } catch (err) { /* gone */ }
+        }
+      }
+    } catch (err) {
+      /* a cache that cannot be written is only slower */
+    }
+  },
+};
+
 const offload = {
   native: null, types: null, mutable: null, pending: null, unsent: null, instrumented: false,
   handle(instance, box, len) {
@@ -156,12 +209,25 @@ const offload = {
         const ptr = bytearray(Number(w(0)), size);
         const a = new Uint8Array(buf, ptr, size), b = new Uint8Array(buf, payload + 16, size);
         if (!a.every((x, i) => x === b[i])) throw new Error('unexpected bytearray layout');
-        return reply(ST_HELLO);
+        return reply(ST_HELLO, words([kept.dir ? HOST_KEEPS : 0]));
+      }
+      if (op === OP_LOOKUP) {   // has an earlier run kept this app's instrumentation?
+        return reply(ST_OK, words([kept.lookup(new Uint8Array(buf.slice(payload, payload + 32)))
+          ? 1 : 0]));
+      }
+      if (op === OP_KEEP) {     // the guest's safe-point map of the module it just loaded
+        kept.keep(new Uint8Array(buf.slice(payload + 32, payload + n)));
+        return reply(ST_OK);
+      }
+      if (op === OP_POINTS) {
+        return reply(ST_OK, kept.points.get(Number(w(0))) || words([0]));
       }
       if (op === OP_LOAD) {
         const rawLen = Number(w(0)), wasmLen = Number(w(1)), ninfo = Number(w(2));
         const start = payload + 24 + rawLen;
-        const wasm = new Uint8Array(buf.slice(start, start + wasmLen));
+        let wasm = new Uint8Array(buf.slice(start, start + wasmLen));
+        if (wasmLen === 0 && kept.wasm) wasm = kept.wasm;   // (LOOKUP found it)
+        kept.loaded = wasm;
         const info = [];
         const at = start + wasmLen;
         for (let i = 0; i < ninfo; i++) info.push(Number(dv.getBigUint64(at + 8 * i, true)));
@@ -581,6 +647,8 @@ async function main() {
   }
   setProtocol(config.doorbell, config.exit_codes, config.wasi_errno);
   tier2.trigger = config.trigger || null;
+  kept.dir = config.tier2_cache || null;
+  kept.selfhost = config.selfhost_hash || '';
   tier2.budget = T2.first_budget;
   let bytes;
   try {
