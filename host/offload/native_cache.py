@@ -11,12 +11,10 @@ stale one is never read. Entries live in ``$SELFHOST_CACHE/native`` (compile_cac
 a cache that cannot be written or read is only slower, never an error.
 """
 import hashlib
-import os
 import struct
-import tempfile
 from pathlib import Path
 
-from host.runtimes.compile_cache import cache_dir, prune, wasmtime_version
+from host.runtimes.compile_cache import cache_dir, prune, wasmtime_version, write_file
 
 KEEP = 16                 # entries of each kind
 _MAGIC = b"SHT2v1\0\0"
@@ -43,11 +41,7 @@ def _interp_sources():
 
 def _write(path, data):
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=str(path.parent), suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        write_file(path, data)
         prune(path.parent, "*" + path.suffix, KEEP)
     except OSError:
         pass

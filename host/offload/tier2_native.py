@@ -3,7 +3,8 @@ the *instrumented* app (interp/instrument.py), so native code can be stopped whi
 
 ``InstrumentedNative(module, funcs)`` is a WasmtimeNative (native.py: same memory, globals and
 table sync, same traps) whose native module is ``instrument(module, funcs)`` (native_cache.py
-keeps it and its safe-point map for the next run): every offloadable function polls at its loop headers and after calls. The helper imports are served here:
+keeps it and its safe-point map for the next run): every offloadable function polls at its
+loop headers and after calls. The helper imports are served here:
 
 * ``poll()``: called when the native countdown runs out; it sizes the next countdown so that
   polls come about every POLL_INTERVAL seconds, and asks the guest's machine whether a stop is
@@ -134,10 +135,10 @@ class InstrumentedNative(WasmtimeNative):
 class HostedInstrumented(InstrumentedNative):
     """The instrumented side of a selfhost.wasm guest (doorbell_host.py): ``data`` is the
     instrumented app, made by doorbell_host.py (``points``: its safe-point map, which the
-    guest asks for per function) or sent by the guest (which keeps the map). The guest cannot be asked while native code runs, so a poll
-    stops on what the call said (``run``'s deadline, and the trigger file at ``trigger``, its
-    host path from the launcher's config); the guest confirms the stop or goes on natively
-    (selfhost/doorbell.py DoorbellTier2)."""
+    guest asks for per function) or sent by the guest (which keeps the map). The guest cannot
+    be asked while native code runs, so a poll stops on what the call said (``run``'s
+    deadline, and the trigger file at ``trigger``, its host path from the launcher's config);
+    the guest confirms the stop or goes on natively (selfhost/doorbell.py DoorbellTier2)."""
 
     def __init__(self, module, data, trigger=None, points=None):
         self.points = points

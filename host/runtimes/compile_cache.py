@@ -47,14 +47,21 @@ def module_hash(cache, module_path):
         pass
     digest = file_sha256(module_path)
     try:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=str(memo.parent), suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            f.write("%s %s" % (key, digest))
-        os.replace(tmp, memo)
+        write_file(memo, ("%s %s" % (key, digest)).encode())
     except OSError:
         pass
     return digest
+
+
+def write_file(path, data):
+    """Write ``data`` to ``path`` whole or not at all (a temporary file beside it, renamed:
+    a reader, or a mapped copy, never sees it half written). OSError when it cannot."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=str(path.parent), suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def prune(directory, pattern, keep):

@@ -19,11 +19,11 @@ _STARTED = time.time()     # (first: the start-up trace counts this runner's own
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from host.runtimes.base import read_config  # noqa: E402
-from host.runtimes.compile_cache import module_hash, prune, wasmtime_version  # noqa: E402
+from host.runtimes.compile_cache import (module_hash, prune, wasmtime_version,  # noqa: E402
+                                         write_file)
 from selfhost.exit_codes import TRAP as EXIT_TRAP  # noqa: E402
 from selfhost.exit_codes import USAGE as EXIT_LAUNCH  # noqa: E402
 
@@ -54,11 +54,7 @@ def load_module(engine, module_path, cache=None):
             pass                      # stale or corrupt: compile again and replace it
     module = wasmtime.Module.from_file(engine, module_path)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=str(cached.parent), suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(module.serialize())
-        os.replace(tmp, cached)
+        write_file(cached, module.serialize())
         prune(cached.parent, "wasmtime-*.cwasm", KEEP_CACHED)
     except OSError as e:
         sys.stderr.write("selfhost wasmtime runner: warning: cannot cache the compiled "
